@@ -1,0 +1,54 @@
+import Foundation
+
+/// Elementwise nonlinearities, each with its derivative. The log-domain ones
+/// (softplus, logSigmoid) use the stable forms of `Stable`.
+extension Variable {
+    /// Applies `f` and back-propagates with `df(x, y)`, the derivative at input x with output y.
+    @inlinable
+    public func elementwise(_ f: (Float) -> Float, derivative df: @escaping (Float, Float) -> Float) -> Variable {
+        let x = value
+        let y = x.map(f)
+        return Variable(y, parents: [self]) { g in
+            [Tensor(shape: x.shape) { out in
+                g.data.withUnsafeBufferPointer { gb in
+                    x.data.withUnsafeBufferPointer { xb in
+                        y.data.withUnsafeBufferPointer { yb in
+                            for i in 0..<gb.count { out[i] = gb[i] * df(xb[i], yb[i]) }
+                        }
+                    }
+                }
+            }]
+        }
+    }
+
+    public func exp() -> Variable { elementwise({ Foundation.exp($0) }, derivative: { _, y in y }) }
+    public func log() -> Variable { elementwise({ Foundation.log($0) }, derivative: { x, _ in 1 / x }) }
+    public func sqrt() -> Variable { elementwise({ Foundation.sqrt($0) }, derivative: { _, y in 0.5 / y }) }
+    public func square() -> Variable { elementwise({ $0 * $0 }, derivative: { x, _ in 2 * x }) }
+    public func abs() -> Variable {
+        elementwise({ Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })
+    }
+    public func relu() -> Variable { elementwise({ Swift.max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 }) }
+    public func sigmoid() -> Variable {
+        elementwise({ Stable.sigmoid($0) }, derivative: { _, y in y * (1 - y) })
+    }
+    public func tanh() -> Variable {
+        elementwise({ Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
+    }
+    /// log(1 + e^x), stable for all x; derivative σ(x).
+    public func softplus() -> Variable {
+        elementwise({ Stable.softplus($0) }, derivative: { x, _ in Stable.sigmoid(x) })
+    }
+    /// log σ(x), stable for all x; derivative 1 - σ(x) = σ(-x).
+    public func logSigmoid() -> Variable {
+        elementwise({ Stable.logSigmoid($0) }, derivative: { x, _ in Stable.sigmoid(-x) })
+    }
+    /// Clamps to [lo, hi]; the gradient passes only where the input is inside.
+    public func clamped(_ lo: Float, _ hi: Float) -> Variable {
+        elementwise({ Swift.min(Swift.max($0, lo), hi) }, derivative: { x, _ in x >= lo && x <= hi ? 1 : 0 })
+    }
+    /// x^p for a constant exponent.
+    public func pow(_ p: Float) -> Variable {
+        elementwise({ Foundation.pow($0, p) }, derivative: { x, _ in p * Foundation.pow(x, p - 1) })
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// The one error type the tools report: a single line naming the file (when there is
+/// one) and the problem. The tools print it to stderr and exit non-zero.
+public struct ToolError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+
+    /// An error about a file: `PATH: problem`.
+    public static func file(_ path: String, _ problem: String) -> ToolError {
+        ToolError("\(path == "-" ? "<stdin>" : path): \(problem)")
+    }
+
+    public var description: String { message }
+}
+
+/// Reads a whole file (or stdin for "-") with a clear error on failure.
+public enum FileInput {
+    public static func read(_ path: String) throws -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ToolError.file(path, "no such file")
+        }
+        if isDir.boolValue { throw ToolError.file(path, "is a directory, expected a file") }
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw ToolError.file(path, "cannot be read (permission denied?)")
+        }
+        return d
+    }
+}

@@ -1,0 +1,108 @@
+/// Geometry of a 2-D convolution (PyTorch conventions: stride, zero padding, dilation).
+public struct ConvGeometry: Equatable, Sendable {
+    public var kernel: (h: Int, w: Int)
+    public var stride: Int
+    public var padding: Int
+    public var dilation: Int
+
+    public init(kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
+        self.kernel = (kernel, kernel); self.stride = stride; self.padding = padding; self.dilation = dilation
+    }
+    public init(kernelH: Int, kernelW: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1) {
+        self.kernel = (kernelH, kernelW); self.stride = stride; self.padding = padding; self.dilation = dilation
+    }
+    public static func == (a: ConvGeometry, b: ConvGeometry) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.dilation == b.dilation
+    }
+
+    /// Output size of a convolution over an input of size `h`×`w`.
+    public func convOutput(h: Int, w: Int) -> (h: Int, w: Int) {
+        ((h + 2 * padding - dilation * (kernel.h - 1) - 1) / stride + 1,
+         (w + 2 * padding - dilation * (kernel.w - 1) - 1) / stride + 1)
+    }
+
+    /// Output size of a transposed convolution over an input of size `h`×`w`.
+    public func transposedOutput(h: Int, w: Int, outputPadding: Int) -> (h: Int, w: Int) {
+        ((h - 1) * stride - 2 * padding + dilation * (kernel.h - 1) + outputPadding + 1,
+         (w - 1) * stride - 2 * padding + dilation * (kernel.w - 1) + outputPadding + 1)
+    }
+}
+
+/// im2col / col2im over a whole batch, so one large sgemm serves the batch.
+///
+/// Column layout: `col[(c·kh + i)·kw + j][n·P + oh·Wo + ow]` with `P = Ho·Wo`, i.e. a
+/// `[C·kh·kw, N·P]` matrix.
+public enum Im2col {
+    public static func im2col(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int,
+                              geometry g: ConvGeometry, outH: Int, outW: Int,
+                              into col: UnsafeMutablePointer<Float>) {
+        let p = outH * outW
+        let np = n * p
+        for ci in 0..<c {
+            for ki in 0..<g.kernel.h {
+                for kj in 0..<g.kernel.w {
+                    let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
+                    for b in 0..<n {
+                        let src = x + (b * c + ci) * h * w
+                        let dst = row + b * p
+                        for oh in 0..<outH {
+                            let ih = oh * g.stride - g.padding + ki * g.dilation
+                            let drow = dst + oh * outW
+                            if ih < 0 || ih >= h {
+                                for ow in 0..<outW { drow[ow] = 0 }
+                                continue
+                            }
+                            let srow = src + ih * w
+                            let off = kj * g.dilation - g.padding
+                            for ow in 0..<outW {
+                                let iw = ow * g.stride + off
+                                drow[ow] = (iw >= 0 && iw < w) ? srow[iw] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds columns back into image positions (the adjoint of `im2col`); `x` must be zeroed first.
+    public static func col2im(_ col: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int,
+                              geometry g: ConvGeometry, outH: Int, outW: Int,
+                              into x: UnsafeMutablePointer<Float>) {
+        let p = outH * outW
+        let np = n * p
+        for ci in 0..<c {
+            for ki in 0..<g.kernel.h {
+                for kj in 0..<g.kernel.w {
+                    let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
+                    for b in 0..<n {
+                        let dst = x + (b * c + ci) * h * w
+                        let src = row + b * p
+                        for oh in 0..<outH {
+                            let ih = oh * g.stride - g.padding + ki * g.dilation
+                            if ih < 0 || ih >= h { continue }
+                            let drow = dst + ih * w
+                            let srow = src + oh * outW
+                            let off = kj * g.dilation - g.padding
+                            for ow in 0..<outW {
+                                let iw = ow * g.stride + off
+                                if iw >= 0 && iw < w { drow[iw] += srow[ow] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Swaps the first two axes of a `[A, B, inner]` block layout into `[B, A, inner]`.
+    public static func swapLeadingAxes(_ src: UnsafePointer<Float>, a: Int, b: Int, inner: Int,
+                                       into dst: UnsafeMutablePointer<Float>) {
+        for i in 0..<a {
+            for j in 0..<b {
+                UnsafeMutableRawPointer(dst + (j * a + i) * inner)
+                    .copyMemory(from: src + (i * b + j) * inner, byteCount: inner * MemoryLayout<Float>.size)
+            }
+        }
+    }
+}

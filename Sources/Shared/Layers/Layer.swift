@@ -1,0 +1,30 @@
+/// A network building block: a differentiable function with named parameters.
+/// (Shaped after mlx-swift's `Module`: small classes with `callAsFunction`.)
+public protocol Layer: AnyObject {
+    func callAsFunction(_ x: Variable) -> Variable
+    /// Trainable tensors with stable names, as stored in `.safetensors` files.
+    var namedParameters: [(name: String, variable: Variable)] { get }
+}
+
+extension Layer {
+    public var parameters: [Variable] { namedParameters.map(\.variable) }
+}
+
+/// Layers applied one after another; parameter names are prefixed with the layer index.
+public final class Sequential: Layer {
+    public let layers: [any Layer]
+    public init(_ layers: [any Layer]) { self.layers = layers }
+    public func callAsFunction(_ x: Variable) -> Variable { layers.reduce(x) { $1($0) } }
+    public var namedParameters: [(name: String, variable: Variable)] {
+        layers.enumerated().flatMap { i, l in l.namedParameters.map { ("\(i).\($0.name)", $0.variable) } }
+    }
+}
+
+/// Parameter initialisation shared by the layers: PyTorch's default
+/// U(−1/√fanIn, 1/√fanIn) for weights and biases.
+enum Init {
+    static func uniformFanIn(_ shape: [Int], fanIn: Int, rng: inout RNG) -> Variable {
+        let bound = 1 / Float(max(fanIn, 1)).squareRoot()
+        return Variable(rng.uniformTensor(shape, -bound, bound), requiresGrad: true)
+    }
+}

@@ -1,0 +1,107 @@
+/// An optimizer updates a fixed list of parameters from their accumulated gradients.
+/// The driver walks the parameters and applies a per-parameter update (the shape of
+/// mlx-swift's `Optimizers.swift`; the update loop itself is flat, as in llm.c).
+public protocol Optimizer: AnyObject {
+    var parameters: [Variable] { get }
+    var learningRate: Float { get set }
+    /// Updates parameter `index` (its value) from `gradient`.
+    func update(_ index: Int, _ value: inout Tensor, gradient: Tensor)
+}
+
+extension Optimizer {
+    /// One step over every parameter that received a gradient, then clears the gradients.
+    public func step() {
+        for (i, p) in parameters.enumerated() {
+            guard let g = p.grad else { continue }
+            update(i, &p.value, gradient: g)
+            p.grad = nil
+        }
+    }
+
+    /// Clears gradients without stepping.
+    public func zeroGrad() { for p in parameters { p.grad = nil } }
+}
+
+/// Adam (Kingma & Ba 2015) with bias correction and optional decoupled weight decay
+/// (AdamW when `decoupledWeightDecay` is non-zero).
+public final class Adam: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float
+    public let decoupledWeightDecay: Float
+    private var m: [[Float]], v: [[Float]], t: [Int]
+
+    public init(parameters: [Variable], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, decoupledWeightDecay: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.decoupledWeightDecay = decoupledWeightDecay
+        m = parameters.map { [Float](repeating: 0, count: $0.value.count) }
+        v = m
+        t = [Int](repeating: 0, count: parameters.count)
+    }
+
+    public func update(_ index: Int, _ value: inout Tensor, gradient: Tensor) {
+        t[index] += 1
+        let (b1, b2, eps, lr, wd) = (beta1, beta2, epsilon, learningRate, decoupledWeightDecay)
+        let c1 = 1 - Float(Double(b1).power(t[index]))
+        let c2 = 1 - Float(Double(b2).power(t[index]))
+        let stepSize = lr / c1
+        let c2root = c2.squareRoot()
+        m[index].withUnsafeMutableBufferPointer { mb in
+            v[index].withUnsafeMutableBufferPointer { vb in
+                gradient.data.withUnsafeBufferPointer { gb in
+                    value.data.withUnsafeMutableBufferPointer { w in
+                        for i in 0..<w.count {
+                            let g = gb[i]
+                            mb[i] = b1 * mb[i] + (1 - b1) * g
+                            vb[i] = b2 * vb[i] + (1 - b2) * g * g
+                            if wd != 0 { w[i] -= lr * wd * w[i] }
+                            w[i] -= stepSize * mb[i] / (vb[i].squareRoot() / c2root + eps)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Plain stochastic gradient descent with optional (heavy-ball) momentum.
+public final class SGD: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public let momentum: Float
+    private var velocity: [[Float]]
+
+    public init(parameters: [Variable], learningRate: Float, momentum: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        velocity = momentum == 0 ? [] : parameters.map { [Float](repeating: 0, count: $0.value.count) }
+    }
+
+    public func update(_ index: Int, _ value: inout Tensor, gradient: Tensor) {
+        let (lr, mu) = (learningRate, momentum)
+        gradient.data.withUnsafeBufferPointer { gb in
+            value.data.withUnsafeMutableBufferPointer { w in
+                if mu == 0 {
+                    for i in 0..<w.count { w[i] -= lr * gb[i] }
+                } else {
+                    velocity[index].withUnsafeMutableBufferPointer { vb in
+                        for i in 0..<w.count { vb[i] = mu * vb[i] + gb[i]; w[i] -= lr * vb[i] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Double {
+    /// self^n for a non-negative integer n.
+    func power(_ n: Int) -> Double {
+        var r = 1.0
+        for _ in 0..<n { r *= self }
+        return r
+    }
+}
