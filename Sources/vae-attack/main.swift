@@ -1,1 +1,15 @@
-print("stub")
+import ArgumentParser
+import Shared
+
+@main
+struct Tool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae-attack",
+        abstract: "Attack a trained VAE: latent, encoder symmetric-KL, output and maximum-damage attacks (papers A, B, D).",
+        discussion: """
+        Planned: PGD attacks under L2/L-inf budgets; adversarial inputs to .npy, numbers as JSON lines.
+        Not implemented yet: this build only prints this help.
+        """)
+
+    func run() throws { print(Tool.helpMessage()) }
+}

@@ -1,1 +1,15 @@
-print("stub")
+import ArgumentParser
+import Shared
+
+@main
+struct Tool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae-hmc",
+        abstract: "Defend a VAE with Hamiltonian Monte Carlo in latent space (paper D Algorithm 1).",
+        discussion: """
+        Planned: HMC refinement of latent codes of (adversarial) inputs.
+        Not implemented yet: this build only prints this help.
+        """)
+
+    func run() throws { print(Tool.helpMessage()) }
+}

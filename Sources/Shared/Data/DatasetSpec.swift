@@ -1,0 +1,78 @@
+/// The text by which every tool names its images:
+///
+/// - `NAME:SPLIT`, e.g. `fashion-mnist:test`
+/// - `NAME:SPLIT[START:END]`, a range of that split (Python slice rules for the bounds,
+///   either may be omitted: `mnist:test[:100]`)
+/// - a trailing `@N` or `@N/SEED` picks N points stratified over classes, reproducibly
+///   (`fashion-mnist:test@50` — 5 per class with seed 0; applied after the range)
+/// - a path to a `.npy` file of images, or `-` for a `.npy` on stdin.
+public struct DatasetSpec: Equatable, CustomStringConvertible {
+    public enum Source: Equatable {
+        case named(name: String, split: String)
+        case npy(path: String)
+    }
+    public var source: Source
+    public var start: Int?
+    public var end: Int?
+    public var stratified: Int?
+    public var stratifiedSeed: UInt64 = 0
+    public let text: String
+
+    public var description: String { text }
+
+    public init(parsing text: String) throws {
+        self.text = text
+        func fail(_ why: String) -> ToolError {
+            ToolError("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N, a .npy path, or -)")
+        }
+        var body = Substring(text)
+        // "@N" or "@N/SEED" at the very end selects stratified points (paths may contain '@' elsewhere)
+        if let at = body.lastIndex(of: "@") {
+            let tail = body[body.index(after: at)...]
+            let parts = tail.split(separator: "/", omittingEmptySubsequences: false)
+            if (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
+                guard let n = Int(parts[0]), n > 0 else { throw fail("'@' needs a positive count, like @50 or @50/7") }
+                guard parts.count == 1 || UInt64(parts[1]) != nil else { throw fail("bad stratification seed '\(parts[1])'") }
+                stratified = n
+                stratifiedSeed = parts.count == 2 ? UInt64(parts[1])! : 0
+                body = body[..<at]
+            }
+        }
+        if body.hasSuffix("]") {
+            guard let open = body.lastIndex(of: "[") else { throw fail("unbalanced ']'") }
+            let inner = body[body.index(after: open)..<body.index(before: body.endIndex)]
+            let bounds = inner.split(separator: ":", omittingEmptySubsequences: false)
+            guard bounds.count == 2 else { throw fail("a range is [START:END]") }
+            func bound(_ s: Substring) throws -> Int? {
+                let t = s.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty { return nil }
+                guard let v = Int(t) else { throw fail("'\(t)' is not an integer") }
+                return v
+            }
+            start = try bound(bounds[0]); end = try bound(bounds[1])
+            body = body[..<open]
+        }
+        if body == "-" || body.hasSuffix(".npy") {
+            source = .npy(path: String(body))
+        } else {
+            let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw fail("'\(body)' is neither NAME:SPLIT nor a .npy path")
+            }
+            source = .named(name: String(parts[0]), split: String(parts[1]))
+        }
+    }
+
+    /// Resolves [start:end] against `n` items with Python slice semantics (negative counts from the end).
+    public func range(count n: Int) throws -> Range<Int> {
+        func clamp(_ v: Int?, _ dflt: Int) -> Int {
+            guard let v else { return dflt }
+            return v < 0 ? max(0, n + v) : min(v, n)
+        }
+        let lo = clamp(start, 0), hi = clamp(end, n)
+        guard lo < hi else { throw ToolError("dataset spec '\(text)': range [\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")] selects nothing from \(n) images") }
+        return lo..<hi
+    }
+}
+
+import Foundation
