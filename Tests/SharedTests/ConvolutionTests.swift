@@ -1,0 +1,101 @@
+import XCTest
+import Shared
+
+/// Convolutions against direct loop implementations, adjointness, and gradient checks.
+final class ConvolutionTests: XCTestCase {
+    var rng = RNG(seed: 2)
+
+    /// out[n,o,y,x] = b[o] + Σ_{c,i,j} w[o,c,i,j] · x[n,c, y·s − p + i·d, x·s − p + j·d]
+    func directConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = w.shape[0], (oh, ow) = g.convOutput(h: h, w: wd)
+        var out = Tensor.zeros([n, o, oh, ow])
+        for b0 in 0..<n { for oc in 0..<o { for y in 0..<oh { for xx in 0..<ow {
+            var s: Float = b?.data[oc] ?? 0
+            for ci in 0..<c { for i in 0..<g.kernel.h { for j in 0..<g.kernel.w {
+                let iy = y * g.stride - g.padding + i * g.dilation, ix = xx * g.stride - g.padding + j * g.dilation
+                guard iy >= 0 && iy < h && ix >= 0 && ix < wd else { continue }
+                s += w.data[((oc * c + ci) * g.kernel.h + i) * g.kernel.w + j] * x.data[((b0 * c + ci) * h + iy) * wd + ix]
+            } } }
+            out.data[((b0 * o + oc) * oh + y) * ow + xx] = s
+        } } } }
+        return out
+    }
+
+    /// Transposed convolution as a direct scatter: each input pixel adds w·x into the output.
+    func directConvTranspose(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, outputPadding: Int) -> Tensor {
+        let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let cout = w.shape[1], (oh, ow) = g.transposedOutput(h: h, w: wd, outputPadding: outputPadding)
+        var out = Tensor.zeros([n, cout, oh, ow])
+        for b0 in 0..<n { for ci in 0..<cin { for y in 0..<h { for xx in 0..<wd {
+            let v = x.data[((b0 * cin + ci) * h + y) * wd + xx]
+            for oc in 0..<cout { for i in 0..<g.kernel.h { for j in 0..<g.kernel.w {
+                let oy = y * g.stride - g.padding + i * g.dilation, ox = xx * g.stride - g.padding + j * g.dilation
+                guard oy >= 0 && oy < oh && ox >= 0 && ox < ow else { continue }
+                out.data[((b0 * cout + oc) * oh + oy) * ow + ox] += v * w.data[((ci * cout + oc) * g.kernel.h + i) * g.kernel.w + j]
+            } } }
+        } } } }
+        if let b { for b0 in 0..<n { for oc in 0..<cout { for p in 0..<(oh * ow) { out.data[(b0 * cout + oc) * oh * ow + p] += b.data[oc] } } } }
+        return out
+    }
+
+    let geometries = [
+        ConvGeometry(kernel: 3), ConvGeometry(kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(kernel: 2, stride: 1, padding: 0, dilation: 2), ConvGeometry(kernelH: 3, kernelW: 2, stride: 2, padding: 1, dilation: 1),
+        ConvGeometry(kernel: 3, stride: 3, padding: 2, dilation: 2),
+    ]
+
+    func testConvForwardMatchesDirectLoop() {
+        for g in geometries {
+            let x = rng.normalTensor([2, 3, 9, 8]), w = rng.normalTensor([4, 3, g.kernel.h, g.kernel.w]), b = rng.normalTensor([4])
+            let fast = Variable.conv2d(Variable(x), weight: Variable(w), bias: Variable(b), geometry: g).value
+            assertClose(fast, directConv(x, w, b, g), tol: 1e-4, "conv \(g)")
+        }
+    }
+
+    func testConvTransposeForwardMatchesDirectLoop() {
+        for g in geometries {
+            for op in 0..<g.stride where op < max(g.stride, g.dilation) {
+                let x = rng.normalTensor([2, 3, 4, 5]), w = rng.normalTensor([3, 2, g.kernel.h, g.kernel.w]), b = rng.normalTensor([2])
+                let fast = Variable.convTranspose2d(Variable(x), weight: Variable(w), bias: Variable(b), geometry: g, outputPadding: op).value
+                assertClose(fast, directConvTranspose(x, w, b, g, outputPadding: op), tol: 1e-4, "convT \(g) op \(op)")
+            }
+        }
+    }
+
+    /// ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ with the same weight: the two ops are adjoint.
+    func testConvTransposeIsAdjointOfConv() {
+        let g = ConvGeometry(kernel: 3, stride: 2, padding: 1)
+        let x = rng.normalTensor([2, 3, 7, 7]), w = rng.normalTensor([4, 3, 3, 3])
+        let cx = Variable.conv2d(Variable(x), weight: Variable(w), bias: nil, geometry: g).value
+        let y = rng.normalTensor(cx.shape)
+        let ty = Variable.convTranspose2d(Variable(y), weight: Variable(w), bias: nil, geometry: g).value
+        XCTAssertEqual(ty.shape, x.shape)
+        XCTAssertEqual((cx * y).sum(), (x * ty).sum(), accuracy: 1e-3)
+    }
+
+    func testConvGradients() {
+        for g in geometries.prefix(4) {
+            let x = rng.normalTensor([2, 2, 6, 5]), w = rng.normalTensor([3, 2, g.kernel.h, g.kernel.w]), b = rng.normalTensor([3])
+            gradCheck([x, w, b]) { Variable.conv2d($0[0], weight: $0[1], bias: $0[2], geometry: g) }
+        }
+    }
+
+    func testConvTransposeGradients() {
+        for (g, op) in [(ConvGeometry(kernel: 3, stride: 2, padding: 1), 1), (ConvGeometry(kernel: 3), 0),
+                        (ConvGeometry(kernel: 2, stride: 2, padding: 0, dilation: 2), 1)] {
+            let x = rng.normalTensor([2, 2, 3, 4]), w = rng.normalTensor([2, 3, g.kernel.h, g.kernel.w]), b = rng.normalTensor([3])
+            gradCheck([x, w, b]) { Variable.convTranspose2d($0[0], weight: $0[1], bias: $0[2], geometry: g, outputPadding: op) }
+        }
+    }
+
+    /// Paper D Table 6 shapes: 28 → 14 → 7 → 4 → 2 with 3×3 stride-2 padding-1 convolutions.
+    func testPaperDShapes() {
+        var r = RNG(seed: 3)
+        let conv = Conv2d(1, 32, kernel: 3, stride: 2, padding: 1, rng: &r)
+        let y = conv(Variable(r.normalTensor([2, 1, 28, 28])))
+        XCTAssertEqual(y.shape, [2, 32, 14, 14])
+        let up = ConvTranspose2d(32, 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1, rng: &r)
+        XCTAssertEqual(up(y).shape, [2, 1, 28, 28])
+    }
+}
