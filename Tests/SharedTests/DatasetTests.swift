@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+import Shared
+
+final class DatasetTests: XCTestCase {
+    let dir = tempDir()
+
+    func testSpecGrammar() throws {
+        let a = try DatasetSpec(parsing: "fashion-mnist:test[0:50]")
+        XCTAssertEqual(a.source, .named(name: "fashion-mnist", split: "test"))
+        XCTAssertEqual([a.start, a.end], [0, 50])
+        XCTAssertNil(a.stratified)
+        let b = try DatasetSpec(parsing: "mnist:train[:-10]@20/7")
+        XCTAssertEqual([b.start, b.end], [nil, -10])
+        XCTAssertEqual(b.stratified, 20); XCTAssertEqual(b.stratifiedSeed, 7)
+        XCTAssertEqual(try DatasetSpec(parsing: "mnist:test@50").stratifiedSeed, 0)
+        XCTAssertEqual(try DatasetSpec(parsing: "/tmp/x@y/adv.npy").source, .npy(path: "/tmp/x@y/adv.npy"))
+        XCTAssertEqual(try DatasetSpec(parsing: "-[0:3]").source, .npy(path: "-"))
+        XCTAssertEqual(try DatasetSpec(parsing: "x:y[5:]").range(count: 8), 5..<8)
+        XCTAssertEqual(try DatasetSpec(parsing: "x:y[-3:]").range(count: 8), 5..<8)
+        for bad in ["mnist", "mnist:test[1:2", "mnist:test[a:b]", "mnist:test@0", ":test", "mnist:test[1]"] {
+            assertThrows(try DatasetSpec(parsing: bad), containing: "bad dataset spec '\(bad)'")
+        }
+        assertThrows(try DatasetSpec(parsing: "x:y[5:2]").range(count: 8), containing: "selects nothing")
+    }
+
+    func testStratifiedSelection() throws {
+        let labels = (0..<100).map { ($0 * 7) % 10 }
+        let idx = try Stratified.indices(labels: labels, count: 23, seed: 3)
+        XCTAssertEqual(idx.count, 23)
+        XCTAssertEqual(Set(idx).count, 23)
+        var perClass = [Int](repeating: 0, count: 10)
+        for i in idx { perClass[labels[i]] += 1 }
+        XCTAssertEqual(perClass, [3, 3, 3, 2, 2, 2, 2, 2, 2, 2])
+        XCTAssertEqual(idx, try Stratified.indices(labels: labels, count: 23, seed: 3), "reproducible")
+        XCTAssertNotEqual(idx, try Stratified.indices(labels: labels, count: 23, seed: 4))
+        assertThrows(try Stratified.indices(labels: labels, count: 200, seed: 0), containing: "has 10 images, 20 wanted")
+    }
+
+    func testSyntheticIsDeterministicAndBalanced() throws {
+        let a = try DatasetCatalog.load("synthetic:train"), b = try DatasetCatalog.load("synthetic:train")
+        XCTAssertEqual(a.images, b.images)
+        XCTAssertEqual(a.images.shape, [2000, 1, 28, 28])
+        XCTAssert(a.images.data.allSatisfy { $0 >= 0 && $0 <= 1 })
+        XCTAssertEqual(Set(a.labels!), Set(0..<10))
+        let t = try DatasetCatalog.load("synthetic:test[10:20]@10")
+        XCTAssertEqual(t.count, 10); XCTAssertEqual(t.labels!.sorted(), Array(0..<10))
+        XCTAssertNotEqual(try DatasetCatalog.load("synthetic:test[0:5]").images, a.images.rows(0..<5))
+    }
+
+    func testNpyInputs() throws {
+        try Npy.write(Tensor(shape: [4, 784], repeating: 0.5), to: dir + "/flat.npy")
+        XCTAssertEqual(try DatasetCatalog.load(dir + "/flat.npy").images.shape, [4, 1, 28, 28])
+        try Npy.write(Tensor(shape: [4, 5, 6], repeating: 0.5), to: dir + "/hw.npy")
+        XCTAssertEqual(try DatasetCatalog.load(dir + "/hw.npy[1:3]").images.shape, [2, 1, 5, 6])
+        try Npy.write(Tensor(shape: [4], data: [0, 1, 1, 0]), to: dir + "/lab.npy", dtype: .int64)
+        let l = try DatasetCatalog.load(dir + "/hw.npy@2", labelsPath: dir + "/lab.npy")
+        XCTAssertEqual(l.labels, [0, 1])
+        try Npy.write(Tensor(shape: [2, 1, 2, 2], data: [0, 1, .nan, 0, 0, 0, 0, 0]), to: dir + "/nan.npy")
+        assertThrows(try DatasetCatalog.load(dir + "/nan.npy"), containing: "nan.npy: contains NaN")
+        try Npy.write(Tensor(shape: [3], data: [0, 1, 1]), to: dir + "/short.npy")
+        assertThrows(try DatasetCatalog.load(dir + "/hw.npy", labelsPath: dir + "/short.npy"), containing: "expected 4 labels")
+        assertThrows(try DatasetCatalog.load("nope:train"), containing: "unknown dataset 'nope'")
+        assertThrows(try DatasetCatalog.load("synthetic:valid"), containing: "no split 'valid'")
+    }
+
+    /// The IDX-backed datasets, through a data directory the test builds, and color-mnist
+    /// derived from it.
+    func testIDXDatasetsAndColorMNIST() throws {
+        let data = dir + "/data", m = data + "/mnist"
+        try FileManager.default.createDirectory(atPath: m, withIntermediateDirectories: true)
+        let n = 21
+        let pixels = (0..<(n * 28 * 28)).map { UInt8($0 % 256) }
+        for split in ["train", "t10k"] {
+            try IDX.writeGzip(shape: [n, 28, 28], bytes: pixels, to: "\(m)/\(split)-images-idx3-ubyte.gz")
+            try IDX.writeGzip(shape: [n], bytes: (0..<n).map { UInt8($0 % 10) }, to: "\(m)/\(split)-labels-idx1-ubyte.gz")
+        }
+        setenv("ROBUSTVAE_DATA", data, 1)
+        defer { unsetenv("ROBUSTVAE_DATA") }
+        let ds = try DatasetCatalog.load("mnist:test[1:4]")
+        XCTAssertEqual(ds.images.shape, [3, 1, 28, 28])
+        XCTAssertEqual(ds.labels, [1, 2, 3])
+        XCTAssertEqual(ds.images.data[0], Float(pixels[784]) / 255)
+        let c = try DatasetCatalog.load("color-mnist:train")
+        XCTAssertEqual(c.images.shape, [n, 3, 28, 28])
+        XCTAssertEqual(c.colorLabels?.count, n)
+        XCTAssertEqual(try DatasetCatalog.load("color-mnist:train").colorLabels, c.colorLabels, "fixed colours")
+        for i in 0..<n {
+            let col = ColorMNIST.colors[c.colorLabels![i]]
+            let grey = Float(pixels[i * 784 + 300]) / 255
+            XCTAssertEqual(c.images.data[(i * 3 + 0) * 784 + 300], grey * col.r)
+            XCTAssertEqual(c.images.data[(i * 3 + 2) * 784 + 300], grey * col.b)
+        }
+        XCTAssertGreaterThan(Set(c.colorLabels!).count, 3)
+        assertThrows(try DatasetCatalog.load("mnist-5k:train"), containing: "mnist-5k is not prepared in \(data)/mnist-5k: run `scripts/prepare-data.sh`")
+    }
+
+    func testFashionMNISTWhenInstalled() throws {
+        let path = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "apt-get install dataset-fashion-mnist")
+        let ds = try DatasetCatalog.load("fashion-mnist:test[0:100]")
+        XCTAssertEqual(ds.images.shape, [100, 1, 28, 28])
+        // first test label of Fashion-MNIST is 9 (ankle boot), read independently with python
+        let ref = try python("import gzip; d=gzip.open('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz').read(); print(list(d[8:13]))")
+        XCTAssertEqual("[" + ds.labels!.prefix(5).map(String.init).joined(separator: ", ") + "]", ref)
+    }
+}
