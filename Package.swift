@@ -22,10 +22,12 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // glibc's <malloc.h> (mallopt), which the Glibc module does not export
+        .systemLibrary(name: "CSystem"),
         .target(
             name: "Shared",
             dependencies: [
-                "COpenBLAS", "CPNG", "CZlib",
+                "COpenBLAS", "CPNG", "CZlib", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
