@@ -4,8 +4,10 @@ import Foundation
 /// How every RobustVAE tool reports failure: one line on stderr, `TOOL: error: …`, and a
 /// non-zero exit. Commands throw `ToolError`; this turns it into a clean ArgumentParser exit.
 public enum ToolRunner {
-    /// Runs `body`, converting a `ToolError` into a one-line message and exit status 1.
+    /// Applies the process-wide settings (`Runtime.configure`), then runs `body`, converting
+    /// a `ToolError` into a one-line message and exit status 1.
     public static func run(_ tool: String, _ body: () throws -> Void) throws {
+        Runtime.configure()
         do { try body() } catch let e as ToolError {
             FileHandle.standardError.write(Data("\(tool): error: \(e.message)\n".utf8))
             throw ExitCode(1)

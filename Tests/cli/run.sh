@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Command-line tests: runs the release binaries as a user would and checks outputs,
+# exit statuses, one-line errors and the absence of partial outputs.
+# Usage: Tests/cli/run.sh   (after `swift build -c release`)
+set -u
+cd "$(dirname "$0")/../.."
+BIN=.build/release
+T=$(mktemp -d); trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
+pass=0; fail=0
+ok()   { pass=$((pass+1)); echo "ok   $1"; }
+bad()  { fail=$((fail+1)); echo "FAIL $1"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+# expect_error NAME PATTERN CMD...: non-zero exit, exactly one stderr line matching PATTERN
+expect_error() {
+  local name=$1 pat=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$pat" "$T/err"; then ok "$name"
+  else bad "$name (rc=$rc, stderr: $(cat "$T/err"))"; fi
+}
+
+for t in train attack certify hmc eval; do
+  check "vae-$t --help" bash -c "$BIN/vae-$t --help | grep -q 'USAGE: vae-$t'"
+done
+
+# export: a stratified synthetic selection, loaded back by numpy
+check "export synthetic@20" $BIN/vae-eval export --input 'synthetic:test@20/3' -o "$T/x.npy" --labels-out "$T/y.npy"
+check "numpy reads the export" python3 -c "
+import numpy as np
+x = np.load('$T/x.npy'); y = np.load('$T/y.npy')
+assert x.shape == (20, 1, 28, 28) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1, x.shape
+assert y.dtype == np.int64 and sorted(np.bincount(y).tolist()) == [2]*10, y"
+check "export is reproducible" bash -c "$BIN/vae-eval export --input 'synthetic:test@20/3' -o $T/x2.npy && cmp -s $T/x.npy $T/x2.npy"
+check "export to stdout, read from stdin" bash -c "$BIN/vae-eval export --input 'synthetic:test[0:5]' -o - | $BIN/vae-eval export --input - -o $T/piped.npy && python3 -c \"import numpy as np; assert np.load('$T/piped.npy').shape == (5,1,28,28)\""
+check "npy input with range" bash -c "$BIN/vae-eval export --input '$T/x.npy[2:5]' -o $T/r.npy && python3 -c \"import numpy as np; a=np.load('$T/x.npy'); b=np.load('$T/r.npy'); assert (a[2:5]==b).all()\""
+
+# grid: a PNG a person can look at
+check "grid" $BIN/vae-eval grid "$T/x.npy" "$T/r.npy" --label clean --label part -o "$T/g.png"
+check "grid is a PNG" python3 -c "d=open('$T/g.png','rb').read(); assert d[:8]==b'\x89PNG\r\n\x1a\n'"
+
+# errors: one line naming the problem, non-zero exit, no partial output
+expect_error "unknown dataset" "unknown dataset 'nope'" $BIN/vae-eval export --input nope:test -o "$T/e1.npy"
+check "no output after error" test ! -e "$T/e1.npy"
+expect_error "bad spec" "bad dataset spec" $BIN/vae-eval export --input 'synthetic:test[1:' -o "$T/e2.npy"
+expect_error "missing file" "no such file" $BIN/vae-eval export --input "$T/none.npy" -o "$T/e3.npy"
+head -c 1000 "$T/x.npy" > "$T/trunc.npy"
+expect_error "truncated npy" "trunc.npy: truncated" $BIN/vae-eval grid "$T/trunc.npy" -o "$T/e4.png"
+check "no png after error" test ! -e "$T/e4.png"
+python3 -c "import numpy as np; a=np.zeros((2,1,4,4),np.float32); a[0,0,0,0]=np.nan; np.save('$T/nan.npy', a)"
+expect_error "NaN input" "contains NaN" $BIN/vae-eval export --input "$T/nan.npy" -o "$T/e5.npy"
+expect_error "unwritable path" "does not exist" $BIN/vae-eval export --input synthetic:test@10 -o "$T/no/dir/x.npy"
+expect_error "missing mnist" "scripts/prepare-data.sh" env ROBUSTVAE_DATA="$T/empty" $BIN/vae-eval export --input mnist:test -o "$T/e6.npy"
+expect_error "labels for a named dataset" "only for .npy" $BIN/vae-eval export --input synthetic:test --labels "$T/y.npy" -o "$T/e7.npy"
+check "no temporary files left" bash -c "! ls -a $T | grep -q '\.tmp-'"
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]
