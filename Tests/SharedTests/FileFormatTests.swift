@@ -220,7 +220,7 @@ final class FileFormatTests: XCTestCase {
 
     // MARK: helpers
 
-    func write(_ d: Data, _ name: String) { FileManager.default.createFile(atPath: dir + "/" + name, contents: d) }
+    func write(_ d: Data, _ name: String) { XCTAssert(FileManager.default.createFile(atPath: dir + "/" + name, contents: d)) }
 }
 
 func assertThrows<T>(_ body: @autoclosure () throws -> T, containing text: String, file: StaticString = #filePath, line: UInt = #line) {
