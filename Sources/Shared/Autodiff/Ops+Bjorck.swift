@@ -11,25 +11,52 @@ import Foundation
 /// smaller of the two. The iterations are built from differentiable ops, so the
 /// gradient flows through every one of them.
 public enum BjorckScaling: String, Codable, Sendable {
-    /// No pre-scaling (the authors' default).
+    /// No pre-scaling (the authors' default): diverges if a singular value exceeds √5.
     case none
-    /// Divide by √(rows·cols) first, which bounds every singular value by the largest entry.
+    /// Divide by √(rows·cols) first (the authors' "safe scaling"), which bounds every
+    /// singular value by the largest entry.
     case safe
+    /// Scale only when the matrix is far from orthonormal (‖G − I‖_F ≥ 1 for the Gram G),
+    /// by 1/√‖G‖_∞, a Gershgorin bound on the largest singular value: then every
+    /// singular value is at most 1 and the iteration always converges. A near-orthonormal
+    /// matrix (singular values within (0, √2)) is left alone.
+    case auto
 }
 
 extension Variable {
-    public func bjorckOrthonormalized(iterations: Int, scaling: BjorckScaling = .none) -> Variable {
+    /// Björck-orthonormalises a matrix with at most `iterations` order-1 steps, stopping
+    /// early once ‖G − I‖_F < `tolerance` (0: always run every iteration). A Gram matrix
+    /// within tolerance bounds the largest singular value by √(1 + tolerance).
+    public func bjorckOrthonormalized(iterations: Int, scaling: BjorckScaling = .none, tolerance: Float = 0) -> Variable {
         precondition(shape.count == 2, "Björck needs a matrix, got \(shape)")
         let (rows, cols) = (shape[0], shape[1])
+        let tall = rows >= cols
+        func gram(_ w: Variable) -> Variable {
+            tall ? Variable.matmul(w, w, transA: true) : Variable.matmul(w, w, transB: true)
+        }
         var w: Variable = self
         if scaling == .safe { w = w / Float(rows * cols).squareRoot() }
-        for _ in 0..<iterations {
-            if rows >= cols {
-                let gram = Variable.matmul(w, w, transA: true)          // WᵀW: cols×cols
-                w = 1.5 * w - 0.5 * Variable.matmul(w, gram)
-            } else {
-                let gram = Variable.matmul(w, w, transB: true)          // WWᵀ: rows×rows
-                w = 1.5 * w - 0.5 * Variable.matmul(gram, w)
+        var g: Variable? = nil
+        if scaling == .auto || tolerance > 0 {
+            g = gram(w)
+            let dev = Tensor.identityDeviation(g!.value)
+            if scaling == .auto && dev >= 1 {
+                // Gershgorin: σ_max² ≤ max row sum of |G|; the factor is a constant (no gradient)
+                let c = 1 / g!.value.maxAbsRowSum().squareRoot()
+                w = w * c
+                g = g! * (c * c)
+            } else if tolerance > 0 && dev < tolerance {
+                return w
+            }
+        }
+        for i in 0..<iterations {
+            let gi = g ?? gram(w)
+            g = nil
+            w = tall ? 1.5 * w - 0.5 * Variable.matmul(w, gi) : 1.5 * w - 0.5 * Variable.matmul(gi, w)
+            if tolerance > 0 && i + 1 < iterations {
+                let next = gram(w)
+                if Tensor.identityDeviation(next.value) < tolerance { break }
+                g = next
             }
         }
         return w
@@ -38,8 +65,32 @@ extension Variable {
 
 extension Tensor {
     /// The same iteration on a plain matrix (no graph): for evaluation-time refinement.
-    public func bjorckOrthonormalized(iterations: Int, scaling: BjorckScaling = .none) -> Tensor {
-        Autodiff.withoutGradients { Variable(self).bjorckOrthonormalized(iterations: iterations, scaling: scaling).value }
+    public func bjorckOrthonormalized(iterations: Int, scaling: BjorckScaling = .none, tolerance: Float = 0) -> Tensor {
+        Autodiff.withoutGradients { Variable(self).bjorckOrthonormalized(iterations: iterations, scaling: scaling, tolerance: tolerance).value }
+    }
+
+    /// ‖G − I‖_F for a square matrix G.
+    public static func identityDeviation(_ g: Tensor) -> Float {
+        let n = g.shape[0]
+        var s: Double = 0
+        g.data.withUnsafeBufferPointer { b in
+            for i in 0..<n { for j in 0..<n { let d = Double(b[i * n + j]) - (i == j ? 1 : 0); s += d * d } }
+        }
+        return Float(s.squareRoot())
+    }
+
+    /// max_i Σ_j |a_ij|.
+    public func maxAbsRowSum() -> Float {
+        let (r, c) = (shape[0], shape[1])
+        var best: Float = 0
+        data.withUnsafeBufferPointer { b in
+            for i in 0..<r {
+                var s: Float = 0
+                for j in 0..<c { s += Swift.abs(b[i * c + j]) }
+                best = Swift.max(best, s)
+            }
+        }
+        return best
     }
 
     /// Largest singular value of a matrix by power iteration on WᵀW (deterministic start).

@@ -19,9 +19,17 @@ public enum ToolRunner {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
-    /// Prints one JSON object as a line on stdout.
+    /// Prints one JSON object as a line on stdout. Non-finite numbers (a NaN mean of nothing,
+    /// say) become `null`, since JSON has no NaN.
     public static func emit(_ object: [String: Any]) throws {
-        let d = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])
+        func clean(_ v: Any) -> Any {
+            if let d = v as? Double { return d.isFinite ? d : NSNull() }
+            if let f = v as? Float { return f.isFinite ? Double(f) : NSNull() }
+            if let a = v as? [Any] { return a.map(clean) }
+            if let o = v as? [String: Any] { return o.mapValues(clean) }
+            return v
+        }
+        let d = try JSONSerialization.data(withJSONObject: clean(object), options: [.sortedKeys, .fragmentsAllowed])
         FileHandle.standardOutput.write(d + Data("\n".utf8))
     }
 }

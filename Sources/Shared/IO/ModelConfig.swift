@@ -24,6 +24,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var lipschitzMean: Float? = nil
     public var lipschitzStd: Float? = nil
     public var fixedSigma: Float? = nil
+    /// Björck iterations per forward pass of a Lipschitz layer, and GroupSort's group size.
+    public var bjorckIterations: Int? = nil
+    public var groupSize: Int? = nil
+    /// Number of classes of a classifier (vae-train classifier).
+    public var classes: Int? = nil
     /// Encoder standard-deviation offset τ (paper B section 4.2).
     public var sigmaOffset: Float? = nil
     public var epsTrain: Float? = nil

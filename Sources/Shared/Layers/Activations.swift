@@ -20,6 +20,10 @@ public final class Activation: Layer {
 
     public var namedParameters: [(name: String, variable: Variable)] { [] }
 
+    /// All these activations are non-decreasing (paper C Eq. 13). GroupSort is too, in the
+    /// sense that matters: x ≤ y element-wise implies sort(x) ≤ sort(y) element-wise.
+    public func bounds(_ input: Interval) -> Interval { input.monotone { self($0) } }
+
     public static var relu: Activation { Activation(.relu) }
     public static var sigmoid: Activation { Activation(.sigmoid) }
     public static var softplus: Activation { Activation(.softplus) }

@@ -9,9 +9,15 @@ public final class BjorckLinear: Layer {
     /// Björck iterations per forward pass (20 while training in the authors' code).
     public var iterations: Int
     public var scaling: BjorckScaling
+    /// Stop iterating once ‖G − I‖_F is below this (0: always run `iterations`).
+    public var tolerance: Float
+    /// The weight as last projected by `project()`: while the parameter still holds exactly
+    /// this tensor it is known to be orthonormal within `tolerance`, and the forward pass
+    /// uses it without another Gram check.
+    private var projected: Tensor? = nil
 
     public init(_ inFeatures: Int, _ outFeatures: Int, scale: Float = 1, iterations: Int = 20,
-                scaling: BjorckScaling = .none, bias: Bool = true, rng: inout RNG) {
+                scaling: BjorckScaling = .auto, tolerance: Float = 1e-3, bias: Bool = true, rng: inout RNG) {
         // Start orthonormal-ish: uniform fan-in init keeps singular values well inside (0, √3)
         // after one safe pass; Björck then refines it every forward pass.
         let w = Init.uniformFanIn([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng)
@@ -20,16 +26,40 @@ public final class BjorckLinear: Layer {
         self.scale = scale
         self.iterations = iterations
         self.scaling = scaling
+        self.tolerance = tolerance
     }
 
-    /// The orthonormalised weight this layer applies (before `scale`).
+    /// The orthonormalised weight this layer applies (before `scale`); the gradient flows
+    /// through whatever iterations this takes.
     public func orthonormalWeight() -> Variable {
-        weight.bjorckOrthonormalized(iterations: iterations, scaling: scaling)
+        if let p = projected, tolerance > 0, p == weight.value { return weight }
+        return weight.bjorckOrthonormalized(iterations: iterations, scaling: scaling, tolerance: tolerance)
+    }
+
+    /// Replaces the raw weight by its orthonormalised version (no gradient). Called after
+    /// each optimizer step, it keeps the parameter near the orthonormal matrices, so the
+    /// next orthonormalisation starts warm and converges in one or two iterations instead
+    /// of running all of them from scratch on every forward pass.
+    public func project() {
+        weight.value = weight.value.bjorckOrthonormalized(iterations: iterations, scaling: scaling, tolerance: tolerance)
+        projected = weight.value
+    }
+
+    /// The weight actually applied: `scale · Björck(W)`.
+    public func effectiveWeight() -> Variable {
+        let w = orthonormalWeight()
+        return scale == 1 ? w : w * scale
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let w = orthonormalWeight()
-        return Variable.linear(x, weight: scale == 1 ? w : w * scale, bias: bias)
+        Variable.linear(x, weight: effectiveWeight(), bias: bias)
+    }
+
+    /// Paper C Eq. 12 with the orthonormalised, scaled weight.
+    public func bounds(_ input: Interval) -> Interval {
+        let w = effectiveWeight()
+        let absW = w.abs()
+        return input.linear({ Variable.linear($0, weight: w, bias: bias) }, abs: { Variable.linear($0, weight: absW, bias: nil) })
     }
 
     public var namedParameters: [(name: String, variable: Variable)] {

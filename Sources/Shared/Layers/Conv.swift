@@ -16,6 +16,13 @@ public final class Conv2d: Layer {
         Variable.conv2d(x, weight: weight, bias: bias, geometry: geometry)
     }
 
+    /// Paper C Eq. 12 (a convolution is linear).
+    public func bounds(_ input: Interval) -> Interval {
+        let absW = weight.abs()
+        return input.linear({ Variable.conv2d($0, weight: weight, bias: bias, geometry: geometry) },
+                            abs: { Variable.conv2d($0, weight: absW, bias: nil, geometry: geometry) })
+    }
+
     public var namedParameters: [(name: String, variable: Variable)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
@@ -39,6 +46,13 @@ public final class ConvTranspose2d: Layer {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         Variable.convTranspose2d(x, weight: weight, bias: bias, geometry: geometry, outputPadding: outputPadding)
+    }
+
+    /// Paper C Eq. 12 (a transposed convolution is linear).
+    public func bounds(_ input: Interval) -> Interval {
+        let absW = weight.abs()
+        return input.linear({ Variable.convTranspose2d($0, weight: weight, bias: bias, geometry: geometry, outputPadding: outputPadding) },
+                            abs: { Variable.convTranspose2d($0, weight: absW, bias: nil, geometry: geometry, outputPadding: outputPadding) })
     }
 
     public var namedParameters: [(name: String, variable: Variable)] {

@@ -4,6 +4,9 @@ public protocol Layer: AnyObject {
     func callAsFunction(_ x: Variable) -> Variable
     /// Trainable tensors with stable names, as stored in `.safetensors` files.
     var namedParameters: [(name: String, variable: Variable)] { get }
+    /// Element-wise bounds on the output for inputs anywhere in `input`
+    /// (interval bound propagation, paper C section 3.1).
+    func bounds(_ input: Interval) -> Interval
 }
 
 extension Layer {
@@ -18,6 +21,17 @@ public final class Sequential: Layer {
     public var namedParameters: [(name: String, variable: Variable)] {
         layers.enumerated().flatMap { i, l in l.namedParameters.map { ("\(i).\($0.name)", $0.variable) } }
     }
+    public func bounds(_ input: Interval) -> Interval { layers.reduce(input) { $1.bounds($0) } }
+}
+
+/// Reshapes each sample (the batch dimension is kept): flattening conv features for a
+/// linear layer, or unflattening a vector into feature maps.
+public final class Reshape: Layer {
+    public let sampleShape: [Int]
+    public init(_ sampleShape: [Int]) { self.sampleShape = sampleShape }
+    public func callAsFunction(_ x: Variable) -> Variable { x.reshaped([x.shape[0]] + sampleShape) }
+    public var namedParameters: [(name: String, variable: Variable)] { [] }
+    public func bounds(_ input: Interval) -> Interval { input.map { self($0) } }
 }
 
 /// Parameter initialisation shared by the layers: PyTorch's default

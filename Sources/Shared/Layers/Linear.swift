@@ -10,6 +10,12 @@ public final class Linear: Layer {
 
     public func callAsFunction(_ x: Variable) -> Variable { Variable.linear(x, weight: weight, bias: bias) }
 
+    /// Paper C Eq. 12.
+    public func bounds(_ input: Interval) -> Interval {
+        let absW = weight.abs()
+        return input.linear({ Variable.linear($0, weight: weight, bias: bias) }, abs: { Variable.linear($0, weight: absW, bias: nil) })
+    }
+
     public var namedParameters: [(name: String, variable: Variable)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

@@ -31,6 +31,18 @@ public final class Adam: Optimizer {
     public let decoupledWeightDecay: Float
     private var m: [[Float]], v: [[Float]], t: [Int]
 
+    /// Per-parameter moments and step counts, for checkpoints.
+    public var state: [(m: [Float], v: [Float], t: Int)] {
+        get { (0..<parameters.count).map { (m[$0], v[$0], t[$0]) } }
+        set {
+            precondition(newValue.count == parameters.count)
+            for (i, s) in newValue.enumerated() {
+                precondition(s.m.count == m[i].count && s.v.count == v[i].count, "Adam state does not match parameter \(i)")
+                m[i] = s.m; v[i] = s.v; t[i] = s.t
+            }
+        }
+    }
+
     public init(parameters: [Variable], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, decoupledWeightDecay: Float = 0) {
         self.parameters = parameters

@@ -21,8 +21,9 @@ public final class StepSchedule: LearningRateSchedule {
 /// (PyTorch's ReduceLROnPlateau in "min", "rel" mode; paper D's attack halves on plateau).
 public final class PlateauSchedule: LearningRateSchedule {
     public let factor: Float, patience: Int, threshold: Float, minRate: Float
-    private var best = Float.infinity
-    private var badEpochs = 0
+    /// Best loss so far and epochs since (public so checkpoints can carry them).
+    public var best = Float.infinity
+    public var badEpochs = 0
 
     public init(factor: Float = 0.5, patience: Int = 2, threshold: Float = 1e-4, minRate: Float = 0) {
         self.factor = factor; self.patience = patience; self.threshold = threshold; self.minRate = minRate

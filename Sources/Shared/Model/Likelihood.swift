@@ -1,0 +1,89 @@
+import Foundation
+
+/// The decoder's likelihood p(x | z). The decoder outputs logits l; the mean image is σ(l).
+public enum Likelihood: Equatable, Sendable {
+    /// Bernoulli: log p = Σ x·l − softplus(l) (the binary cross-entropy, for x in [0, 1]).
+    case bernoulli
+    /// Continuous Bernoulli (paper A): the Bernoulli term plus log C(σ(l)), a proper density on [0, 1].
+    case continuousBernoulli
+    /// Gaussian with fixed standard deviation σ₀ around the mean σ(l) (paper C Eq. 20).
+    case gaussian(sigma0: Float)
+
+    public init(name: String, sigma0: Float?) throws {
+        switch name {
+        case "bernoulli": self = .bernoulli
+        case "cbernoulli", "continuous-bernoulli": self = .continuousBernoulli
+        case "gaussian":
+            let s = sigma0 ?? 1
+            guard s > 0 else { throw ToolError("--sigma0 must be positive") }
+            self = .gaussian(sigma0: s)
+        default: throw ToolError("unknown likelihood '\(name)' (bernoulli, cbernoulli, gaussian)")
+        }
+    }
+
+    public var name: String {
+        switch self { case .bernoulli: "bernoulli"; case .continuousBernoulli: "cbernoulli"; case .gaussian: "gaussian" }
+    }
+    public var sigma0: Float? { if case .gaussian(let s) = self { s } else { nil } }
+
+    /// log p(x | z) per sample, shape [N], from images x and decoder logits (same shape).
+    public func logProb(_ x: Variable, logits l: Variable) -> Variable {
+        let perPixel: Variable
+        switch self {
+        case .bernoulli:
+            perPixel = x * l - l.softplus()
+        case .continuousBernoulli:
+            perPixel = x * l - l.softplus() + l.continuousBernoulliLogNormalizer()
+        case .gaussian(let s):
+            let d = Float(x.value.count / x.shape[0])
+            let diff = x - l.sigmoid()
+            return diff.square().flattened().sum(axis: 1) * (-0.5 / (s * s)) - 0.5 * d * Foundation.log(2 * Float.pi * s * s)
+        }
+        return perPixel.flattened().sum(axis: 1)
+    }
+
+    /// A lower bound on log p(x' | z) per sample over every x' in `x` and every logit
+    /// vector in `logits` (both element-wise intervals). Used by the proVAE bound (paper C
+    /// Eq. 20-21). With degenerate intervals it equals `logProb`.
+    public func logProbLowerBound(_ x: Interval, logits l: Interval) -> Variable {
+        switch self {
+        case .gaussian(let s):
+            // max over a ∈ [xl, xh], b ∈ [gl, gh] of (a − b)² = max((xh − gl)², (xl − gh)²)  (Eq. 20)
+            let gl = l.lo.sigmoid(), gh = l.hi.sigmoid()
+            let worst = Variable.maximum((x.hi - gl).square(), (x.lo - gh).square())
+            let d = Float(x.lo.value.count / x.lo.shape[0])
+            return worst.flattened().sum(axis: 1) * (-0.5 / (s * s)) - 0.5 * d * Foundation.log(2 * Float.pi * s * s)
+        case .bernoulli, .continuousBernoulli:
+            // x·l is bilinear: its minimum over the box is at a corner.
+            let xl = Variable.minimum(Variable.minimum(x.lo * l.lo, x.lo * l.hi), Variable.minimum(x.hi * l.lo, x.hi * l.hi))
+            // −softplus is concave: its minimum over [ll, lh] is at an end.
+            let sp = Variable.maximum(l.lo.softplus(), l.hi.softplus())
+            var perPixel = xl - sp
+            if self == .continuousBernoulli {
+                // log C is even and increasing in |l|: its minimum is at the point of the
+                // interval closest to 0.
+                let nearest = Variable.maximum(l.lo, Variable.minimum(l.hi, Variable(Tensor(scalar: 0))))
+                perPixel = perPixel + nearest.continuousBernoulliLogNormalizer()
+            }
+            return perPixel.flattened().sum(axis: 1)
+        }
+    }
+}
+
+extension Variable {
+    /// Element-wise maximum; the gradient goes to the larger input (the first on ties).
+    public static func maximum(_ a: Variable, _ b: Variable) -> Variable { select(a, b) { $0 >= $1 } }
+    /// Element-wise minimum; the gradient goes to the smaller input (the first on ties).
+    public static func minimum(_ a: Variable, _ b: Variable) -> Variable { select(a, b) { $0 <= $1 } }
+
+    /// Picks `a` where `takeA(a, b)`, else `b`, with broadcasting; routes gradients accordingly.
+    static func select(_ a: Variable, _ b: Variable, _ takeA: @escaping (Float, Float) -> Bool) -> Variable {
+        let (av, bv) = (a.value, b.value)
+        let mask = av.zipMap(bv) { takeA($0, $1) ? 1 : 0 }
+        let out = av.zipMap(bv) { takeA($0, $1) ? $0 : $1 }
+        return Variable(out, parents: [a, b]) { g in
+            [a.requiresGrad ? Broadcast.sumTo(g * mask, shape: av.shape) : nil,
+             b.requiresGrad ? Broadcast.sumTo(g * mask.map { 1 - $0 }, shape: bv.shape) : nil]
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// A trained or trainable VAE: encoder q(z|x), decoder p(x|z) (logits), likelihood, prior
+/// N(0, I), and the configuration that rebuilds it from a `.safetensors` file.
+public final class VAE {
+    public private(set) var config: ModelConfig
+    public let encoder: Encoder
+    public let decoder: any Layer
+    public let likelihood: Likelihood
+
+    /// Builds a freshly initialised model (initialisation drawn from `config.seed`).
+    public init(config: ModelConfig) throws {
+        var rng = RNG(seed: config.seed).derived(1)
+        (encoder, decoder) = try Architectures.build(config, rng: &rng)
+        likelihood = try Likelihood(name: config.likelihood, sigma0: config.sigma0)
+        self.config = config
+    }
+
+    public var namedParameters: [(name: String, variable: Variable)] {
+        encoder.namedParameters.map { ("encoder.\($0.name)", $0.variable) }
+            + decoder.namedParameters.map { ("decoder.\($0.name)", $0.variable) }
+    }
+    public var parameters: [Variable] { namedParameters.map(\.variable) }
+
+    /// μ(x), σ(x).
+    public func encode(_ x: Variable) -> (mu: Variable, sigma: Variable) { encoder(x) }
+    /// Decoder logits for latent codes `[N, latent]`.
+    public func decodeLogits(_ z: Variable) -> Variable { decoder(z) }
+    /// The decoder's mean image σ(logits), `[N, C, H, W]`.
+    public func decodeMean(_ z: Variable) -> Variable { decoder(z).sigmoid() }
+
+    /// z = μ + σ ⊙ ε (the reparameterisation trick) with ε drawn from `rng`; also returns ε.
+    public func sample(mu: Variable, sigma: Variable, rng: inout RNG) -> (z: Variable, eps: Tensor) {
+        let eps = rng.normalTensor(mu.shape)
+        return (mu + sigma * Variable(eps), eps)
+    }
+
+    // MARK: Lipschitz layers
+
+    /// Every Björck layer with its parameter-name prefix.
+    public var bjorckLayers: [(name: String, layer: BjorckLinear)] {
+        func walk(_ l: any Layer, _ prefix: String) -> [(String, BjorckLinear)] {
+            if let b = l as? BjorckLinear { return [(prefix, b)] }
+            if let s = l as? Sequential { return s.layers.enumerated().flatMap { walk($1, prefix + "\($0).") } }
+            return []
+        }
+        var out: [(String, BjorckLinear)] = []
+        if let t = encoder.trunk { out += walk(t, "encoder.trunk.") }
+        out += walk(encoder.meanHead, "encoder.mean.")
+        if let s = encoder.scaleHead { out += walk(s, "encoder.scale.") }
+        return out + walk(decoder, "decoder.")
+    }
+
+    /// Projects every Björck layer's weight back to the orthonormal matrices (after an
+    /// optimizer step; see `BjorckLinear.project`).
+    public func projectLipschitzLayers() {
+        for (_, layer) in bjorckLayers { layer.project() }
+    }
+
+    /// Replaces every Björck layer's raw weight by its orthonormalised version after
+    /// `extraIterations` more iterations than training uses (the authors run 50 more at
+    /// evaluation) and records each one's measured largest singular value (before the
+    /// layer's scale) in the configuration, so the saved model demonstrably satisfies the
+    /// Lipschitz constants it claims (paper A Theorem 2 relies on them).
+    public func finalizeLipschitzLayers(extraIterations: Int = 50) {
+        var norms: [String: Float] = [:]
+        for (name, layer) in bjorckLayers {
+            let q = layer.weight.value.bjorckOrthonormalized(iterations: layer.iterations + extraIterations, scaling: layer.scaling)
+            layer.weight.value = q
+            norms[name + "weight"] = q.spectralNorm()
+        }
+        config.spectralNorms = norms.isEmpty ? nil : norms
+    }
+
+    // MARK: Files
+
+    /// Writes weights and configuration as `.safetensors` (atomically). `extraTensors` and
+    /// `extraMetadata` carry training state in checkpoints.
+    public func save(to path: String, extraTensors: [(name: String, tensor: Tensor)] = [], extraMetadata: [String: String] = [:]) throws {
+        var meta = extraMetadata
+        meta[ModelConfig.metadataKey] = try config.json()
+        meta["format"] = "robustvae"
+        try SafeTensors.write(SafeTensors.File(tensors: namedParameters.map { ($0.name, $0.variable.value) } + extraTensors,
+                                               metadata: meta), to: path)
+    }
+
+    /// Rebuilds a model from a file written by `save` (or by vae-train).
+    public static func load(_ path: String) throws -> (model: VAE, file: SafeTensors.File) {
+        let file = try SafeTensors.read(path)
+        let config = try ModelConfig.from(file, name: path)
+        let model: VAE
+        do { model = try VAE(config: config) } catch let e as ToolError { throw ToolError.file(path, e.message) }
+        try model.loadWeights(from: file, name: path)
+        return (model, file)
+    }
+
+    /// Copies weights by name, checking that every parameter is present with its shape.
+    public func loadWeights(from file: SafeTensors.File, name: String) throws {
+        let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        for (pname, p) in namedParameters {
+            guard let t = tensors[pname] else { throw ToolError.file(name, "missing weight '\(pname)'") }
+            guard t.shape == p.value.shape else {
+                throw ToolError.file(name, "weight '\(pname)' has shape \(t.shape), the model needs \(p.value.shape)")
+            }
+            guard t.isFinite else { throw ToolError.file(name, "weight '\(pname)' contains NaN or infinite values") }
+            p.value = t
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+
+/// Everything a training run needs besides the model configuration.
+public struct TrainingOptions {
+    public var epochs = 10
+    public var batch = 128
+    public var learningRate: Float = 1e-3
+    public var beta: Float = 1
+    public var objective = "elbo"
+    /// proVAE's target radius and the epochs over which it ramps up linearly from 0.
+    public var epsTrain: Float = 0
+    public var epsRampEpochs: Int? = nil
+    /// Share of the training split held out for validation.
+    public var validationFraction: Float = 0.1
+    /// `none`, `plateau` (halve after `patience` epochs without improvement) or `step`.
+    public var schedule = "none"
+    public var patience = 10
+    public var stepSize = 10
+    public var gamma: Float = 0.5
+    /// Use at most this many training images (quick runs).
+    public var trainLimit: Int? = nil
+    public var output = "vae.safetensors"
+    public var resume = false
+    public init() {}
+}
+
+/// Trains a VAE: Adam on minibatches, validation ELBO every epoch, a checkpoint after every
+/// epoch (`OUTPUT.ckpt`, with the optimizer state, for `--resume`), Ctrl-C saves and stops,
+/// a NaN loss stops with the last good checkpoint kept. The data order of epoch e is drawn
+/// from the seed and e alone, so a resumed run sees the same batches.
+public final class Trainer {
+    public let model: VAE
+    public let options: TrainingOptions
+    let train: Tensor, validation: Tensor, test: Tensor
+    let progress = Progress()
+    public var checkpointPath: String { options.output + ".ckpt" }
+
+    public init(model: VAE, trainSet: Dataset, testSet: Dataset, options: TrainingOptions) throws {
+        self.model = model
+        self.options = options
+        guard trainSet.imageShape == model.config.inputShape else {
+            throw ToolError("training images have shape \(trainSet.imageShape), the model expects \(model.config.inputShape)")
+        }
+        var all = trainSet.images
+        if let l = options.trainLimit { all = all.rows(0..<min(l, all.shape[0])) }
+        let n = all.shape[0]
+        let nVal = Int((Float(n) * options.validationFraction).rounded())
+        guard n - nVal >= 1, (0..<1).contains(options.validationFraction) else {
+            throw ToolError("--val-fraction \(options.validationFraction) leaves no training images out of \(n)")
+        }
+        // a fixed random hold-out, drawn from the seed
+        var rng = RNG(seed: model.config.seed).derived(2)
+        let perm = rng.permutation(n)
+        train = all.gatherRows(Array(perm[nVal...]))
+        validation = nVal > 0 ? all.gatherRows(Array(perm[..<nVal])) : Tensor.zeros([0] + model.config.inputShape)
+        test = testSet.images
+    }
+
+    var objective: Objective {
+        get throws {
+            switch options.objective {
+            case "elbo", "beta": return .elbo
+            case "tcvae": return .tcvae(datasetSize: train.shape[0])
+            case "provae": return .provae(epsilon: options.epsTrain)
+            default: throw ToolError("unknown objective '\(options.objective)' (elbo, tcvae, provae)")
+            }
+        }
+    }
+
+    /// proVAE's radius for a point `progress` epochs into training (linear ramp-up).
+    func epsilon(atEpoch progress: Double) -> Float {
+        let ramp = Double(options.epsRampEpochs ?? max(1, options.epochs / 2))
+        return ramp <= 0 ? options.epsTrain : options.epsTrain * Float(min(1, progress / ramp))
+    }
+
+    /// Runs training and returns the final summary (also printed as a JSON line by the tool).
+    public func run() throws -> [String: Any] {
+        let objective = try self.objective
+        guard options.epochs >= 1, options.batch >= 1, options.learningRate > 0 else {
+            throw ToolError("--epochs, --batch and --lr must be positive")
+        }
+        let adam = Adam(parameters: model.parameters, learningRate: options.learningRate)
+        let schedule: LearningRateSchedule? = switch options.schedule {
+        case "plateau": PlateauSchedule(factor: options.gamma, patience: options.patience)
+        case "step": StepSchedule(stepSize: options.stepSize, gamma: options.gamma)
+        case "none": nil
+        default: throw ToolError("unknown --lr-schedule '\(options.schedule)' (none, plateau, step)")
+        }
+        var startEpoch = 0
+        var secondsBefore = 0.0
+        if options.resume {
+            (startEpoch, secondsBefore) = try restore(adam: adam, schedule: schedule)
+            progress.line("resumed from \(checkpointPath) after epoch \(startEpoch)")
+        }
+        Interrupt.install()
+        let n = train.shape[0]
+        let batchesPerEpoch = (n + options.batch - 1) / options.batch
+        var lastTrainELBO = Double.nan
+        var lastVal: (elbo: Double, mse: Double, bound: Double?) = (.nan, .nan, nil)
+        let t0 = Date()
+        var imagesDone = 0
+        for epoch in startEpoch..<options.epochs {
+            var order = RNG(seed: model.config.seed).derived(1000 + UInt64(epoch))
+            let perm = order.permutation(n)
+            var noise = RNG(seed: model.config.seed).derived(2_000_000 + UInt64(epoch))
+            var sumELBO = 0.0, sumLoss = 0.0
+            for b in 0..<batchesPerEpoch {
+                if Interrupt.requested {
+                    try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch, seconds: secondsBefore + Date().timeIntervalSince(t0))
+                    progress.line("interrupted: saved \(checkpointPath) at the end of epoch \(epoch); continue with --resume")
+                    throw ToolError("interrupted")
+                }
+                let idx = Array(perm[(b * options.batch)..<min(n, (b + 1) * options.batch)])
+                let xb = train.gatherRows(idx)
+                var obj = objective
+                if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: Double(epoch) + Double(b) / Double(batchesPerEpoch))) }
+                let l = model.loss(xb, objective: obj, beta: options.beta, rng: &noise)
+                let lossValue = l.loss.value.scalar
+                guard lossValue.isFinite else {
+                    throw ToolError("training diverged (loss \(lossValue)) in epoch \(epoch + 1), batch \(b + 1); "
+                        + (epoch > startEpoch || options.resume ? "the last good checkpoint is \(checkpointPath)" : "no checkpoint was written yet")
+                        + "; try a lower --lr")
+                }
+                l.loss.backward()
+                adam.step()
+                model.projectLipschitzLayers()
+                sumELBO += Double(l.elbo) * Double(idx.count)
+                sumLoss += Double(lossValue)
+                imagesDone += idx.count
+                let elapsed = Date().timeIntervalSince(t0)
+                let rate = Double(imagesDone) / max(elapsed, 1e-9)
+                let remainingImages = Double((options.epochs - epoch) * n - (b + 1) * options.batch)
+                progress.update(epoch: epoch + 1, epochs: options.epochs, fraction: Double(b + 1) / Double(batchesPerEpoch),
+                                imagesPerSecond: rate, loss: Float(sumLoss / Double(b + 1)), remaining: remainingImages / rate)
+            }
+            lastTrainELBO = sumELBO / Double(n)
+            if validation.shape[0] > 0 {
+                lastVal = model.evaluate(validation, seed: 7)
+            }
+            if let s = schedule {
+                adam.learningRate = s.rate(afterEpoch: epoch, validationLoss: Float(-lastVal.elbo), current: adam.learningRate)
+            }
+            let rate = Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9)
+            progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
+                                 epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
+            try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, seconds: secondsBefore + Date().timeIntervalSince(t0))
+        }
+        let seconds = secondsBefore + Date().timeIntervalSince(t0)
+        model.finalizeLipschitzLayers()
+        let testRadius: Float? = if case .provae = objective { options.epsTrain } else { nil }
+        let testEval = model.evaluate(test, seed: 11, boundRadius: testRadius)
+        try model.save(to: options.output)
+        var summary: [String: Any] = [
+            "output": options.output, "epochs": options.epochs, "seconds": (seconds * 100).rounded() / 100,
+            "train_elbo": lastTrainELBO, "validation_elbo": lastVal.elbo,
+            "test_elbo": testEval.elbo, "test_mse": testEval.mse,
+            "images_per_second": Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9),
+        ]
+        if let b = testEval.bound, testRadius != nil { summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain }
+        if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }
+        return summary
+    }
+
+    // MARK: checkpoints
+
+    func saveCheckpoint(adam: Adam, schedule: LearningRateSchedule?, epochsDone: Int, seconds: Double) throws {
+        let names = model.namedParameters.map(\.name)
+        var extra: [(name: String, tensor: Tensor)] = []
+        var steps: [String] = []
+        for (name, s) in zip(names, adam.state) {
+            extra.append(("adam.m." + name, Tensor(shape: [s.m.count], data: s.m)))
+            extra.append(("adam.v." + name, Tensor(shape: [s.v.count], data: s.v)))
+            steps.append(String(s.t))
+        }
+        var meta = ["epochs_done": String(epochsDone), "lr": String(adam.learningRate), "seconds": String(seconds),
+                    "adam_steps": steps.joined(separator: ",")]
+        if let p = schedule as? PlateauSchedule { meta["plateau_best"] = String(p.best); meta["plateau_bad"] = String(p.badEpochs) }
+        try model.save(to: checkpointPath, extraTensors: extra, extraMetadata: meta)
+    }
+
+    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, seconds: Double) {
+        guard FileManager.default.fileExists(atPath: checkpointPath) else {
+            throw ToolError.file(checkpointPath, "no checkpoint to resume from")
+        }
+        let file = try SafeTensors.read(checkpointPath)
+        let saved = try ModelConfig.from(file, name: checkpointPath)
+        var mine = model.config, theirs = saved
+        mine.spectralNorms = nil; theirs.spectralNorms = nil
+        guard mine == theirs else {
+            throw ToolError.file(checkpointPath, "was written for a different model configuration; remove it or match the options")
+        }
+        try model.loadWeights(from: file, name: checkpointPath)
+        guard let done = file.metadata["epochs_done"].flatMap(Int.init), let lr = file.metadata["lr"].flatMap(Float.init),
+              let steps = file.metadata["adam_steps"]?.split(separator: ",").compactMap({ Int($0) }),
+              steps.count == model.parameters.count else {
+            throw ToolError.file(checkpointPath, "is not a training checkpoint (no optimizer state)")
+        }
+        var state: [(m: [Float], v: [Float], t: Int)] = []
+        for ((name, p), t) in zip(model.namedParameters, steps) {
+            guard let m = file["adam.m." + name], let v = file["adam.v." + name], m.count == p.value.count, v.count == p.value.count else {
+                throw ToolError.file(checkpointPath, "optimizer state for '\(name)' is missing or has the wrong size")
+            }
+            state.append((m.data, v.data, t))
+        }
+        adam.state = state
+        adam.learningRate = lr
+        if let p = schedule as? PlateauSchedule {
+            p.best = file.metadata["plateau_best"].flatMap(Float.init) ?? .infinity
+            p.badEpochs = file.metadata["plateau_bad"].flatMap(Int.init) ?? 0
+        }
+        return (done, file.metadata["seconds"].flatMap(Double.init) ?? 0)
+    }
+}
