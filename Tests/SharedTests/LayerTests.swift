@@ -50,7 +50,9 @@ final class LayerTests: XCTestCase {
     func testBjorckLinearGradientFlowsThroughIterations() {
         var r = RNG(seed: 8)
         for (fin, fout) in [(4, 3), (3, 5)] {
-            let layer = BjorckLinear(fin, fout, scale: 1.5, iterations: 5, rng: &r)
+            // a fixed number of iterations (no early stop), from a weight away from orthonormal
+            let layer = BjorckLinear(fin, fout, scale: 1.5, iterations: 5, scaling: .none, tolerance: 0, rng: &r)
+            layer.weight.value = layer.weight.value * 0.8 + rng.normalTensor(layer.weight.shape) * 0.1
             checkLayer(layer, input: rng.normalTensor([3, fin]), tol: 2e-2)
         }
     }
@@ -102,6 +104,24 @@ final class LayerTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-4, "\(rows)x\(cols) Gram deviates from I by \(worst)")
             XCTAssertEqual(q.spectralNorm(), 1, accuracy: 1e-4)
         }
+    }
+
+    func testBjorckAutoScalingAndEarlyStop() {
+        // singular values around 10: the unscaled order-1 iteration diverges, auto-scaling converges
+        let w = rng.normalTensor([30, 20]) * 3
+        XCTAssertGreaterThan(w.spectralNorm(), 5)
+        XCTAssertFalse(w.bjorckOrthonormalized(iterations: 30, scaling: .none).isFinite && w.bjorckOrthonormalized(iterations: 30, scaling: .none).spectralNorm() < 1.01)
+        let q = w.bjorckOrthonormalized(iterations: 60, scaling: .auto, tolerance: 1e-4)
+        XCTAssertLessThan(Tensor.identityDeviation(Tensor.matmul(q, q, transA: true)), 1e-4)
+        // an already orthonormal matrix is returned as is when within tolerance
+        XCTAssertEqual(q.bjorckOrthonormalized(iterations: 20, scaling: .auto, tolerance: 1e-3), q)
+        // a layer's projection keeps its weight orthonormal, and the forward pass then uses it directly
+        var r = RNG(seed: 13)
+        let layer = BjorckLinear(20, 12, rng: &r)
+        layer.weight.value = layer.weight.value + rng.normalTensor(layer.weight.shape) * 0.05
+        layer.project()
+        XCTAssertLessThan(Tensor.identityDeviation(Tensor.matmul(layer.weight.value, layer.weight.value, transB: true)), 1e-3)
+        XCTAssert(layer.orthonormalWeight() === layer.weight)
     }
 
     func testBjorckLinearHasChosenLipschitzConstant() {

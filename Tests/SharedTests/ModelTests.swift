@@ -1,0 +1,291 @@
+import Foundation
+import XCTest
+import Shared
+
+/// The VAE objectives against independent computations, interval bounds, Lipschitz layers,
+/// saving and training.
+final class ModelTests: XCTestCase {
+    var rng = RNG(seed: 21)
+
+    func tinyConfig(_ arch: String = "mlp", latent: Int = 3, shape: [Int] = [1, 4, 4]) -> ModelConfig {
+        var c = ModelConfig(architecture: arch, latent: latent, inputShape: shape, data: "test", seed: 5)
+        c.hidden = arch == "mlp" ? [6] : (arch == "conv" ? [4, 4, 4, 4] : [3, 4])
+        return c
+    }
+
+    // MARK: likelihoods and objectives
+
+    func testLikelihoodsMatchDirectFormulas() {
+        let x = rng.uniformTensor([2, 1, 2, 3]), l = rng.normalTensor([2, 1, 2, 3]) * 3
+        for lik in [Likelihood.bernoulli, .continuousBernoulli, .gaussian(sigma0: 0.3)] {
+            let got = Autodiff.withoutGradients { lik.logProb(Variable(x), logits: Variable(l)).value }
+            for n in 0..<2 {
+                var ref = 0.0
+                for i in 0..<6 {
+                    let xi = Double(x.data[n * 6 + i]), li = Double(l.data[n * 6 + i]), lam = 1 / (1 + exp(-li))
+                    switch lik {
+                    case .bernoulli: ref += xi * log(lam) + (1 - xi) * log(1 - lam)
+                    case .continuousBernoulli:
+                        ref += xi * log(lam) + (1 - xi) * log(1 - lam) + log(2 * atanh(1 - 2 * lam) / (1 - 2 * lam))
+                    case .gaussian(let s):
+                        let s0 = Double(s)
+                        ref += -(xi - lam) * (xi - lam) / (2 * s0 * s0) - 0.5 * log(2 * Double.pi * s0 * s0)
+                    }
+                }
+                XCTAssertEqual(Double(got.data[n]), ref, accuracy: 1e-4 * max(1, abs(ref)), "\(lik)")
+            }
+        }
+    }
+
+    func testContinuousBernoulliNormalizerNearHalf() {
+        // λ = σ(l) near 1/2: the Taylor branch against the closed form in Double
+        for l in [-5e-3, 1e-3, 4e-3, 0.02, -0.5, 3, 30] as [Double] {
+            let lam = 1 / (1 + exp(-l))
+            // the λ form loses precision in Double once λ is within 1e-9 of 1; tanh(15) = 1 there
+            let ref = l > 20 ? log(l) : log(2 * atanh(1 - 2 * lam) / (1 - 2 * lam))
+            let got = Variable(Tensor(shape: [1], data: [Float(l)])).continuousBernoulliLogNormalizer().value.data[0]
+            XCTAssertEqual(Double(got), ref, accuracy: 1e-5, "l = \(l)")
+        }
+        gradCheck([Tensor(shape: [6], data: [-3, -0.004, 0.003, 0.2, 2, 40])], h: 1e-3, tol: 2e-2) { $0[0].continuousBernoulliLogNormalizer() }
+        gradCheck([rng.normalTensor([3, 4]), rng.normalTensor([4])]) { Variable.maximum($0[0], $0[1]) - Variable.minimum($0[0], $0[1]) * 2 }
+    }
+
+    /// The ELBO and β-VAE loss against a recomputation from the model's own μ, σ, ε and logits.
+    func testELBOAndBetaLossAgainstDirectComputation() throws {
+        let model = try VAE(config: tinyConfig())
+        let x = rng.uniformTensor([5, 1, 4, 4])
+        for beta: Float in [1, 4] {
+            var r1 = RNG(seed: 3), r2 = RNG(seed: 3)
+            let l = model.loss(x, objective: .elbo, beta: beta, rng: &r1)
+            let (mu, sigma) = Autodiff.withoutGradients { model.encode(Variable(x)) }
+            let (z, _) = model.sample(mu: mu, sigma: sigma, rng: &r2)
+            let logits = Autodiff.withoutGradients { model.decodeLogits(z) }.value
+            var total = 0.0, elbo = 0.0
+            for n in 0..<5 {
+                var lp = 0.0, kl = 0.0
+                for i in 0..<16 {
+                    let xi = Double(x.data[n * 16 + i]), li = Double(logits.data[n * 16 + i])
+                    lp += xi * li - log(1 + exp(li))
+                }
+                for j in 0..<3 {
+                    let m = Double(mu.value.data[n * 3 + j]), s = Double(sigma.value.data[n * 3 + j])
+                    kl += 0.5 * (m * m + s * s - 1 - log(s * s))
+                }
+                total += -(lp - Double(beta) * kl) / 5
+                elbo += (lp - kl) / 5
+            }
+            XCTAssertEqual(Double(l.loss.value.scalar), total, accuracy: 1e-3)
+            XCTAssertEqual(Double(l.elbo), elbo, accuracy: 1e-3)
+        }
+    }
+
+    /// β-TCVAE's minibatch-weighted-sampling estimator against a brute-force double loop.
+    func testTCDecompositionAgainstBruteForce() {
+        let (m, d, n) = (6, 3, 1000)
+        let z = rng.normalTensor([m, d]), mu = rng.normalTensor([m, d]), sigma = rng.uniformTensor([m, d], 0.3, 1.5)
+        let (mi, tc, dimKL) = VAE.tcDecomposition(z: Variable(z), mu: Variable(mu), sigma: Variable(sigma), datasetSize: n)
+        func logN(_ x: Double, _ m: Double, _ s: Double) -> Double { -0.5 * pow((x - m) / s, 2) - log(s) - 0.5 * log(2 * .pi) }
+        func lse(_ v: [Double]) -> Double { let mx = v.max()!; return mx + log(v.map { exp($0 - mx) }.reduce(0, +)) }
+        for i in 0..<m {
+            func at(_ t: Tensor, _ a: Int, _ b: Int) -> Double { Double(t.data[a * d + b]) }
+            let logNM = log(Double(n * m))
+            let logQz = lse((0..<m).map { j in (0..<d).map { k in logN(at(z, i, k), at(mu, j, k), at(sigma, j, k)) }.reduce(0, +) }) - logNM
+            let logQzProd = (0..<d).map { k in lse((0..<m).map { j in logN(at(z, i, k), at(mu, j, k), at(sigma, j, k)) }) - logNM }.reduce(0, +)
+            let logQzx = (0..<d).map { k in logN(at(z, i, k), at(mu, i, k), at(sigma, i, k)) }.reduce(0, +)
+            let logPz = (0..<d).map { k in logN(at(z, i, k), 0, 1) }.reduce(0, +)
+            XCTAssertEqual(Double(mi.value.data[i]), logQzx - logQz, accuracy: 1e-4)
+            XCTAssertEqual(Double(tc.value.data[i]), logQz - logQzProd, accuracy: 1e-4)
+            XCTAssertEqual(Double(dimKL.value.data[i]), logQzProd - logPz, accuracy: 1e-4)
+            // the three parts add up to log q(z|x) − log p(z)
+            XCTAssertEqual(Double(mi.value.data[i] + tc.value.data[i] + dimKL.value.data[i]), logQzx - logPz, accuracy: 1e-4)
+        }
+        gradCheck([z, mu, sigma]) { v in
+            let t = VAE.tcDecomposition(z: v[0], mu: v[1], sigma: v[2], datasetSize: n)
+            return t.mi + t.tc * 2 + t.dimKL * 3
+        }
+    }
+
+    func testProVAEBoundAtZeroRadiusEqualsELBO() throws {
+        for arch in ["mlp", "conv-small"] {
+            var c = tinyConfig(arch, shape: [1, 8, 8]); c.likelihood = "gaussian"; c.sigma0 = 0.5
+            let model = try VAE(config: c)
+            let x = rng.uniformTensor([4, 1, 8, 8])
+            var r1 = RNG(seed: 9), r2 = RNG(seed: 9)
+            let a = model.loss(x, objective: .elbo, rng: &r1), b = model.loss(x, objective: .provae(epsilon: 0), rng: &r2)
+            XCTAssertEqual(a.loss.value.scalar, b.loss.value.scalar, accuracy: 1e-4 * abs(a.loss.value.scalar), arch)
+            var r3 = RNG(seed: 9)
+            XCTAssertLessThan(model.loss(x, objective: .provae(epsilon: 0.05), rng: &r3).loss.value.scalar, .infinity)
+            var r4 = RNG(seed: 9)
+            XCTAssertGreaterThan(model.loss(x, objective: .provae(epsilon: 0.05), rng: &r4).loss.value.scalar, a.loss.value.scalar, "a positive radius lowers the bound")
+        }
+    }
+
+    // MARK: interval bounds
+
+    /// For every architecture: μ, σ, decoder logits and the ELBO of random inputs inside an
+    /// L∞ box lie within the propagated bounds (same reparameterisation noise).
+    func testIntervalBoundsContainSampledOutputs() throws {
+        var configs: [ModelConfig] = []
+        var lip = tinyConfig(); lip.lipschitzDecoder = 3; lip.lipschitzMean = 2; lip.lipschitzStd = 1; lip.groupSize = 2
+        lip.hidden = [6]; lip.likelihood = "cbernoulli"
+        var conv = tinyConfig("conv", latent: 4, shape: [1, 28, 28]); conv.sigmaOffset = 0.1
+        var small = tinyConfig("conv-small", latent: 3, shape: [2, 8, 8]); small.likelihood = "gaussian"; small.sigma0 = 0.3
+        var fixed = tinyConfig(); fixed.fixedSigma = 0.2
+        configs = [tinyConfig(), lip, conv, small, fixed]
+        for c in configs {
+            let model = try VAE(config: c)
+            let shape = [3] + c.inputShape
+            let x = rng.uniformTensor(shape, 0.1, 0.9)
+            let eps: Float = 0.05
+            let box = Interval(center: Variable(x), radius: eps, clampTo: 0...1)
+            let (muB, sigmaB) = Autodiff.withoutGradients { model.encoder.bounds(box) }
+            var noise = RNG(seed: 4)
+            let bound = Autodiff.withoutGradients { model.elboLowerBound(Variable(x), epsilon: eps, rng: &noise).bound.value }
+            for _ in 0..<10 {
+                let xp = x.zipMap(rng.uniformTensor(shape, -eps, eps)) { Swift.min(Swift.max($0 + $1, 0), 1) }
+                let (mu, sigma) = Autodiff.withoutGradients { model.encode(Variable(xp)) }
+                for i in 0..<mu.value.count {
+                    XCTAssert(muB.lo.value.data[i] <= mu.value.data[i] + 1e-5 && mu.value.data[i] <= muB.hi.value.data[i] + 1e-5, "\(c.architecture) μ")
+                    XCTAssert(sigmaB.lo.value.data[i] <= sigma.value.data[i] + 1e-5 && sigma.value.data[i] <= sigmaB.hi.value.data[i] + 1e-5, "\(c.architecture) σ")
+                }
+                // the same ε as the bound used: the sampled ELBO of the perturbed input is above the bound
+                var n2 = RNG(seed: 4)
+                let e = n2.normalTensor(mu.shape)
+                let elbo = Autodiff.withoutGradients { () -> Tensor in
+                    let z = mu + sigma * Variable(e)
+                    let lp = model.likelihood.logProb(Variable(xp), logits: model.decodeLogits(z))
+                    return (lp - VAE.klToPrior(mu: mu, sigma: sigma)).value
+                }
+                for n in 0..<3 { XCTAssertLessThanOrEqual(bound.data[n], elbo.data[n] + 1e-3 * abs(elbo.data[n]), "\(c.architecture) ELBO bound") }
+            }
+            // decoder bounds on a latent box
+            let z = rng.normalTensor([3, c.latent])
+            let zBox = Interval(center: Variable(z), radius: 0.1)
+            let lB = Autodiff.withoutGradients { model.decoder.bounds(zBox) }
+            for _ in 0..<10 {
+                let zp = z + rng.uniformTensor(z.shape, -0.1, 0.1)
+                let l = Autodiff.withoutGradients { model.decodeLogits(Variable(zp)) }.value
+                for i in 0..<l.count { XCTAssert(lB.lo.value.data[i] <= l.data[i] + 1e-4 && l.data[i] <= lB.hi.value.data[i] + 1e-4, "\(c.architecture) decoder") }
+            }
+        }
+    }
+
+    func testLikelihoodLowerBoundsHoldInsideBoxes() {
+        for lik in [Likelihood.bernoulli, .continuousBernoulli, .gaussian(sigma0: 0.4)] {
+            let xc = rng.uniformTensor([2, 10], 0.1, 0.9), lc = rng.normalTensor([2, 10]) * 2
+            let xb = Interval(center: Variable(xc), radius: 0.1), lb = Interval(center: Variable(lc), radius: 0.5)
+            let bound = lik.logProbLowerBound(xb, logits: lb).value
+            for _ in 0..<50 {
+                let x = xc + rng.uniformTensor([2, 10], -0.1, 0.1), l = lc + rng.uniformTensor([2, 10], -0.5, 0.5)
+                let v = lik.logProb(Variable(x), logits: Variable(l)).value
+                for n in 0..<2 { XCTAssertLessThanOrEqual(bound.data[n], v.data[n] + 1e-4, "\(lik)") }
+            }
+            // degenerate boxes give the exact value
+            let exact = lik.logProb(Variable(xc), logits: Variable(lc)).value
+            assertClose(lik.logProbLowerBound(Interval(point: Variable(xc)), logits: Interval(point: Variable(lc))).value, exact, tol: 1e-5, "\(lik)")
+        }
+    }
+
+    // MARK: files and training
+
+    func testSaveLoadRoundTrip() throws {
+        let dir = tempDir()
+        var c = tinyConfig("conv-small", shape: [1, 8, 8]); c.sigmaOffset = 0.2
+        let model = try VAE(config: c)
+        try model.save(to: dir + "/m.safetensors")
+        let (back, _) = try VAE.load(dir + "/m.safetensors")
+        XCTAssertEqual(back.config, model.config)
+        let x = rng.uniformTensor([2, 1, 8, 8])
+        let a = Autodiff.withoutGradients { model.encode(Variable(x)).mu.value }, b = Autodiff.withoutGradients { back.encode(Variable(x)).mu.value }
+        XCTAssertEqual(a, b)
+        // a file for another architecture is refused with a clear message
+        var other = tinyConfig("mlp", shape: [1, 8, 8]); other.hidden = [7]
+        let f = try SafeTensors.read(dir + "/m.safetensors")
+        let wrong = try VAE(config: other)
+        assertThrows(try wrong.loadWeights(from: f, name: "m.safetensors"), containing: "m.safetensors: missing weight")
+    }
+
+    func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400) throws -> [String: Any] {
+        let model = try VAE(config: config)
+        var o = TrainingOptions()
+        o.epochs = epochs; o.batch = 50; o.output = output; o.resume = resume; o.trainLimit = limit; o.objective = objective
+        o.epsTrain = 0.02
+        return try Trainer(model: model, trainSet: try DatasetCatalog.load("synthetic:train"),
+                           testSet: try DatasetCatalog.load("synthetic:test[0:100]"), options: o).run()
+    }
+
+    func testTrainingLowersTheLossOnSynthetic() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 1)
+        c.hidden = [64, 64]
+        let model = try VAE(config: c)
+        let before = model.evaluate(try DatasetCatalog.load("synthetic:test[0:100]").images).elbo
+        let s = try train(c, epochs: 3, output: dir + "/s.safetensors")
+        let after = s["test_elbo"] as! Double
+        XCTAssertGreaterThan(after, before + 50, "ELBO \(before) → \(after)")
+        XCTAssertEqual(s["epochs"] as? Int, 3)
+        XCTAssert(FileManager.default.fileExists(atPath: dir + "/s.safetensors.ckpt"))
+    }
+
+    /// Two epochs straight and one epoch plus `--resume` for the second give the same weights.
+    func testResumeContinuesExactly() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 2)
+        c.hidden = [32]
+        _ = try train(c, epochs: 2, output: dir + "/a.safetensors")
+        _ = try train(c, epochs: 1, output: dir + "/b.safetensors")
+        _ = try train(c, epochs: 2, output: dir + "/b.safetensors", resume: true)
+        let a = try SafeTensors.read(dir + "/a.safetensors"), b = try SafeTensors.read(dir + "/b.safetensors")
+        for (name, t) in a.tensors { XCTAssertEqual(b[name], t, name) }
+    }
+
+    /// A trained Lipschitz-VAE's saved layers have spectral norm ≤ 1 + 1e-3 before scaling,
+    /// measured independently by numpy's SVD, and the metadata records them.
+    func testLipschitzVAESavedLayersAreOrthonormal() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 3)
+        c.hidden = [32, 32]; c.lipschitzDecoder = 5; c.lipschitzMean = 5; c.fixedSigma = 0.1; c.groupSize = 2; c.bjorckIterations = 20
+        c.likelihood = "cbernoulli"
+        let s = try train(c, epochs: 1, output: dir + "/l.safetensors")
+        XCTAssertLessThanOrEqual(s["max_spectral_norm"] as! Float, 1.001)
+        let (model, file) = try VAE.load(dir + "/l.safetensors")
+        XCTAssertEqual(model.config.spectralNorms?.count, 6)
+        XCTAssertNil(file["encoder.scale.1.0.weight"], "fixed σ has no scale network")
+        let out = try python("""
+        import numpy as np, json
+        from safetensors.numpy import load_file
+        t = load_file('\(dir)/l.safetensors')
+        print(max(np.linalg.norm(v.astype(np.float64), 2) for k, v in t.items() if k.endswith('weight')))
+        """)
+        XCTAssertLessThanOrEqual(Double(out)!, 1.001)
+    }
+
+    func testProVAEAndTCVAETrain() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "conv-small", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 4)
+        c.hidden = [4, 8]; c.likelihood = "gaussian"; c.sigma0 = 0.5; c.epsTrain = 0.02
+        let p = try train(c, epochs: 1, output: dir + "/p.safetensors", objective: "provae", limit: 200)
+        XCTAssertLessThanOrEqual(p["test_elbo_bound"] as! Double, p["test_elbo"] as! Double)
+        var t = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 4)
+        t.hidden = [16]
+        let r = try train(t, epochs: 1, output: dir + "/t.safetensors", objective: "tcvae", limit: 200)
+        XCTAssert((r["test_elbo"] as! Double).isFinite)
+    }
+
+    func testClassifierLearnsSeparableCodes() {
+        var c = ModelConfig(architecture: "linear-classifier", latent: 2, inputShape: [1, 1, 1], data: "t", seed: 1)
+        c.classes = 3
+        let clf = LatentClassifier(latent: 2, classes: 3, config: c)
+        var r = RNG(seed: 5)
+        let centers: [(Float, Float)] = [(3, 0), (-3, 0), (0, 3)]
+        var labels: [Int] = [], feats: [Float] = []
+        for i in 0..<300 { let k = i % 3; labels.append(k); feats += [centers[k].0 + r.normal() * 0.5, centers[k].1 + r.normal() * 0.5] }
+        let acc = clf.train(features: Tensor(shape: [300, 2], data: feats), labels: labels, epochs: 10, batch: 32, learningRate: 0.1)
+        XCTAssertGreaterThan(acc, 0.97)
+        // cross-entropy against the direct formula
+        let l = Tensor(shape: [2, 3], data: [1, 2, 3, 0, -1, 5])
+        let ce = LatentClassifier.crossEntropy(Variable(l), labels: [0, 2]).value.scalar
+        let ref = (log(exp(1.0) + exp(2.0) + exp(3.0)) - 1 + log(exp(0.0) + exp(-1.0) + exp(5.0)) - 5) / 2
+        XCTAssertEqual(Double(ce), ref, accuracy: 1e-5)
+    }
+}
