@@ -53,5 +53,30 @@ expect_error "missing mnist" "scripts/prepare-data.sh" env ROBUSTVAE_DATA="$T/em
 expect_error "labels for a named dataset" "only for .npy" $BIN/vae-eval export --input synthetic:test --labels "$T/y.npy" -o "$T/e7.npy"
 check "no temporary files left" bash -c "! ls -a $T | grep -q '\.tmp-'"
 
+# vae-train: a quick run on the built-in data, loaded back by Python's safetensors
+check "train mlp" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 -o $T/m.safetensors > $T/train.json 2> $T/train.log"
+check "train prints one JSON line" python3 -c "
+import json; d = json.loads(open('$T/train.json').read())
+assert d['epochs'] == 3 and d['test_elbo'] < 0 and 0 < d['test_mse'] < 1, d"
+check "train logs progress on stderr" grep -q "epoch 3/3" "$T/train.log"
+check "checkpoint written" test -f "$T/m.safetensors.ckpt"
+if python3 -c "import safetensors" 2>/dev/null; then
+  check "safetensors loads the model and its config" python3 -c "
+import json
+from safetensors import safe_open
+f = safe_open('$T/m.safetensors', 'np'); c = json.loads(f.metadata()['config'])
+assert c['architecture'] == 'mlp' and c['latent'] == 4 and c['hidden'] == [32] and c['data'] == 'synthetic', c
+assert f.get_tensor('encoder.mean.1.0.weight').shape == (32, 784)"
+fi
+check "resume a finished run" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 -o $T/m.safetensors --resume > /dev/null 2>&1"
+check "train lipschitz" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --lipschitz 5 --fixed-sigma 0.1 --likelihood cbernoulli -o $T/l.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"max_spectral_norm\"] <= 1.001, d'"
+check "train classifier" bash -c "$BIN/vae-train classifier --model $T/m.safetensors --data synthetic --epochs 20 -o $T/c.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"classes\"] == 10 and d[\"test_accuracy\"] > 0.2, d'"
+expect_error "train: unknown dataset" "unknown dataset" $BIN/vae-train --data nope -o "$T/x.safetensors"
+expect_error "train: lipschitz conv" "mlp only" $BIN/vae-train --data synthetic --arch conv --lipschitz 2 -o "$T/x.safetensors"
+expect_error "train: bad likelihood" "unknown likelihood" $BIN/vae-train --data synthetic --likelihood poisson -o "$T/x.safetensors"
+expect_error "train: resume without checkpoint" "no checkpoint" $BIN/vae-train --data synthetic --resume -o "$T/none.safetensors"
+check "no model after errors" test ! -e "$T/x.safetensors"
+expect_error "classifier: not a model" "not a valid .safetensors" $BIN/vae-train classifier --model "$T/x.npy" --data synthetic -o "$T/c2.safetensors"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
