@@ -133,7 +133,7 @@ func runTraining() {
         let (steps, g) = againstSgemm(rounds: 2) {
             let xb = data.images.rows((b % nb) * 128..<((b % nb) + 1) * 128)
             b += 1
-            model.loss(xb, objective: .elbo, rng: &noise).loss.backward()
+            do { model.loss(xb, objective: .elbo, rng: &noise).loss.backward() }  // graph freed before the step
             adam.step()
             model.projectLipschitzLayers()
         }

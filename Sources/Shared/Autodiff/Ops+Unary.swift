@@ -21,7 +21,10 @@ extension Variable {
         }
     }
 
-    public func exp() -> Variable { elementwise({ Foundation.exp($0) }, derivative: { _, y in y }) }
+    public func exp() -> Variable {
+        let y = value.vmap { VectorMath.exp($0) }
+        return Variable(y, parents: [self]) { g in [g.vmap2(y) { $0 * $1 }] }
+    }
     public func log() -> Variable { elementwise({ Foundation.log($0) }, derivative: { x, _ in 1 / x }) }
     public func sqrt() -> Variable { elementwise({ Foundation.sqrt($0) }, derivative: { _, y in 0.5 / y }) }
     public func square() -> Variable { elementwise({ $0 * $0 }, derivative: { x, _ in 2 * x }) }
@@ -42,19 +45,27 @@ extension Variable {
             }]
         }
     }
+    /// σ(x), vectorised; derivative σ(1 − σ).
     public func sigmoid() -> Variable {
-        elementwise({ Stable.sigmoid($0) }, derivative: { _, y in y * (1 - y) })
+        let y = value.vmap { VectorMath.sigmoid($0) }
+        return Variable(y, parents: [self]) { g in [g.vmap2(y) { $0 * $1 * (1 - $1) }] }
     }
     public func tanh() -> Variable {
         elementwise({ Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
     }
-    /// log(1 + e^x), stable for all x; derivative σ(x).
+    /// log(1 + e^x), stable for all x, vectorised; derivative σ(x).
     public func softplus() -> Variable {
-        elementwise({ Stable.softplus($0) }, derivative: { x, _ in Stable.sigmoid(x) })
+        let x = value
+        return Variable(x.vmap { VectorMath.softplus($0) }, parents: [self]) { g in
+            [g.vmap2(x) { $0 * VectorMath.sigmoid($1) }]
+        }
     }
-    /// log σ(x), stable for all x; derivative 1 - σ(x) = σ(-x).
+    /// log σ(x) = −softplus(−x), stable for all x, vectorised; derivative σ(−x).
     public func logSigmoid() -> Variable {
-        elementwise({ Stable.logSigmoid($0) }, derivative: { x, _ in Stable.sigmoid(-x) })
+        let x = value
+        return Variable(x.vmap { -VectorMath.softplus(-$0) }, parents: [self]) { g in
+            [g.vmap2(x) { $0 * VectorMath.sigmoid(-$1) }]
+        }
     }
     /// Clamps to [lo, hi]; the gradient passes only where the input is inside.
     public func clamped(_ lo: Float, _ hi: Float) -> Variable {

@@ -65,16 +65,42 @@ public final class Adam: Optimizer {
             v[index].withUnsafeMutableBufferPointer { vb in
                 gradient.data.withUnsafeBufferPointer { gb in
                     value.data.withUnsafeMutableBufferPointer { w in
-                        for i in 0..<w.count {
-                            let g = gb[i]
-                            mb[i] = b1 * mb[i] + (1 - b1) * g
-                            vb[i] = b2 * vb[i] + (1 - b2) * g * g
-                            if wd != 0 { w[i] -= lr * wd * w[i] }
-                            w[i] -= stepSize * mb[i] / (vb[i].squareRoot() / c2root + eps)
-                        }
+                        Adam.kernel(w: w.baseAddress!, m: mb.baseAddress!, v: vb.baseAddress!, g: gb.baseAddress!, count: w.count,
+                                    b1: b1, b2: b2, eps: eps, stepSize: stepSize, c2root: c2root, decay: lr * wd)
                     }
                 }
             }
+        }
+    }
+
+    /// The update loop, eight parameters at a time (the compiler cannot prove the four
+    /// buffers distinct, so it would not vectorise the plain loop: 2.5 ns per parameter).
+    @inline(__always)
+    static func kernel(w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                       g: UnsafePointer<Float>, count: Int, b1: Float, b2: Float, eps: Float, stepSize: Float,
+                       c2root: Float, decay: Float) {
+        typealias V = SIMD8<Float>
+        var i = 0
+        while i + 8 <= count {
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            var mi = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
+            var vi = UnsafeRawPointer(v + i).loadUnaligned(as: V.self)
+            var wi = UnsafeRawPointer(w + i).loadUnaligned(as: V.self)
+            mi = b1 * mi + (1 - b1) * gi
+            vi = b2 * vi + (1 - b2) * gi * gi
+            if decay != 0 { wi -= decay * wi }
+            wi -= stepSize * mi / (vi.squareRoot() / c2root + eps)
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
+            UnsafeMutableRawPointer(w + i).storeBytes(of: wi, as: V.self)
+            i += 8
+        }
+        while i < count {
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+            if decay != 0 { w[i] -= decay * w[i] }
+            w[i] -= stepSize * m[i] / (v[i].squareRoot() / c2root + eps)
+            i += 1
         }
     }
 }

@@ -114,17 +114,23 @@ public final class Trainer {
                 let xb = train.gatherRows(idx)
                 var obj = objective
                 if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: Double(epoch) + Double(b) / Double(batchesPerEpoch))) }
-                let l = model.loss(xb, objective: obj, beta: options.beta, rng: &noise)
-                let lossValue = l.loss.value.scalar
+                // The graph is dropped before the optimizer step: while it lives, its backward
+                // closures share the weights' buffers, and updating them in place would copy
+                // every weight first (copy-on-write).
+                let (lossValue, batchELBO): (Float, Float) = {
+                    let l = model.loss(xb, objective: obj, beta: options.beta, rng: &noise)
+                    let v = l.loss.value.scalar
+                    if v.isFinite { l.loss.backward() }
+                    return (v, l.elbo)
+                }()
                 guard lossValue.isFinite else {
                     throw ToolError("training diverged (loss \(lossValue)) in epoch \(epoch + 1), batch \(b + 1); "
                         + (epoch > startEpoch || options.resume ? "the last good checkpoint is \(checkpointPath)" : "no checkpoint was written yet")
                         + "; try a lower --lr")
                 }
-                l.loss.backward()
                 adam.step()
                 model.projectLipschitzLayers()
-                sumELBO += Double(l.elbo) * Double(idx.count)
+                sumELBO += Double(batchELBO) * Double(idx.count)
                 sumLoss += Double(lossValue)
                 imagesDone += idx.count
                 let elapsed = Date().timeIntervalSince(t0)
