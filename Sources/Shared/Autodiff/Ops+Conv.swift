@@ -15,8 +15,14 @@ extension Variable {
         let col = Tensor(shape: [ckk, n * p]) { cb in
             xv.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: cb.baseAddress!) }
         }
-        var outONP = Tensor.matmul(wv.reshaped([o, ckk]), col)          // [O, N·P]
-        if let b { outONP = outONP + b.value.reshaped([o, 1]) }
+        // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
+        let outONP = Tensor(shape: [o, n * p]) { ob in
+            if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.value.data[oc], count: n * p) } }
+            wv.data.withUnsafeBufferPointer { wb in col.data.withUnsafeBufferPointer { cb in
+                BLAS.sgemm(m: o, n: n * p, k: ckk, a: wb.baseAddress!, lda: ckk, b: cb.baseAddress!, ldb: n * p,
+                           beta: b == nil ? 0 : 1, c: ob.baseAddress!, ldc: n * p)
+            } }
+        }
         let out = outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow])
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
@@ -56,11 +62,13 @@ extension Variable {
         let xCNP = xv.reshaped([n, cin, p]).swapLeadingAxes(a: n, b: cin, inner: p).reshaped([cin, n * p])
         let wMat = wv.reshaped([cin, ckk])
         let col = Tensor.matmul(wMat, xCNP, transA: true)                   // [Cout·k·k, N·P]
-        var out = Tensor(shape: [n, cout, oh, ow]) { ob in
-            ob.initialize(repeating: 0)
+        // col2im accumulates onto the bias, preloaded plane by plane
+        let out = Tensor(shape: [n, cout, oh, ow]) { ob in
+            for i in 0..<n { for c in 0..<cout {
+                (ob.baseAddress! + (i * cout + c) * oh * ow).initialize(repeating: b?.value.data[c] ?? 0, count: oh * ow)
+            } }
             col.data.withUnsafeBufferPointer { Im2col.col2im($0.baseAddress!, n: n, c: cout, h: oh, w: ow, geometry: g, outH: h, outW: wd, into: ob.baseAddress!) }
         }
-        if let b { out = out + b.value.reshaped([1, cout, 1, 1]) }
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
             let gcol = Tensor(shape: [ckk, n * p]) { cb in
@@ -74,7 +82,7 @@ extension Variable {
             let gw = w.requiresGrad ? Tensor.matmul(xCNP, gcol, transB: true).reshaped(wv.shape) : nil
             var grads: [Tensor?] = [gx, gw]
             if let b {
-                grads.append(b.requiresGrad ? Broadcast.sumTo(gOut, shape: [1, cout, 1, 1]).reshaped([cout]) : nil)
+                grads.append(b.requiresGrad ? gOut.channelSums() : nil)
             }
             return grads
         }
@@ -86,6 +94,17 @@ extension Tensor {
     func swapLeadingAxes(a: Int, b: Int, inner: Int) -> Tensor {
         Tensor(shape: [b, a * inner]) { out in
             data.withUnsafeBufferPointer { Im2col.swapLeadingAxes($0.baseAddress!, a: a, b: b, inner: inner, into: out.baseAddress!) }
+        }
+    }
+
+    /// Per-channel sums of an `[N, C, H, W]` tensor (the bias gradient of a convolution).
+    func channelSums() -> Tensor {
+        let (n, c) = (shape[0], shape[1]), hw = shape[2] * shape[3]
+        return Tensor(shape: [c]) { out in
+            out.initialize(repeating: 0)
+            data.withUnsafeBufferPointer { src in
+                for i in 0..<n { for ch in 0..<c { out[ch] += Reduce.sum(src.baseAddress! + (i * c + ch) * hw, hw) } }
+            }
         }
     }
 

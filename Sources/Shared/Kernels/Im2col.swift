@@ -54,10 +54,14 @@ public enum Im2col {
                             }
                             let srow = src + ih * w
                             let off = kj * g.dilation - g.padding
-                            for ow in 0..<outW {
-                                let iw = ow * g.stride + off
-                                drow[ow] = (iw >= 0 && iw < w) ? srow[iw] : 0
+                            let (lo, hi) = Im2col.validRange(offset: off, stride: g.stride, width: w, count: outW)
+                            for ow in 0..<lo { drow[ow] = 0 }
+                            if g.stride == 1 {
+                                if hi > lo { (drow + lo).update(from: srow + lo + off, count: hi - lo) }
+                            } else {
+                                for ow in lo..<max(lo, hi) { drow[ow] = srow[ow * g.stride + off] }
                             }
+                            for ow in max(lo, hi)..<outW { drow[ow] = 0 }
                         }
                     }
                 }
@@ -84,15 +88,28 @@ public enum Im2col {
                             let drow = dst + ih * w
                             let srow = src + oh * outW
                             let off = kj * g.dilation - g.padding
-                            for ow in 0..<outW {
-                                let iw = ow * g.stride + off
-                                if iw >= 0 && iw < w { drow[iw] += srow[ow] }
+                            let (lo, hi) = Im2col.validRange(offset: off, stride: g.stride, width: w, count: outW)
+                            if g.stride == 1 {
+                                let d = drow + off
+                                for ow in lo..<max(lo, hi) { d[ow] += srow[ow] }
+                            } else {
+                                for ow in lo..<max(lo, hi) { drow[ow * g.stride + off] += srow[ow] }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output positions `lo..<hi` whose input column `ow·stride + offset` lies in `0..<width`,
+    /// so the inner loops need no per-element bounds test.
+    @inline(__always)
+    static func validRange(offset: Int, stride: Int, width: Int, count: Int) -> (Int, Int) {
+        // smallest ow with ow·s + off ≥ 0, and smallest ow with ow·s + off ≥ width
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let hi = width - offset <= 0 ? 0 : (width - offset + stride - 1) / stride
+        return (min(lo, count), min(hi, count))
     }
 
     /// Swaps the first two axes of a `[A, B, inner]` block layout into `[B, A, inner]`.
