@@ -38,7 +38,10 @@ public enum Im2col {
                               into col: UnsafeMutablePointer<Float>) {
         let p = outH * outW
         let np = n * p
-        for ci in 0..<c {
+        // channels write disjoint rows of `col`
+        nonisolated(unsafe) let (x, col) = (x, col)
+        Parallel.forRanges(c, work: c * g.kernel.h * g.kernel.w * np) { channels in
+        for ci in channels {
             for ki in 0..<g.kernel.h {
                 for kj in 0..<g.kernel.w {
                     let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
@@ -67,6 +70,7 @@ public enum Im2col {
                 }
             }
         }
+        }
     }
 
     /// Adds columns back into image positions (the adjoint of `im2col`); `x` must be zeroed first.
@@ -75,7 +79,10 @@ public enum Im2col {
                               into x: UnsafeMutablePointer<Float>) {
         let p = outH * outW
         let np = n * p
-        for ci in 0..<c {
+        // channels accumulate into disjoint image planes
+        nonisolated(unsafe) let (x, col) = (x, col)
+        Parallel.forRanges(c, work: c * g.kernel.h * g.kernel.w * np) { channels in
+        for ci in channels {
             for ki in 0..<g.kernel.h {
                 for kj in 0..<g.kernel.w {
                     let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
@@ -99,6 +106,7 @@ public enum Im2col {
                     }
                 }
             }
+        }
         }
     }
 

@@ -1,0 +1,108 @@
+"""PyTorch reference for RobustVAE's training benchmarks and model quality (not run by CI).
+
+Trains the same models as `vae-train --arch mlp|conv` on Fashion-MNIST with the same
+objective (Bernoulli likelihood on grey levels, one reparameterised sample, Adam, batch 128,
+10% validation hold-out) and prints one JSON line: training images/s and the test ELBO
+(one sample per image, as vae-train reports it) and reconstruction MSE from z = mu.
+
+    pip install torch   # from PyPI
+    python3 bench/pytorch_reference.py --arch mlp --epochs 10 --threads 2
+"""
+import argparse, gzip, json, time
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+def idx(path):
+    d = gzip.open(path).read()
+    nd = d[3]
+    shape = [int.from_bytes(d[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(d, np.uint8, offset=4 + 4 * nd).reshape(shape)
+
+def mlp(widths, final=None):
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(nn.Linear(widths[i], widths[i + 1]))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    if final:
+        layers.append(final)
+    return nn.Sequential(*layers)
+
+class MLPVAE(nn.Module):
+    """Paper A: three separate 784-512-512-10 networks (mu; sigma with a final sigmoid; decoder)."""
+    def __init__(self, latent=10):
+        super().__init__()
+        self.mu = mlp([784, 512, 512, latent])
+        self.sigma = mlp([784, 512, 512, latent], nn.Sigmoid())
+        self.dec = mlp([latent, 512, 512, 784])
+    def encode(self, x):
+        x = x.flatten(1)
+        return self.mu(x), self.sigma(x)
+    def decode(self, z):
+        return self.dec(z).view(-1, 1, 28, 28)
+
+class ConvVAE(nn.Module):
+    """Paper D Table 6 (latent 64)."""
+    def __init__(self, latent=64, c=1):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Conv2d(c, 32, 3, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
+                                   nn.Conv2d(64, 96, 3, 2, 1), nn.ReLU(), nn.Conv2d(96, 128, 3, 2, 1), nn.ReLU())
+        self.mu = nn.Conv2d(128, latent, 3, 2, 1)
+        self.logvar = nn.Conv2d(128, latent, 3, 2, 1)
+        self.dec = nn.Sequential(nn.ConvTranspose2d(latent, 128, 3, 1, 0, dilation=2), nn.ReLU(),
+                                 nn.ConvTranspose2d(128, 96, 3, 1, 0), nn.ReLU(), nn.ConvTranspose2d(96, 64, 3, 1, 1), nn.ReLU(),
+                                 nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, c, 4, 2, 1))
+    def encode(self, x):
+        h = self.trunk(x)
+        return self.mu(h).flatten(1), (0.5 * self.logvar(h)).exp().flatten(1)
+    def decode(self, z):
+        return self.dec(z.view(z.shape[0], -1, 1, 1))
+
+def elbo(model, x):
+    mu, sigma = model.encode(x)
+    z = mu + sigma * torch.randn_like(mu)
+    logits = model.decode(z)
+    logpx = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    kl = 0.5 * (mu ** 2 + sigma ** 2 - 1 - 2 * sigma.log()).sum(1)
+    return logpx - kl
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    train = torch.tensor(idx(f"{a.data}/train-images-idx3-ubyte.gz"), dtype=torch.float32).div(255).unsqueeze(1)
+    test = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32).div(255).unsqueeze(1)
+    perm = torch.randperm(len(train))
+    n_val = len(train) // 10
+    train = train[perm[n_val:]]
+    model = MLPVAE() if a.arch == "mlp" else ConvVAE()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images, seconds = 0, 0.0
+    for epoch in range(a.epochs):
+        order = torch.randperm(len(train))
+        t0 = time.perf_counter()
+        for i in range(0, len(train), 128):
+            x = train[order[i:i + 128]]
+            loss = -elbo(model, x).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            images += len(x)
+        seconds += time.perf_counter() - t0
+    with torch.no_grad():
+        e = torch.cat([elbo(model, test[i:i + 500]) for i in range(0, len(test), 500)]).mean().item()
+        mse = torch.cat([((torch.sigmoid(model.decode(model.encode(test[i:i + 500])[0])) - test[i:i + 500]) ** 2).flatten(1)
+                         for i in range(0, len(test), 500)]).mean().item()
+    print(json.dumps({"arch": a.arch, "epochs": a.epochs, "threads": a.threads, "images_per_s": images / seconds,
+                      "test_elbo": e, "test_mse": mse, "torch": torch.__version__}))
+
+if __name__ == "__main__":
+    main()
