@@ -89,6 +89,35 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Batches of 16 or more are split across cores; outputs and gradients must match the
+    /// per-sample computation (batch 1, never split).
+    func testSplitBatchesMatchPerSample() {
+        let n = 20
+        for transposed in [false, true] {
+            let g = ConvGeometry(kernel: 3, stride: 2, padding: 1)
+            let x = rng.normalTensor([n, 3, 7, 7]), w = rng.normalTensor(transposed ? [3, 4, 3, 3] : [4, 3, 3, 3]), b = rng.normalTensor([4])
+            func op(_ x: Variable, _ w: Variable, _ b: Variable) -> Variable {
+                transposed ? Variable.convTranspose2d(x, weight: w, bias: b, geometry: g, outputPadding: 1)
+                           : Variable.conv2d(x, weight: w, bias: b, geometry: g)
+            }
+            let (xv, wv, bv) = (Variable(x, requiresGrad: true), Variable(w, requiresGrad: true), Variable(b, requiresGrad: true))
+            let out = op(xv, wv, bv)
+            let seed = rng.normalTensor(out.shape)
+            out.backward(seed: seed)
+            var gw = Tensor.zeros(w.shape), gb = Tensor.zeros(b.shape)
+            for i in 0..<n {
+                let (xi, wi, bi) = (Variable(x.rows(i..<(i + 1)), requiresGrad: true), Variable(w, requiresGrad: true), Variable(b, requiresGrad: true))
+                let oi = op(xi, wi, bi)
+                assertClose(oi.value, out.value.rows(i..<(i + 1)), tol: 1e-5, "output \(i)")
+                oi.backward(seed: seed.rows(i..<(i + 1)))
+                assertClose(xi.grad!, xv.grad!.rows(i..<(i + 1)), tol: 1e-5, "input gradient \(i)")
+                gw.addInPlace(wi.grad!); gb.addInPlace(bi.grad!)
+            }
+            assertClose(wv.grad!, gw, tol: 1e-4, "weight gradient")
+            assertClose(bv.grad!, gb, tol: 1e-4, "bias gradient")
+        }
+    }
+
     /// Paper D Table 6 shapes: 28 → 14 → 7 → 4 → 2 with 3×3 stride-2 padding-1 convolutions.
     func testPaperDShapes() {
         var r = RNG(seed: 3)

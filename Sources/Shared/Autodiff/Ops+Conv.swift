@@ -1,5 +1,10 @@
-/// 2-D convolution and transposed convolution (NCHW, PyTorch weight layouts) via a
-/// batched im2col/col2im and one sgemm over the whole batch.
+/// 2-D convolution and transposed convolution (NCHW, PyTorch weight layouts) via batched
+/// im2col/col2im and sgemm.
+///
+/// Each op splits its batch into one part per core and runs the parts concurrently, each
+/// with single-threaded BLAS (`BatchSplit`): the products here are small (a 28×28 image
+/// shrinks to 1×1), so two BLAS threads on one product mostly wait for each other, and the
+/// im2col/col2im work parallelises for free.
 extension Variable {
     /// `x[N,C,H,W]` ⋆ `w[O,C,kh,kw]` + `b[O]` → `[N,O,Ho,Wo]`.
     public static func conv2d(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: ConvGeometry) -> Variable {
@@ -7,38 +12,24 @@ extension Variable {
         precondition(xv.rank == 4 && wv.rank == 4 && xv.shape[1] == wv.shape[1]
                      && wv.shape[2] == g.kernel.h && wv.shape[3] == g.kernel.w,
                      "conv2d: input \(xv.shape) does not match weight \(wv.shape)")
-        let (n, c, h, wd) = (xv.shape[0], xv.shape[1], xv.shape[2], xv.shape[3])
-        let o = wv.shape[0]
-        let (oh, ow) = g.convOutput(h: h, w: wd)
-        precondition(oh > 0 && ow > 0, "conv2d: input \(h)x\(wd) too small for the kernel")
-        let p = oh * ow, ckk = c * g.kernel.h * g.kernel.w
-        let col = Tensor(shape: [ckk, n * p]) { cb in
-            xv.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: cb.baseAddress!) }
-        }
-        // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
-        let outONP = Tensor(shape: [o, n * p]) { ob in
-            if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.value.data[oc], count: n * p) } }
-            wv.data.withUnsafeBufferPointer { wb in col.data.withUnsafeBufferPointer { cb in
-                BLAS.sgemm(m: o, n: n * p, k: ckk, a: wb.baseAddress!, lda: ckk, b: cb.baseAddress!, ldb: n * p,
-                           beta: b == nil ? 0 : 1, c: ob.baseAddress!, ldc: n * p)
-            } }
-        }
-        let out = outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow])
+        let (oh, ow) = g.convOutput(h: xv.shape[2], w: xv.shape[3])
+        precondition(oh > 0 && ow > 0, "conv2d: input \(xv.shape[2])x\(xv.shape[3]) too small for the kernel")
+        let bv = b?.value
+        let parts = BatchSplit.parts(xv)
+        let fwd = BatchSplit.map(parts) { Conv.forward($0, wv, bv, g) }
+        let out = Tensor.concatRows(fwd.map(\.out))
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
-            let gONP = gOut.swapLeadingAxes(a: n, b: o, inner: p).reshaped([o, n * p])
-            var gx: Tensor? = nil
-            if x.requiresGrad {
-                let gcol = Tensor.matmul(wv.reshaped([o, ckk]), gONP, transA: true) // [CKK, N·P]
-                gx = Tensor(shape: xv.shape) { xb in
-                    xb.initialize(repeating: 0)
-                    gcol.data.withUnsafeBufferPointer { Im2col.col2im($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: xb.baseAddress!) }
-                }
+            let gParts = BatchSplit.split(gOut, like: parts)
+            let grads = BatchSplit.map(Array(zip(parts.indices, gParts))) { i, gp in
+                Conv.backward(gp, input: parts[i], col: fwd[i].col, wv, g, needInput: x.requiresGrad)
             }
-            let gw = w.requiresGrad ? Tensor.matmul(gONP, col, transB: true).reshaped(wv.shape) : nil
-            var grads: [Tensor?] = [gx, gw]
-            if let b { grads.append(b.requiresGrad ? gONP.rowSums() : nil) }
-            return grads
+            var result: [Tensor?] = [
+                x.requiresGrad ? Tensor.concatRows(grads.map { $0.input! }) : nil,
+                w.requiresGrad ? BatchSplit.sum(grads.map(\.weight)) : nil,
+            ]
+            if b != nil { result.append(BatchSplit.sum(grads.map(\.bias))) }
+            return result
         }
     }
 
@@ -51,43 +42,151 @@ extension Variable {
         precondition(xv.rank == 4 && wv.rank == 4 && xv.shape[1] == wv.shape[0]
                      && wv.shape[2] == g.kernel.h && wv.shape[3] == g.kernel.w,
                      "convTranspose2d: input \(xv.shape) does not match weight \(wv.shape)")
-        let (n, cin, h, wd) = (xv.shape[0], xv.shape[1], xv.shape[2], xv.shape[3])
-        let cout = wv.shape[1]
-        let (oh, ow) = g.transposedOutput(h: h, w: wd, outputPadding: outputPadding)
+        let (oh, ow) = g.transposedOutput(h: xv.shape[2], w: xv.shape[3], outputPadding: outputPadding)
         precondition(oh > 0 && ow > 0, "convTranspose2d: empty output")
-        // Check the geometry is the exact adjoint: conv over the output gives back H×W.
+        // the geometry must be the exact adjoint: a convolution over the output gives back H×W
         let back = g.convOutput(h: oh, w: ow)
-        precondition(back.h == h && back.w == wd, "convTranspose2d: outputPadding \(outputPadding) inconsistent with stride \(g.stride)")
-        let p = h * wd, ckk = cout * g.kernel.h * g.kernel.w
-        let xCNP = xv.reshaped([n, cin, p]).swapLeadingAxes(a: n, b: cin, inner: p).reshaped([cin, n * p])
-        let wMat = wv.reshaped([cin, ckk])
-        let col = Tensor.matmul(wMat, xCNP, transA: true)                   // [Cout·k·k, N·P]
-        // col2im accumulates onto the bias, preloaded plane by plane
-        let out = Tensor(shape: [n, cout, oh, ow]) { ob in
-            for i in 0..<n { for c in 0..<cout {
-                (ob.baseAddress! + (i * cout + c) * oh * ow).initialize(repeating: b?.value.data[c] ?? 0, count: oh * ow)
-            } }
-            col.data.withUnsafeBufferPointer { Im2col.col2im($0.baseAddress!, n: n, c: cout, h: oh, w: ow, geometry: g, outH: h, outW: wd, into: ob.baseAddress!) }
-        }
+        precondition(back.h == xv.shape[2] && back.w == xv.shape[3],
+                     "convTranspose2d: outputPadding \(outputPadding) inconsistent with stride \(g.stride)")
+        let bv = b?.value
+        let parts = BatchSplit.parts(xv)
+        let out = Tensor.concatRows(BatchSplit.map(parts) { ConvTranspose.forward($0, wv, bv, g, outH: oh, outW: ow) })
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
-            let gcol = Tensor(shape: [ckk, n * p]) { cb in
-                gOut.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: cout, h: oh, w: ow, geometry: g, outH: h, outW: wd, into: cb.baseAddress!) }
+            let gParts = BatchSplit.split(gOut, like: parts)
+            let grads = BatchSplit.map(Array(zip(parts.indices, gParts))) { i, gp in
+                ConvTranspose.backward(gp, input: parts[i], wv, g, needInput: x.requiresGrad)
             }
-            var gx: Tensor? = nil
-            if x.requiresGrad {
-                let gCNP = Tensor.matmul(wMat, gcol)                          // [Cin, N·P]
-                gx = gCNP.swapLeadingAxes(a: cin, b: n, inner: p).reshaped(xv.shape)
-            }
-            let gw = w.requiresGrad ? Tensor.matmul(xCNP, gcol, transB: true).reshaped(wv.shape) : nil
-            var grads: [Tensor?] = [gx, gw]
-            if let b {
-                grads.append(b.requiresGrad ? gOut.channelSums() : nil)
-            }
-            return grads
+            var result: [Tensor?] = [
+                x.requiresGrad ? Tensor.concatRows(grads.map { $0.input! }) : nil,
+                w.requiresGrad ? BatchSplit.sum(grads.map(\.weight)) : nil,
+            ]
+            if b != nil { result.append(BatchSplit.sum(grads.map(\.bias))) }
+            return result
         }
     }
 }
+
+/// Gradients of a convolution for one part of the batch.
+struct ConvGradients { var input: Tensor?; var weight: Tensor; var bias: Tensor }
+
+/// Convolution on plain tensors: one im2col and one sgemm over the (part of the) batch.
+enum Conv {
+    static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry) -> (out: Tensor, col: Tensor) {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = w.shape[0], (oh, ow) = g.convOutput(h: h, w: wd)
+        let p = oh * ow, ckk = c * g.kernel.h * g.kernel.w
+        let col = Tensor(shape: [ckk, n * p]) { cb in
+            x.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: cb.baseAddress!) }
+        }
+        // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
+        let outONP = Tensor(shape: [o, n * p]) { ob in
+            if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.data[oc], count: n * p) } }
+            w.data.withUnsafeBufferPointer { wb in col.data.withUnsafeBufferPointer { cb in
+                BLAS.sgemm(m: o, n: n * p, k: ckk, a: wb.baseAddress!, lda: ckk, b: cb.baseAddress!, ldb: n * p,
+                           beta: b == nil ? 0 : 1, c: ob.baseAddress!, ldc: n * p)
+            } }
+        }
+        return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), col)
+    }
+
+    static func backward(_ gOut: Tensor, input x: Tensor, col: Tensor, _ w: Tensor, _ g: ConvGeometry, needInput: Bool) -> ConvGradients {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let o = w.shape[0], p = gOut.shape[2] * gOut.shape[3], ckk = c * g.kernel.h * g.kernel.w
+        let gONP = gOut.swapLeadingAxes(a: n, b: o, inner: p).reshaped([o, n * p])
+        var gx: Tensor? = nil
+        if needInput {
+            let gcol = Tensor.matmul(w.reshaped([o, ckk]), gONP, transA: true) // [CKK, N·P]
+            gx = Tensor(shape: x.shape) { xb in
+                xb.initialize(repeating: 0)
+                gcol.data.withUnsafeBufferPointer {
+                    Im2col.col2im($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: gOut.shape[2], outW: gOut.shape[3], into: xb.baseAddress!)
+                }
+            }
+        }
+        return ConvGradients(input: gx, weight: Tensor.matmul(gONP, col, transB: true).reshaped(w.shape), bias: gONP.rowSums())
+    }
+}
+
+/// Transposed convolution on plain tensors: `col = Wᵀ x` then col2im.
+enum ConvTranspose {
+    static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, outH oh: Int, outW ow: Int) -> Tensor {
+        let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let cout = w.shape[1], p = h * wd
+        let xCNP = x.reshaped([n, cin, p]).swapLeadingAxes(a: n, b: cin, inner: p).reshaped([cin, n * p])
+        let col = Tensor.matmul(w.reshaped([cin, cout * g.kernel.h * g.kernel.w]), xCNP, transA: true)  // [Cout·k·k, N·P]
+        // col2im accumulates onto the bias, preloaded plane by plane
+        return Tensor(shape: [n, cout, oh, ow]) { ob in
+            for i in 0..<n { for c in 0..<cout {
+                (ob.baseAddress! + (i * cout + c) * oh * ow).initialize(repeating: b?.data[c] ?? 0, count: oh * ow)
+            } }
+            col.data.withUnsafeBufferPointer { Im2col.col2im($0.baseAddress!, n: n, c: cout, h: oh, w: ow, geometry: g, outH: h, outW: wd, into: ob.baseAddress!) }
+        }
+    }
+
+    static func backward(_ gOut: Tensor, input x: Tensor, _ w: Tensor, _ g: ConvGeometry, needInput: Bool) -> ConvGradients {
+        let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let cout = w.shape[1], (oh, ow) = (gOut.shape[2], gOut.shape[3])
+        let p = h * wd, ckk = cout * g.kernel.h * g.kernel.w
+        let wMat = w.reshaped([cin, ckk])
+        let gcol = Tensor(shape: [ckk, n * p]) { cb in
+            gOut.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: cout, h: oh, w: ow, geometry: g, outH: h, outW: wd, into: cb.baseAddress!) }
+        }
+        var gx: Tensor? = nil
+        if needInput {
+            let gCNP = Tensor.matmul(wMat, gcol)                          // [Cin, N·P]
+            gx = gCNP.swapLeadingAxes(a: cin, b: n, inner: p).reshaped(x.shape)
+        }
+        let xCNP = x.reshaped([n, cin, p]).swapLeadingAxes(a: n, b: cin, inner: p).reshaped([cin, n * p])
+        return ConvGradients(input: gx, weight: Tensor.matmul(xCNP, gcol, transB: true).reshaped(w.shape), bias: gOut.channelSums())
+    }
+}
+
+/// Runs per-sample-independent work on parts of a batch concurrently, one part per core,
+/// with OpenBLAS single-threaded meanwhile (it then computes in the calling thread, so the
+/// concurrent calls are safe).
+enum BatchSplit {
+    /// Worker count: the active processors, at most 8.
+    static let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// The batch cut into one part per worker (a single part for small batches).
+    static func parts(_ x: Tensor) -> [Tensor] {
+        let n = x.shape[0], k = min(workers, n >= 16 ? n / 8 : 1)
+        guard k > 1 else { return [x] }
+        return (0..<k).map { i in x.rows((i * n / k)..<((i + 1) * n / k)) }
+    }
+
+    /// `gOut` cut like `parts` (same row counts).
+    static func split(_ t: Tensor, like parts: [Tensor]) -> [Tensor] {
+        guard parts.count > 1 else { return [t] }
+        var start = 0
+        return parts.map { p in defer { start += p.shape[0] }; return t.rows(start..<(start + p.shape[0])) }
+    }
+
+    static func map<A, R>(_ items: [A], _ f: (A) -> R) -> [R] {
+        guard items.count > 1 else { return items.map(f) }
+        let saved = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(saved) }
+        var results = [R?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { buf in
+            nonisolated(unsafe) let out = buf
+            withoutActuallyEscaping(f) { f in
+                nonisolated(unsafe) let run = f
+                DispatchQueue.concurrentPerform(iterations: items.count) { i in out[i] = run(items[i]) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    static func sum(_ ts: [Tensor]) -> Tensor {
+        var s = ts[0]
+        for t in ts.dropFirst() { s.addInPlace(t) }
+        return s
+    }
+}
+
+import Foundation
 
 extension Tensor {
     /// `[A, B, inner] -> [B, A, inner]` (shape returned flat as `[B, A·inner]`; reshape as needed).

@@ -38,10 +38,7 @@ public enum Im2col {
                               into col: UnsafeMutablePointer<Float>) {
         let p = outH * outW
         let np = n * p
-        // channels write disjoint rows of `col`
-        nonisolated(unsafe) let (x, col) = (x, col)
-        Parallel.forRanges(c, work: c * g.kernel.h * g.kernel.w * np) { channels in
-        for ci in channels {
+        for ci in 0..<c {
             for ki in 0..<g.kernel.h {
                 for kj in 0..<g.kernel.w {
                     let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
@@ -70,7 +67,6 @@ public enum Im2col {
                 }
             }
         }
-        }
     }
 
     /// Adds columns back into image positions (the adjoint of `im2col`); `x` must be zeroed first.
@@ -79,10 +75,7 @@ public enum Im2col {
                               into x: UnsafeMutablePointer<Float>) {
         let p = outH * outW
         let np = n * p
-        // channels accumulate into disjoint image planes
-        nonisolated(unsafe) let (x, col) = (x, col)
-        Parallel.forRanges(c, work: c * g.kernel.h * g.kernel.w * np) { channels in
-        for ci in channels {
+        for ci in 0..<c {
             for ki in 0..<g.kernel.h {
                 for kj in 0..<g.kernel.w {
                     let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
@@ -106,7 +99,6 @@ public enum Im2col {
                     }
                 }
             }
-        }
         }
     }
 
