@@ -40,36 +40,39 @@ public enum Im2col {
         let np = n * p
         for ci in 0..<c {
             for ki in 0..<g.kernel.h {
+                // output rows whose input row lies inside the image, and likewise columns:
+                // computed once per kernel tap, so the inner loops carry no bounds tests
+                let rowOff = ki * g.dilation - g.padding
+                let (rlo, rhi) = validRange(offset: rowOff, stride: g.stride, width: h, count: outH)
                 for kj in 0..<g.kernel.w {
+                    let colOff = kj * g.dilation - g.padding
+                    let (lo, hi) = validRange(offset: colOff, stride: g.stride, width: w, count: outW)
                     let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
                     for b in 0..<n {
                         let src = x + (b * c + ci) * h * w
                         let dst = row + b * p
-                        for oh in 0..<outH {
-                            let ih = oh * g.stride - g.padding + ki * g.dilation
+                        if rlo > 0 { dst.initialize(repeating: 0, count: rlo * outW) }
+                        for oh in rlo..<max(rlo, rhi) {
                             let drow = dst + oh * outW
-                            if ih < 0 || ih >= h {
-                                for ow in 0..<outW { drow[ow] = 0 }
-                                continue
-                            }
-                            let srow = src + ih * w
-                            let off = kj * g.dilation - g.padding
-                            let (lo, hi) = Im2col.validRange(offset: off, stride: g.stride, width: w, count: outW)
-                            for ow in 0..<lo { drow[ow] = 0 }
+                            let srow = src + (oh * g.stride + rowOff) * w
+                            if lo > 0 { drow.initialize(repeating: 0, count: lo) }
                             if g.stride == 1 {
-                                if hi > lo { (drow + lo).update(from: srow + lo + off, count: hi - lo) }
+                                if hi > lo { (drow + lo).update(from: srow + lo + colOff, count: hi - lo) }
                             } else {
-                                for ow in lo..<max(lo, hi) { drow[ow] = srow[ow * g.stride + off] }
+                                for ow in lo..<max(lo, hi) { drow[ow] = srow[ow * g.stride + colOff] }
                             }
-                            for ow in max(lo, hi)..<outW { drow[ow] = 0 }
+                            if hi < outW { (drow + max(lo, hi)).initialize(repeating: 0, count: outW - max(lo, hi)) }
                         }
+                        let done = max(rlo, rhi)
+                        if done < outH { (dst + done * outW).initialize(repeating: 0, count: (outH - done) * outW) }
                     }
                 }
             }
         }
     }
 
-    /// Adds columns back into image positions (the adjoint of `im2col`); `x` must be zeroed first.
+    /// Adds columns back into image positions (the adjoint of `im2col`); `x` must be
+    /// initialised (zeros, or a bias to accumulate onto).
     public static func col2im(_ col: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int,
                               geometry g: ConvGeometry, outH: Int, outW: Int,
                               into x: UnsafeMutablePointer<Float>) {
@@ -77,23 +80,23 @@ public enum Im2col {
         let np = n * p
         for ci in 0..<c {
             for ki in 0..<g.kernel.h {
+                let rowOff = ki * g.dilation - g.padding
+                let (rlo, rhi) = validRange(offset: rowOff, stride: g.stride, width: h, count: outH)
                 for kj in 0..<g.kernel.w {
+                    let colOff = kj * g.dilation - g.padding
+                    let (lo, hi) = validRange(offset: colOff, stride: g.stride, width: w, count: outW)
+                    guard hi > lo else { continue }
                     let row = col + ((ci * g.kernel.h + ki) * g.kernel.w + kj) * np
                     for b in 0..<n {
                         let dst = x + (b * c + ci) * h * w
                         let src = row + b * p
-                        for oh in 0..<outH {
-                            let ih = oh * g.stride - g.padding + ki * g.dilation
-                            if ih < 0 || ih >= h { continue }
-                            let drow = dst + ih * w
+                        for oh in rlo..<max(rlo, rhi) {
+                            let drow = dst + (oh * g.stride + rowOff) * w + colOff
                             let srow = src + oh * outW
-                            let off = kj * g.dilation - g.padding
-                            let (lo, hi) = Im2col.validRange(offset: off, stride: g.stride, width: w, count: outW)
                             if g.stride == 1 {
-                                let d = drow + off
-                                for ow in lo..<max(lo, hi) { d[ow] += srow[ow] }
+                                for ow in lo..<hi { drow[ow] += srow[ow] }
                             } else {
-                                for ow in lo..<max(lo, hi) { drow[ow * g.stride + off] += srow[ow] }
+                                for ow in lo..<hi { drow[ow * g.stride] += srow[ow] }
                             }
                         }
                     }
