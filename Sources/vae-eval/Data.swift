@@ -2,20 +2,6 @@ import ArgumentParser
 import Foundation
 import Shared
 
-@main
-struct VAEEval: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "vae-eval",
-        abstract: "Measure VAEs and look at what they do: metrics, reconstructions and pictures.",
-        discussion: """
-        Implemented: export (dataset spec to .npy), grid (.npy batches to a labelled PNG).
-        Planned (issue 4): encode, decode, recon, msssim, ssim, mse, elbo, nll, accuracy,
-        posterior-ratio, r-robustness, encoder-stats, latent-plot.
-        Numbers go to stdout as JSON lines; logs go to stderr.
-        """,
-        subcommands: [Export.self, Grid.self])
-}
-
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the images (and labels) a dataset spec selects as .npy files.",

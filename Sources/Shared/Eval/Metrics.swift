@@ -1,0 +1,178 @@
+import Foundation
+
+/// Mean and standard error of per-item values (the summary line of every vae-eval metric).
+public struct Summary {
+    public let count: Int
+    public let mean: Double
+    /// Standard error of the mean: sample standard deviation / √n (0 for one item).
+    public let standardError: Double
+
+    public init(_ values: [Double]) {
+        count = values.count
+        mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        if values.count > 1 {
+            let m = mean
+            let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
+            standardError = (variance / Double(values.count)).squareRoot()
+        } else {
+            standardError = 0
+        }
+    }
+}
+
+/// Per-image evaluation of a VAE, in batches and without a graph unless gradients are needed.
+extension VAE {
+    /// ELBO per image, averaged over `samples` reparameterised samples.
+    public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
+        var rng = RNG(seed: seed)
+        return forBatches(images, batch: batch) { x in
+            var sum = [Double](repeating: 0, count: x.shape[0])
+            for _ in 0..<samples {
+                let t = elboTerms(Variable(x), rng: &rng)
+                for (i, v) in (t.logpx - t.kl).value.data.enumerated() { sum[i] += Double(v) }
+            }
+            return sum.map { $0 / Double(samples) }
+        }
+    }
+
+    /// Importance-weighted estimate of log p(x) per image with K samples from q(z|x)
+    /// (Burda et al. 2016; paper D reports NLL with K = 1000):
+    ///     log p(x) ≈ logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K.
+    public func logMarginalPerImage(_ images: Tensor, samples k: Int, seed: UInt64 = 0) -> [Double] {
+        var rng = RNG(seed: seed)
+        return forBatches(images, batch: 1) { x in
+            let (mu, sigma) = encode(Variable(x))
+            // K copies of the one image's posterior: [K, latent]
+            let muK = Variable(Tensor.zeros([k, mu.shape[1]])) + mu, sigmaK = Variable(Tensor.zeros([k, mu.shape[1]])) + sigma
+            var logw = [Double](repeating: 0, count: k)
+            var start = 0
+            while start < k {
+                let m = min(250, k - start)
+                let muB = muK.slice(axis: 0, start..<(start + m)), sigmaB = sigmaK.slice(axis: 0, start..<(start + m))
+                let (z, _) = sample(mu: muB, sigma: sigmaB, rng: &rng)
+                let xs = Variable(Tensor.zeros([m] + Array(x.shape.dropFirst()))) + Variable(x)
+                let lp = likelihood.logProb(xs, logits: decodeLogits(z))
+                let logPz = logNormal(z, mu: Variable(Tensor.zeros([1])), sigma: Variable(Tensor.ones([1]))).sum(axis: 1)
+                let logQ = logNormal(z, mu: muB, sigma: sigmaB).sum(axis: 1)
+                let w = (lp + logPz - logQ).value
+                for i in 0..<m { logw[start + i] = Double(w.data[i]) }
+                start += m
+            }
+            let mx = logw.max()!
+            return [mx + Foundation.log(logw.reduce(0) { $0 + Foundation.exp($1 - mx) }) - Foundation.log(Double(k))]
+        }
+    }
+
+    /// Paper D Eq. 11: log p(z₁|x) − log p(z₂|x) = log p(x|z₁) + log p(z₁) − log p(x|z₂) − log p(z₂)
+    /// (the marginal p(x) cancels), per image.
+    public func logPosteriorRatio(_ images: Tensor, z1: Tensor, z2: Tensor) -> [Double] {
+        func logJoint(_ x: Tensor, _ z: Tensor) -> Tensor {
+            let zv = Variable(z)
+            let logPz = logNormal(zv, mu: Variable(Tensor.zeros([1])), sigma: Variable(Tensor.ones([1]))).sum(axis: 1)
+            return (likelihood.logProb(Variable(x), logits: decodeLogits(zv)) + logPz).value
+        }
+        return Autodiff.withoutGradients {
+            let a = logJoint(images, z1), b = logJoint(images, z2)
+            return (0..<a.count).map { Double(a.data[$0]) - Double(b.data[$0]) }
+        }
+    }
+
+    /// Paper B Eq. 1-3: the share of `samples` draws η ~ N(0, I) whose reconstruction change
+    ///     Δ(x) = g(μ(x′) + η∘σ(x)) − g(μ(x)),  x′ = x (Eq. 2) or a perturbed input (Eq. 3),
+    /// has ‖Δ‖₂ ≤ r, with g the decoder mean. Returns per image the estimate and its 95%
+    /// Wilson score interval.
+    public func rRobustness(_ images: Tensor, perturbed: Tensor? = nil, r: Float, samples: Int, seed: UInt64 = 0)
+        -> [(p: Double, low: Double, high: Double)] {
+        var rng = RNG(seed: seed)
+        var out: [(Double, Double, Double)] = []
+        Autodiff.withoutGradients {
+            for i in 0..<images.shape[0] {
+                let x = images.rows(i..<(i + 1))
+                let (mu, sigma) = encode(Variable(x))
+                let ref = decodeMean(mu).value
+                let muP = perturbed.map { encode(Variable($0.rows(i..<(i + 1)))).mu } ?? mu
+                var inside = 0
+                var done = 0
+                while done < samples {
+                    let m = min(250, samples - done)
+                    let eta = rng.normalTensor([m, mu.shape[1]])
+                    let z = muP + sigma * Variable(eta)
+                    let rec = decodeMean(z).value
+                    let d = rec.shape.dropFirst().reduce(1, *)
+                    for s in 0..<m {
+                        var sq: Float = 0
+                        for j in 0..<d { let v = rec.data[s * d + j] - ref.data[j]; sq += v * v }
+                        if sq.squareRoot() <= r { inside += 1 }
+                    }
+                    done += m
+                }
+                out.append(Wilson.interval(successes: inside, trials: samples))
+            }
+        }
+        return out
+    }
+
+    /// Paper B Figure 9: per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder-mean
+    /// Jacobian ∂μ/∂x (one backward pass per latent dimension).
+    public func encoderStats(_ images: Tensor) -> [(sigmaNorm: Double, minSigma: Double, jacobianFrobenius: Double)] {
+        (0..<images.shape[0]).map { i in
+            let x = Variable(images.rows(i..<(i + 1)), requiresGrad: true)
+            let (mu, sigma) = encode(x)
+            var frob = 0.0
+            for j in 0..<mu.shape[1] {
+                x.grad = nil
+                var seed = Tensor.zeros(mu.shape)
+                seed.data[j] = 1
+                mu.backward(seed: seed)
+                frob += x.grad.map { g in g.data.reduce(0) { $0 + Double($1) * Double($1) } } ?? 0
+            }
+            let s = sigma.value.data.map(Double.init)
+            return ((s.reduce(0) { $0 + $1 * $1 }).squareRoot(), s.min() ?? .nan, frob.squareRoot())
+        }
+    }
+
+    /// Applies `f` to consecutive batches and concatenates the per-image results.
+    func forBatches(_ images: Tensor, batch: Int, _ f: (Tensor) -> [Double]) -> [Double] {
+        Autodiff.withoutGradients {
+            var out: [Double] = []
+            var s = 0
+            while s < images.shape[0] {
+                out += f(images.rows(s..<min(images.shape[0], s + batch)))
+                s += batch
+            }
+            return out
+        }
+    }
+}
+
+/// The Wilson score interval of a binomial proportion (95% by default).
+public enum Wilson {
+    public static func interval(successes: Int, trials: Int, z: Double = 1.959964) -> (p: Double, low: Double, high: Double) {
+        let n = Double(trials), p = Double(successes) / n
+        let denom = 1 + z * z / n
+        let centre = (p + z * z / (2 * n)) / denom
+        let half = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot() / denom
+        return (p, max(0, centre - half), min(1, centre + half))
+    }
+}
+
+/// Paper D's adversarial accuracy: the share of adversarial inputs whose predicted class
+/// equals the prediction on their clean reference. With R references and R·k adversarial
+/// inputs (k restarts each), input i belongs to reference i / k: the restarts of one
+/// reference are consecutive, as vae-attack writes them.
+public enum AdversarialAccuracy {
+    /// The reference index of every adversarial input, or an error when the counts do not fit.
+    public static func referenceIndex(adversarial n: Int, references r: Int) throws -> [Int] {
+        guard r > 0, n % r == 0 else {
+            throw ToolError("\(n) adversarial inputs do not divide into \(r) references (restarts must be consecutive blocks)")
+        }
+        let k = n / r
+        return (0..<n).map { $0 / k }
+    }
+
+    /// Per input: 1 where the adversarial prediction matches its reference's prediction, else 0.
+    public static func matches(adversarial: [Int], reference: [Int]) throws -> [Double] {
+        let idx = try referenceIndex(adversarial: adversarial.count, references: reference.count)
+        return zip(adversarial, idx).map { $0 == reference[$1] ? 1 : 0 }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import XCTest
+import Shared
+
+final class EvalTests: XCTestCase {
+    var rng = RNG(seed: 41)
+    let dir = tempDir()
+
+    /// An independent numpy implementation: 2-D Gaussian kernel (outer product), valid
+    /// correlation through sliding windows, the same window fitting and pooling rules.
+    static let numpySSIM = """
+    import numpy as np, sys
+    from numpy.lib.stride_tricks import sliding_window_view as win
+    W = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+    def gauss(n, s=1.5):
+        c = np.arange(n) - n // 2
+        g = np.exp(-c**2 / (2 * s * s)); return g / g.sum()
+    def filt(x, k):
+        return (win(x, k.shape) * k).sum(axis=(-1, -2))
+    def ssim_cs(x, y, size):
+        n = max(1, min(size, *x.shape)); g = gauss(n); k = np.outer(g, g)
+        mx, my = filt(x, k), filt(y, k)
+        sxx = filt(x * x, k) - mx**2; syy = filt(y * y, k) - my**2; sxy = filt(x * y, k) - mx * my
+        C1, C2 = 0.01**2, 0.03**2
+        cs = (2 * sxy + C2) / (sxx + syy + C2); l = (2 * mx * my + C1) / (mx**2 + my**2 + C1)
+        return (l * cs).mean(), cs.mean()
+    def pool(x, pad):
+        if pad:
+            ph, pw = x.shape[0] % 2, x.shape[1] % 2
+            x = np.pad(x, ((ph, ph), (pw, pw)))
+        h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+        x = x[:h, :w]
+        return x.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    def msssim(x, y, kuz):
+        size = 14 if kuz else 11
+        cs, last = [], 0
+        for j in range(5):
+            s, c = ssim_cs(x, y, size)
+            cs.append(max(c, 0)); last = max(s, 0)
+            if j < 4: x, y = pool(x, kuz), pool(y, kuz)
+        if kuz:
+            return np.prod([cs[j] ** W[j] * last ** W[4] for j in range(4)])
+        return np.prod([cs[j] ** W[j] for j in range(4)]) * last ** W[4]
+    a = np.load(sys.argv[1]).astype(np.float64); b = np.load(sys.argv[2]).astype(np.float64)
+    for i in range(a.shape[0]):
+        ch = range(a.shape[1])
+        print(repr(float(np.mean([ssim_cs(a[i, c], b[i, c], 11)[0] for c in ch]))),
+              repr(float(np.mean([msssim(a[i, c], b[i, c], False) for c in ch]))),
+              repr(float(np.mean([msssim(a[i, c], b[i, c], True) for c in ch]))))
+    """
+
+    func testSSIMAndMSSSIMAgainstNumpy() throws {
+        try (EvalTests.numpySSIM).write(toFile: dir + "/ssim.py", atomically: true, encoding: .utf8)
+        for (c, h, w) in [(1, 28, 28), (3, 28, 28), (1, 32, 24), (1, 64, 64)] {
+            // random noise, a structured image (smooth blobs) and a noisy copy of it, and an identical pair
+            let a = rng.uniformTensor([4, c, h, w])
+            var blobs = Tensor.zeros([4, c, h, w])
+            for i in 0..<blobs.count { let x = Float(i % w), y = Float((i / w) % h); blobs.data[i] = 0.5 + 0.4 * sin(x / 3) * cos(y / 5) }
+            let noisy = blobs.zipMap(rng.normalTensor(blobs.shape)) { min(1, max(0, $0 + 0.1 * $1)) }
+            let first = Tensor.concat([a.rows(0..<2), blobs.rows(0..<2)], axis: 0)
+            let second = Tensor.concat([rng.uniformTensor([2, c, h, w]), noisy.rows(0..<1), blobs.rows(1..<2)], axis: 0)
+            try Npy.write(first, to: dir + "/a.npy"); try Npy.write(second, to: dir + "/b.npy")
+            let ref = try python("exec(open('\(dir)/ssim.py').read())".replacingOccurrences(of: "exec(", with: "import sys; sys.argv=['x','\(dir)/a.npy','\(dir)/b.npy']; exec("))
+            let rows = ref.split(separator: "\n").map { $0.split(separator: " ").map { Double($0)! } }
+            for i in 0..<4 {
+                let x = first.rows(i..<(i + 1)).reshaped([c, h, w]), y = second.rows(i..<(i + 1)).reshaped([c, h, w])
+                XCTAssertEqual(try SSIM.ssim(x, y), rows[i][0], accuracy: 1e-5, "ssim \(c)x\(h)x\(w) #\(i)")
+                XCTAssertEqual(try SSIM.msssim(x, y), rows[i][1], accuracy: 1e-5, "msssim \(c)x\(h)x\(w) #\(i)")
+                XCTAssertEqual(try SSIM.msssim(x, y, variant: .kuzina), rows[i][2], accuracy: 1e-5, "kuzina \(c)x\(h)x\(w) #\(i)")
+            }
+            // identical images give 1
+            XCTAssertEqual(try SSIM.msssim(blobs.rows(0..<1).reshaped([c, h, w]), blobs.rows(0..<1).reshaped([c, h, w])), 1, accuracy: 1e-9)
+            XCTAssertEqual(rows[3][0], 1, accuracy: 1e-9)
+        }
+        assertThrows(try SSIM.ssim(Tensor.zeros([1, 4, 4]), Tensor.zeros([1, 4, 5])), containing: "same [C, H, W] shape")
+    }
+
+    /// A decoder that ignores z makes the posterior equal the prior and log p(x) = log p(x|·)
+    /// exactly; the importance-weighted estimate with an encoder that differs from the prior
+    /// must converge to it. The proposal q = N(0.2, 0.95²) is wider than 1/√2, so the weights
+    /// p(z)/q(z) have finite variance: about 0.24 here, a standard error near 0.005 at K = 10,000.
+    func testNLLOfAModelWithKnownMarginal() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 2, inputShape: [1, 3, 3], data: "t", seed: 1)
+        c.hidden = [4]
+        let model = try VAE(config: c)
+        let dec = model.namedParameters.filter { $0.name.hasPrefix("decoder") }
+        for (name, p) in dec where name.hasSuffix("weight") { p.value = Tensor.zeros(p.value.shape) }
+        // encoder: constant mean 0.2 and σ = sigmoid(2.9444) = 0.95 through the last biases
+        for (name, p) in model.namedParameters where name.hasPrefix("encoder") {
+            if name.hasSuffix("weight") { p.value = Tensor.zeros(p.value.shape) }
+            if name == "encoder.mean.1.2.bias" { p.value = Tensor(shape: [2], repeating: 0.2) }
+            if name == "encoder.scale.1.2.bias" { p.value = Tensor(shape: [2], repeating: 2.944439) }
+        }
+        let (mu0, s0) = Autodiff.withoutGradients { model.encode(Variable(Tensor.zeros([1, 1, 3, 3]))) }
+        XCTAssertEqual(mu0.value.data, [0.2, 0.2], accuracy: 1e-6)
+        XCTAssertEqual(s0.value.data, [0.95, 0.95], accuracy: 1e-5)
+        let x = rng.uniformTensor([3, 1, 3, 3])
+        let logits = Autodiff.withoutGradients { model.decodeLogits(Variable(Tensor.zeros([1, 2]))) }
+        let exact = Autodiff.withoutGradients { model.likelihood.logProb(Variable(x), logits: logits + Variable(Tensor.zeros([3, 1, 3, 3]))) }.value
+        let est = model.logMarginalPerImage(x, samples: 10_000, seed: 3)
+        for i in 0..<3 { XCTAssertEqual(est[i], Double(exact.data[i]), accuracy: 0.025, "image \(i)") }
+        // and the ELBO is below it by the KL (the reconstruction term is constant in z)
+        let elbo = model.elboPerImage(x, samples: 1)
+        for i in 0..<3 { XCTAssertLessThanOrEqual(elbo[i], Double(exact.data[i]) + 1e-4) }
+    }
+
+    func testAdversarialAccuracyBookkeeping() throws {
+        XCTAssertEqual(try AdversarialAccuracy.referenceIndex(adversarial: 6, references: 2), [0, 0, 0, 1, 1, 1])
+        // 2 references predicted 3 and 7; 3 restarts each
+        let m = try AdversarialAccuracy.matches(adversarial: [3, 3, 1, 7, 2, 7], reference: [3, 7])
+        XCTAssertEqual(m, [1, 1, 0, 1, 0, 1])
+        XCTAssertEqual(Summary(m).mean, 4.0 / 6.0, accuracy: 1e-12)
+        assertThrows(try AdversarialAccuracy.referenceIndex(adversarial: 5, references: 2), containing: "do not divide")
+        let s = Summary([1, 2, 3, 4])
+        XCTAssertEqual(s.mean, 2.5); XCTAssertEqual(s.standardError, (1.6666666666666667 / 4).squareRoot(), accuracy: 1e-12)
+    }
+
+    func testWilsonInterval() {
+        let w = Wilson.interval(successes: 30, trials: 100)
+        // closed form for p = 0.3, n = 100, z = 1.96: (0.2189, 0.3958)
+        XCTAssertEqual(w.low, 0.2189, accuracy: 5e-4); XCTAssertEqual(w.high, 0.3958, accuracy: 5e-4)
+        XCTAssertEqual(Wilson.interval(successes: 0, trials: 10).low, 0)
+    }
+
+    func testRobustnessRatioAndJacobian() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 2)
+        c.hidden = [8]
+        let model = try VAE(config: c)
+        let x = rng.uniformTensor([2, 1, 4, 4])
+        // r-robustness: a radius beyond the image diagonal always holds, a tiny one never
+        XCTAssert(model.rRobustness(x, r: 100, samples: 50).allSatisfy { $0.p == 1 })
+        XCTAssert(model.rRobustness(x, r: 1e-6, samples: 50).allSatisfy { $0.p == 0 })
+        XCTAssert(model.rRobustness(x, perturbed: x, r: 100, samples: 10).allSatisfy { $0.p == 1 })
+        // posterior ratio: zero for equal codes, antisymmetric, and equal to a direct computation
+        let z1 = rng.normalTensor([2, 3]), z2 = rng.normalTensor([2, 3])
+        XCTAssertEqual(model.logPosteriorRatio(x, z1: z1, z2: z1), [0, 0])
+        let r12 = model.logPosteriorRatio(x, z1: z1, z2: z2), r21 = model.logPosteriorRatio(x, z1: z2, z2: z1)
+        for i in 0..<2 { XCTAssertEqual(r12[i], -r21[i], accuracy: 1e-9) }
+        func logJoint(_ z: Tensor) -> [Double] {
+            let lp = Autodiff.withoutGradients { model.likelihood.logProb(Variable(x), logits: model.decodeLogits(Variable(z))) }.value
+            return (0..<2).map { i in Double(lp.data[i]) - (0..<3).reduce(0.0) { $0 + 0.5 * Double(z.data[i * 3 + $1] * z.data[i * 3 + $1]) + 0.5 * log(2 * .pi) } }
+        }
+        let (a, b) = (logJoint(z1), logJoint(z2))
+        for i in 0..<2 { XCTAssertEqual(r12[i], a[i] - b[i], accuracy: 1e-3) }
+        // encoder Jacobian Frobenius norm against central differences
+        let stats = model.encoderStats(x)
+        for i in 0..<2 {
+            var frob = 0.0
+            let xi = x.rows(i..<(i + 1))
+            for j in 0..<16 {
+                var p = xi, m = xi
+                p.data[j] += 1e-3; m.data[j] -= 1e-3
+                let (mp, mm) = Autodiff.withoutGradients { (model.encode(Variable(p)).mu.value, model.encode(Variable(m)).mu.value) }
+                for k in 0..<3 { let d = Double(mp.data[k] - mm.data[k]) / 2e-3; frob += d * d }
+            }
+            XCTAssertEqual(stats[i].jacobianFrobenius, frob.squareRoot(), accuracy: 1e-2 * max(1, frob.squareRoot()))
+            let s = Autodiff.withoutGradients { model.encode(Variable(xi)).sigma.value }
+            XCTAssertEqual(stats[i].minSigma, Double(s.data.min()!), accuracy: 1e-7)
+        }
+    }
+
+    func testLatentPlotWritesAReadablePNG() throws {
+        let means = rng.normalTensor([20, 2]), stds = rng.uniformTensor([20, 2], 0.1, 0.5)
+        let img = try LatentPlot.render(means: means, stds: stds, labels: (0..<20).map { $0 % 10 }, size: 200)
+        XCTAssertEqual(img.shape, [3, 200, 200])
+        XCTAssert(img.data.contains { $0 < 0.5 }, "something was drawn")
+        try PNG.write(img, to: dir + "/latent.png")
+        let back = try PNG.read(dir + "/latent.png")
+        assertClose(back, img.map { ($0 * 255).rounded() / 255 }, tol: 1e-6, "PNG reload")
+        assertThrows(try LatentPlot.render(means: Tensor.zeros([2, 3]), stds: Tensor.zeros([2, 3])), containing: "2-D latent")
+    }
+}
