@@ -78,5 +78,26 @@ expect_error "train: resume without checkpoint" "no checkpoint" $BIN/vae-train -
 check "no model after errors" test ! -e "$T/x.safetensors"
 expect_error "classifier: not a model" "not a valid .safetensors" $BIN/vae-train classifier --model "$T/x.npy" --data synthetic -o "$T/c2.safetensors"
 
+# vae-eval metrics on the model trained above
+M="$T/m.safetensors"
+check "recon" $BIN/vae-eval recon --model "$M" --input 'synthetic:test@20' -o "$T/rec.npy"
+check "msssim prints items and a summary" bash -c "$BIN/vae-eval msssim 'synthetic:test@20' $T/rec.npy > $T/ms.jsonl && python3 -c \"
+import json; L = [json.loads(l) for l in open('$T/ms.jsonl')]
+assert len(L) == 21 and L[-1]['metric'] == 'msssim' and L[-1]['n'] == 20 and 0 < L[-1]['mean'] <= 1, L[-1]
+assert all(0 <= l['msssim'] <= 1 for l in L[:-1])\""
+check "msssim of identical images is 1" bash -c "$BIN/vae-eval msssim $T/rec.npy $T/rec.npy --variant kuzina --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert abs(d[\"mean\"] - 1) < 1e-9, d'"
+check "nll" bash -c "$BIN/vae-eval nll --model $M --input 'synthetic:test[0:3]' --samples 50 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"n\"] == 3 and d[\"mean\"] > 0 and d[\"bits_per_dim\"] > 0, d'"
+check "elbo below -nll" bash -c "e=\$($BIN/vae-eval elbo --model $M --input 'synthetic:test[0:3]' --summary-only); n=\$($BIN/vae-eval nll --model $M --input 'synthetic:test[0:3]' --samples 200 --summary-only); python3 -c \"import json; e=json.loads('\$e'); n=json.loads('\$n'); assert e['mean'] <= -n['mean'] + 1, (e, n)\""
+check "accuracy with restarts" bash -c "$BIN/vae-eval accuracy --model $M --classifier $T/c.safetensors --input $T/rec.npy --reference 'synthetic:test@10' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"metric\"] == \"adversarial_accuracy\" and d[\"restarts\"] == 2, d'"
+check "encode/decode round trip shapes" bash -c "$BIN/vae-eval encode --model $M --input 'synthetic:test[0:5]' -o $T/z.npy && $BIN/vae-eval decode --model $M --codes $T/z.npy -o $T/d.npy && python3 -c \"import numpy as np; assert np.load('$T/z.npy').shape == (5, 4) and np.load('$T/d.npy').shape == (5, 1, 28, 28)\""
+check "posterior-ratio of equal codes is 0" bash -c "$BIN/vae-eval posterior-ratio --model $M --input 'synthetic:test[0:5]' --z1 $T/z.npy --z2 $T/z.npy --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"mean\"] == 0, d'"
+check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'synthetic:test[0:3]' --r 1000 --samples 20 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"share_r_robust\"] == 1, d'"
+check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"
+check "latent-plot" bash -c "$BIN/vae-train --data synthetic --epochs 1 --latent 2 --hidden 16 --train-limit 200 -o $T/m2.safetensors >/dev/null 2>&1 && $BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat.png --size 300 && python3 -c \"d=open('$T/lat.png','rb').read(); assert d[:4]==b'\\x89PNG'\""
+expect_error "latent-plot needs 2-D codes" "needs 2" $BIN/vae-eval latent-plot --model "$M" --input synthetic:test@10 -o "$T/x.png"
+expect_error "msssim shape mismatch" "has shape" $BIN/vae-eval msssim 'synthetic:test[0:3]' 'synthetic:test[0:4]'
+expect_error "decode wrong code size" "expected codes of shape" $BIN/vae-eval decode --model "$M" --codes "$T/rec.npy" -o "$T/x.npy"
+expect_error "model for other images" "expects" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/x.npy"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
