@@ -9,10 +9,12 @@ struct ImagePair: ParsableArguments {
     @Argument(help: "Second images, the same count and shape.")
     var b: String
 
-    func load() throws -> (Tensor, Tensor) {
+    /// `f` of every pair of `[C, H, W]` images, in order.
+    func map(_ f: (Tensor, Tensor) throws -> Double) throws -> [Double] {
         let x = try DatasetCatalog.load(a).images, y = try DatasetCatalog.load(b).images
         guard x.shape == y.shape else { throw ToolError("\(a) has shape \(x.shape) but \(b) has \(y.shape)") }
-        return (x, y)
+        let shape = Array(x.shape.dropFirst())
+        return try (0..<x.shape[0]).map { i in try f(x.rows(i..<(i + 1)).reshaped(shape), y.rows(i..<(i + 1)).reshaped(shape)) }
     }
 }
 
@@ -35,12 +37,8 @@ struct MSSSIMCommand: ParsableCommand {
     func run() throws {
         try ToolRunner.run("vae-eval msssim") {
             guard let v = SSIM.Variant(rawValue: variant) else { throw ToolError("--variant is standard or kuzina, got '\(variant)'") }
-            let (x, y) = try pair.load()
-            let items = try (0..<x.shape[0]).map { i -> [String: Any] in
-                ["msssim": try SSIM.msssim(x.rows(i..<(i + 1)).reshaped(Array(x.shape.dropFirst())),
-                                           y.rows(i..<(i + 1)).reshaped(Array(y.shape.dropFirst())), variant: v)]
-            }
-            try out.emit(metric: "msssim", key: "msssim", items: items, extraSummary: ["variant": variant])
+            let values = try pair.map { try SSIM.msssim($0, $1, variant: v) }
+            try out.emit(metric: "msssim", key: "msssim", items: values.map { ["msssim": $0] }, extraSummary: ["variant": variant])
         }
     }
 }
@@ -54,12 +52,8 @@ struct SSIMCommand: ParsableCommand {
 
     func run() throws {
         try ToolRunner.run("vae-eval ssim") {
-            let (x, y) = try pair.load()
-            let items = try (0..<x.shape[0]).map { i -> [String: Any] in
-                ["ssim": try SSIM.ssim(x.rows(i..<(i + 1)).reshaped(Array(x.shape.dropFirst())),
-                                       y.rows(i..<(i + 1)).reshaped(Array(y.shape.dropFirst())))]
-            }
-            try out.emit(metric: "ssim", key: "ssim", items: items)
+            let values = try pair.map { try SSIM.ssim($0, $1) }
+            try out.emit(metric: "ssim", key: "ssim", items: values.map { ["ssim": $0] })
         }
     }
 }
@@ -73,14 +67,10 @@ struct MSE: ParsableCommand {
 
     func run() throws {
         try ToolRunner.run("vae-eval mse") {
-            let (x, y) = try pair.load()
-            let d = x.count / x.shape[0]
-            let items = (0..<x.shape[0]).map { i -> [String: Any] in
-                var s = 0.0
-                for j in 0..<d { let v = Double(x.data[i * d + j] - y.data[i * d + j]); s += v * v }
-                return ["mse": s / Double(d)]
+            let values = try pair.map { x, y in
+                x.data.indices.reduce(0.0) { acc, j in let v = Double(x.data[j] - y.data[j]); return acc + v * v } / Double(x.count)
             }
-            try out.emit(metric: "mse", key: "mse", items: items)
+            try out.emit(metric: "mse", key: "mse", items: values.map { ["mse": $0] })
         }
     }
 }
