@@ -205,10 +205,12 @@ final class ModelTests: XCTestCase {
         assertThrows(try wrong.loadWeights(from: f, name: "m.safetensors"), containing: "m.safetensors: missing weight")
     }
 
-    func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400) throws -> [String: Any] {
+    func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400,
+               stopAfter: Int? = nil) throws -> [String: Any] {
         let model = try VAE(config: config)
         var o = TrainingOptions()
         o.epochs = epochs; o.batch = 50; o.output = output; o.resume = resume; o.trainLimit = limit; o.objective = objective
+        o.stopAfterBatches = stopAfter
         o.epsTrain = 0.02
         return try Trainer(model: model, trainSet: try DatasetCatalog.load("synthetic:train"),
                            testSet: try DatasetCatalog.load("synthetic:test[0:100]"), options: o).run()
@@ -237,6 +239,17 @@ final class ModelTests: XCTestCase {
         _ = try train(c, epochs: 2, output: dir + "/b.safetensors", resume: true)
         let a = try SafeTensors.read(dir + "/a.safetensors"), b = try SafeTensors.read(dir + "/b.safetensors")
         for (name, t) in a.tensors { XCTAssertEqual(b[name], t, name) }
+        // interrupted mid-epoch (after 3 of 8 batches of epoch 1), then resumed: still identical
+        do {
+            _ = try train(c, epochs: 2, output: dir + "/c.safetensors", stopAfter: 3)
+            XCTFail("expected an interruption")
+        } catch let e as ToolError {
+            XCTAssertEqual(e.exitCode, 130)
+            XCTAssert(e.message.contains("before batch 4"), e.message)
+        }
+        _ = try train(c, epochs: 2, output: dir + "/c.safetensors", resume: true)
+        let cc = try SafeTensors.read(dir + "/c.safetensors")
+        for (name, t) in a.tensors { XCTAssertEqual(cc[name], t, name) }
     }
 
     /// A trained Lipschitz-VAE's saved layers have spectral norm ≤ 1 + 1e-3 before scaling,

@@ -9,8 +9,9 @@ public enum ToolRunner {
     public static func run(_ tool: String, _ body: () throws -> Void) throws {
         Runtime.configure()
         do { try body() } catch let e as ToolError {
-            FileHandle.standardError.write(Data("\(tool): error: \(e.message)\n".utf8))
-            throw ExitCode(1)
+            let kind = e.exitCode == 130 ? "" : "error: "
+            FileHandle.standardError.write(Data("\(tool): \(kind)\(e.message)\n".utf8))
+            throw ExitCode(e.exitCode)
         }
     }
 

@@ -4,7 +4,9 @@ import Foundation
 /// one) and the problem. The tools print it to stderr and exit non-zero.
 public struct ToolError: Error, CustomStringConvertible, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The process exit status the tools use for this error (130 for an interruption).
+    public let exitCode: Int32
+    public init(_ message: String, exitCode: Int32 = 1) { self.message = message; self.exitCode = exitCode }
 
     /// An error about a file: `PATH: problem`.
     public static func file(_ path: String, _ problem: String) -> ToolError {

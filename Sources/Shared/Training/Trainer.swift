@@ -21,13 +21,16 @@ public struct TrainingOptions {
     public var trainLimit: Int? = nil
     public var output = "vae.safetensors"
     public var resume = false
+    /// Stop as if interrupted after this many batches (tests and time-boxed runs).
+    public var stopAfterBatches: Int? = nil
     public init() {}
 }
 
 /// Trains a VAE: Adam on minibatches, validation ELBO every epoch, a checkpoint after every
 /// epoch (`OUTPUT.ckpt`, with the optimizer state, for `--resume`), Ctrl-C saves and stops,
-/// a NaN loss stops with the last good checkpoint kept. The data order of epoch e is drawn
-/// from the seed and e alone, so a resumed run sees the same batches.
+/// a NaN loss stops with the last good checkpoint kept. The data order of epoch e and the
+/// sampling noise of its batch b are drawn from the seed, e and b alone, so a run resumed
+/// from any checkpoint, even one saved mid-epoch, continues exactly as if uninterrupted.
 public final class Trainer {
     public let model: VAE
     public let options: TrainingOptions
@@ -86,11 +89,11 @@ public final class Trainer {
         case "none": nil
         default: throw ToolError("unknown --lr-schedule '\(options.schedule)' (none, plateau, step)")
         }
-        var startEpoch = 0
+        var startEpoch = 0, startBatch = 0
         var secondsBefore = 0.0
         if options.resume {
-            (startEpoch, secondsBefore) = try restore(adam: adam, schedule: schedule)
-            progress.line("resumed from \(checkpointPath) after epoch \(startEpoch)")
+            (startEpoch, startBatch, secondsBefore) = try restore(adam: adam, schedule: schedule)
+            progress.line("resumed from \(checkpointPath) at epoch \(startEpoch + 1), batch \(startBatch + 1)")
         }
         Interrupt.install()
         let n = train.shape[0]
@@ -98,18 +101,21 @@ public final class Trainer {
         var lastTrainELBO = Double.nan
         var lastVal: (elbo: Double, mse: Double, bound: Double?) = (.nan, .nan, nil)
         let t0 = Date()
-        var imagesDone = 0
+        var imagesDone = 0, batchesRun = 0
         for epoch in startEpoch..<options.epochs {
             var order = RNG(seed: model.config.seed).derived(1000 + UInt64(epoch))
             let perm = order.permutation(n)
-            var noise = RNG(seed: model.config.seed).derived(2_000_000 + UInt64(epoch))
-            var sumELBO = 0.0, sumLoss = 0.0
-            for b in 0..<batchesPerEpoch {
-                if Interrupt.requested {
-                    try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch, seconds: secondsBefore + Date().timeIntervalSince(t0))
-                    progress.line("interrupted: saved \(checkpointPath) at the end of epoch \(epoch); continue with --resume")
-                    throw ToolError("interrupted")
+            var sumELBO = 0.0, sumLoss = 0.0, epochImages = 0
+            let firstBatch = epoch == startEpoch ? startBatch : 0
+            for b in firstBatch..<batchesPerEpoch {
+                if Interrupt.requested || options.stopAfterBatches.map({ batchesRun >= $0 }) == true {
+                    try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch, batchesDone: b,
+                                       seconds: secondsBefore + Date().timeIntervalSince(t0))
+                    throw ToolError("interrupted in epoch \(epoch + 1) before batch \(b + 1): saved \(checkpointPath); continue with --resume",
+                                    exitCode: 130)
                 }
+                batchesRun += 1
+                var noise = RNG(seed: model.config.seed).derived(0x4E00_0000_0000 + UInt64(epoch) << 24 + UInt64(b))
                 let idx = Array(perm[(b * options.batch)..<min(n, (b + 1) * options.batch)])
                 let xb = train.gatherRows(idx)
                 var obj = objective
@@ -133,13 +139,14 @@ public final class Trainer {
                 sumELBO += Double(batchELBO) * Double(idx.count)
                 sumLoss += Double(lossValue)
                 imagesDone += idx.count
+                epochImages += idx.count
                 let elapsed = Date().timeIntervalSince(t0)
                 let rate = Double(imagesDone) / max(elapsed, 1e-9)
                 let remainingImages = Double((options.epochs - epoch) * n - (b + 1) * options.batch)
                 progress.update(epoch: epoch + 1, epochs: options.epochs, fraction: Double(b + 1) / Double(batchesPerEpoch),
-                                imagesPerSecond: rate, loss: Float(sumLoss / Double(b + 1)), remaining: remainingImages / rate)
+                                imagesPerSecond: rate, loss: Float(sumLoss / Double(b + 1 - firstBatch)), remaining: remainingImages / rate)
             }
-            lastTrainELBO = sumELBO / Double(n)
+            lastTrainELBO = sumELBO / Double(max(epochImages, 1))
             if validation.shape[0] > 0 {
                 lastVal = model.evaluate(validation, seed: 7)
             }
@@ -149,7 +156,8 @@ public final class Trainer {
             let rate = Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9)
             progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
                                  epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
-            try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, seconds: secondsBefore + Date().timeIntervalSince(t0))
+            try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, batchesDone: 0,
+                               seconds: secondsBefore + Date().timeIntervalSince(t0))
         }
         let seconds = secondsBefore + Date().timeIntervalSince(t0)
         model.finalizeLipschitzLayers()
@@ -169,7 +177,9 @@ public final class Trainer {
 
     // MARK: checkpoints
 
-    func saveCheckpoint(adam: Adam, schedule: LearningRateSchedule?, epochsDone: Int, seconds: Double) throws {
+    /// Saves weights, optimizer and schedule state, and the position: `epochsDone` whole
+    /// epochs plus `batchesDone` batches of the next.
+    func saveCheckpoint(adam: Adam, schedule: LearningRateSchedule?, epochsDone: Int, batchesDone: Int, seconds: Double) throws {
         let names = model.namedParameters.map(\.name)
         var extra: [(name: String, tensor: Tensor)] = []
         var steps: [String] = []
@@ -178,13 +188,14 @@ public final class Trainer {
             extra.append(("adam.v." + name, Tensor(shape: [s.v.count], data: s.v)))
             steps.append(String(s.t))
         }
-        var meta = ["epochs_done": String(epochsDone), "lr": String(adam.learningRate), "seconds": String(seconds),
+        var meta = ["epochs_done": String(epochsDone), "batches_done": String(batchesDone),
+                    "lr": String(adam.learningRate), "seconds": String(seconds),
                     "adam_steps": steps.joined(separator: ",")]
         if let p = schedule as? PlateauSchedule { meta["plateau_best"] = String(p.best); meta["plateau_bad"] = String(p.badEpochs) }
         try model.save(to: checkpointPath, extraTensors: extra, extraMetadata: meta)
     }
 
-    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, seconds: Double) {
+    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double) {
         guard FileManager.default.fileExists(atPath: checkpointPath) else {
             throw ToolError.file(checkpointPath, "no checkpoint to resume from")
         }
@@ -214,6 +225,6 @@ public final class Trainer {
             p.best = file.metadata["plateau_best"].flatMap(Float.init) ?? .infinity
             p.badEpochs = file.metadata["plateau_bad"].flatMap(Int.init) ?? 0
         }
-        return (done, file.metadata["seconds"].flatMap(Double.init) ?? 0)
+        return (done, file.metadata["batches_done"].flatMap(Int.init) ?? 0, file.metadata["seconds"].flatMap(Double.init) ?? 0)
     }
 }
