@@ -252,6 +252,20 @@ final class ModelTests: XCTestCase {
         for (name, t) in a.tensors { XCTAssertEqual(cc[name], t, name) }
     }
 
+    /// A NaN loss stops training with a message naming the batch, and writes no model.
+    func testDivergenceStopsCleanly() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "mlp", latent: 2, inputShape: [1, 28, 28], data: "synthetic", seed: 2)
+        c.hidden = [8]
+        var bad = try DatasetCatalog.load("synthetic:train[0:200]")
+        bad.images.data[5 * 784 + 100] = .nan
+        var o = TrainingOptions()
+        o.epochs = 1; o.batch = 50; o.output = dir + "/nan.safetensors"; o.validationFraction = 0
+        let trainer = try Trainer(model: try VAE(config: c), trainSet: bad, testSet: try DatasetCatalog.load("synthetic:test[0:10]"), options: o)
+        assertThrows(try trainer.run(), containing: "training diverged (loss NaN) in epoch 1, batch")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/nan.safetensors"))
+    }
+
     /// A trained Lipschitz-VAE's saved layers have spectral norm ≤ 1 + 1e-3 before scaling,
     /// measured independently by numpy's SVD, and the metadata records them.
     func testLipschitzVAESavedLayersAreOrthonormal() throws {

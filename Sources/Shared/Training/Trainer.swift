@@ -130,7 +130,7 @@ public final class Trainer {
                     return (v, l.elbo)
                 }()
                 guard lossValue.isFinite else {
-                    throw ToolError("training diverged (loss \(lossValue)) in epoch \(epoch + 1), batch \(b + 1); "
+                    throw ToolError("training diverged (loss \(lossValue.isNaN ? "NaN" : String(lossValue))) in epoch \(epoch + 1), batch \(b + 1); "
                         + (epoch > startEpoch || options.resume ? "the last good checkpoint is \(checkpointPath)" : "no checkpoint was written yet")
                         + "; try a lower --lr")
                 }
