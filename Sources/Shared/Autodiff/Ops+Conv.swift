@@ -1,7 +1,7 @@
 /// 2-D convolution and transposed convolution (NCHW, PyTorch weight layouts) via batched
 /// im2col/col2im and sgemm.
 ///
-/// Each op splits its batch into one part per core and runs the parts concurrently, each
+/// Each op splits its batch into two parts and runs them concurrently, each
 /// with single-threaded BLAS (`BatchSplit`): the products here are small (a 28×28 image
 /// shrinks to 1×1), so two BLAS threads on one product mostly wait for each other, and the
 /// im2col/col2im work parallelises for free.
@@ -142,16 +142,18 @@ enum ConvTranspose {
     }
 }
 
-/// Runs per-sample-independent work on parts of a batch concurrently, one part per core,
+/// Runs per-sample-independent work on parts of a batch concurrently,
 /// with OpenBLAS single-threaded meanwhile (it then computes in the calling thread, so the
 /// concurrent calls are safe).
 enum BatchSplit {
-    /// Worker count: the active processors, at most 8.
-    static let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+    /// Parts per batch. Fixed rather than the machine's core count: the weight gradients are
+    /// sums over parts, so their rounding depends on the part count, and results must not
+    /// change from one machine to another (with one core the parts simply run in turn).
+    static let partsPerBatch = 2
 
-    /// The batch cut into one part per worker (a single part for small batches).
+    /// The batch cut into `partsPerBatch` parts (a single part for batches under 16).
     static func parts(_ x: Tensor) -> [Tensor] {
-        let n = x.shape[0], k = min(workers, n >= 16 ? n / 8 : 1)
+        let n = x.shape[0], k = n >= 16 ? partsPerBatch : 1
         guard k > 1 else { return [x] }
         return (0..<k).map { i in x.rows((i * n / k)..<((i + 1) * n / k)) }
     }
