@@ -41,6 +41,4 @@ extension Tensor {
     public func sum() -> Float { data.withUnsafeBufferPointer { Reduce.sum($0.baseAddress!, count) } }
     /// Mean of all values.
     public func mean() -> Float { count == 0 ? .nan : sum() / Float(count) }
-    /// Largest absolute value.
-    public func maxAbs() -> Float { data.reduce(0) { Swift.max($0, abs($1)) } }
 }

@@ -62,17 +62,3 @@ extension Tensor {
     public static func + (a: Tensor, s: Float) -> Tensor { a.map { $0 + s } }
     public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
 }
-
-/// Numerically stable scalar functions shared by the ops and the losses.
-public enum Stable {
-    /// log(1 + e^x) without overflow: max(x, 0) + log1p(e^{-|x|}).
-    @inlinable public static func softplus(_ x: Float) -> Float { max(x, 0) + log1p(exp(-abs(x))) }
-    /// 1 / (1 + e^{-x}) without overflow for large |x|.
-    @inlinable public static func sigmoid(_ x: Float) -> Float {
-        if x >= 0 { return 1 / (1 + exp(-x)) }
-        let e = exp(x)
-        return e / (1 + e)
-    }
-    /// log σ(x) = -softplus(-x).
-    @inlinable public static func logSigmoid(_ x: Float) -> Float { -softplus(-x) }
-}
