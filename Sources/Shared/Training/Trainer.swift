@@ -151,7 +151,9 @@ public final class Trainer {
                 lastVal = model.evaluate(validation, seed: 7)
             }
             if let s = schedule {
-                adam.learningRate = s.rate(afterEpoch: epoch, validationLoss: Float(-lastVal.elbo), current: adam.learningRate)
+                // the validation loss, or the training loss when nothing is held out
+                let monitored = validation.shape[0] > 0 ? -lastVal.elbo : -lastTrainELBO
+                adam.learningRate = s.rate(afterEpoch: epoch, validationLoss: Float(monitored), current: adam.learningRate)
             }
             let rate = Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9)
             progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
