@@ -92,6 +92,10 @@ struct Train: ParsableCommand {
     func run() throws {
         try ToolRunner.run("vae-train") {
             BLAS.setThreads(threads)
+            guard bjorckIterations >= 1, groupSize >= 1, stepSize >= 1, patience >= 0 else {
+                throw ToolError("--bjorck-iterations, --group-size and --step-size must be at least 1, --patience at least 0")
+            }
+            if let l = trainLimit, l < 1 { throw ToolError("--train-limit must be at least 1") }
             let trainSet = try DatasetCatalog.load("\(data):train")
             let testSet = try DatasetCatalog.load("\(data):test")
             var config = ModelConfig(architecture: arch, latent: latent ?? Architectures.defaultLatent(arch),
@@ -162,6 +166,7 @@ struct Classifier: ParsableCommand {
 
     func run() throws {
         try ToolRunner.run("vae-train classifier") {
+            guard batch >= 1, epochs >= 0, lr > 0 else { throw ToolError("--batch must be at least 1, --epochs non-negative and --lr positive") }
             let (vae, _) = try VAE.load(model)
             let trainSet = try DatasetCatalog.load("\(data):train"), testSet = try DatasetCatalog.load("\(data):test")
             guard trainSet.imageShape == vae.config.inputShape else {

@@ -67,7 +67,9 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public func range(count n: Int) throws -> Range<Int> {
         func clamp(_ v: Int?, _ dflt: Int) -> Int {
             guard let v else { return dflt }
-            return v < 0 ? max(0, n + v) : min(v, n)
+            // compare before adding, so that Int.min cannot overflow n + v
+            if v < 0 { return v < -n ? 0 : n + v }
+            return min(v, n)
         }
         let lo = clamp(start, 0), hi = clamp(end, n)
         guard lo < hi else { throw ToolError("dataset spec '\(text)': range [\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")] selects nothing from \(n) images") }

@@ -45,7 +45,10 @@ public final class Trainer {
             throw ToolError("training images have shape \(trainSet.imageShape), the model expects \(model.config.inputShape)")
         }
         var all = trainSet.images
-        if let l = options.trainLimit { all = all.rows(0..<min(l, all.shape[0])) }
+        if let l = options.trainLimit {
+            guard l >= 1 else { throw ToolError("--train-limit must be at least 1") }
+            all = all.rows(0..<min(l, all.shape[0]))
+        }
         let n = all.shape[0]
         let nVal = Int((Float(n) * options.validationFraction).rounded())
         guard n - nVal >= 1, (0..<1).contains(options.validationFraction) else {
