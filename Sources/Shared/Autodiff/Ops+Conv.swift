@@ -142,52 +142,6 @@ enum ConvTranspose {
     }
 }
 
-/// Runs per-sample-independent work on parts of a batch concurrently,
-/// with OpenBLAS single-threaded meanwhile (it then computes in the calling thread, so the
-/// concurrent calls are safe).
-enum BatchSplit {
-    /// Parts per batch. Fixed rather than the machine's core count: the weight gradients are
-    /// sums over parts, so their rounding depends on the part count, and results must not
-    /// change from one machine to another (with one core the parts simply run in turn).
-    static let partsPerBatch = 2
-
-    /// The batch cut into `partsPerBatch` parts (a single part for batches under 16).
-    static func parts(_ x: Tensor) -> [Tensor] {
-        let n = x.shape[0], k = n >= 16 ? partsPerBatch : 1
-        guard k > 1 else { return [x] }
-        return (0..<k).map { i in x.rows((i * n / k)..<((i + 1) * n / k)) }
-    }
-
-    /// `gOut` cut like `parts` (same row counts).
-    static func split(_ t: Tensor, like parts: [Tensor]) -> [Tensor] {
-        guard parts.count > 1 else { return [t] }
-        var start = 0
-        return parts.map { p in defer { start += p.shape[0] }; return t.rows(start..<(start + p.shape[0])) }
-    }
-
-    static func map<A, R>(_ items: [A], _ f: (A) -> R) -> [R] {
-        guard items.count > 1 else { return items.map(f) }
-        let saved = BLAS.threads
-        BLAS.setThreads(1)
-        defer { BLAS.setThreads(saved) }
-        var results = [R?](repeating: nil, count: items.count)
-        results.withUnsafeMutableBufferPointer { buf in
-            nonisolated(unsafe) let out = buf
-            withoutActuallyEscaping(f) { f in
-                nonisolated(unsafe) let run = f
-                DispatchQueue.concurrentPerform(iterations: items.count) { i in out[i] = run(items[i]) }
-            }
-        }
-        return results.map { $0! }
-    }
-
-    static func sum(_ ts: [Tensor]) -> Tensor {
-        var s = ts[0]
-        for t in ts.dropFirst() { s.addInPlace(t) }
-        return s
-    }
-}
-
 import Foundation
 
 extension Tensor {
