@@ -1,5 +1,26 @@
 // swift-tools-version:5.9
+import Foundation
 import PackageDescription
+
+/// Swift compiles for baseline x86-64 (SSE2) unless told otherwise, so every SIMD8 kernel would
+/// run at half width without FMA. When the building machine has AVX2 and FMA (every machine this
+/// project targets: ENGINEERING.md), `Shared` is compiled for Haswell-class CPUs; set
+/// ROBUSTVAE_PORTABLE=1 to build binaries for any x86-64 machine.
+let hostHasAVX2: Bool = {
+    #if os(Linux) && arch(x86_64)
+    if ProcessInfo.processInfo.environment["ROBUSTVAE_PORTABLE"] == "1" { return false }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let have = Set(flags.split(separator: " ").map(String.init))
+    return ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "popcnt"].allSatisfy(have.contains)
+    #else
+    return false
+    #endif
+}()
+
+/// Float.squareRoot() goes through C's sqrtf, which with errno semantics stays scalar (sqrtss
+/// and a libm call per lane); without them SIMD square roots vectorise.
+let kernelFlags = ["-Xcc", "-fno-math-errno"] + (hostHasAVX2 ? ["-target-cpu", "haswell"] : [])
 
 /// RobustVAE: small command-line tools for the adversarial robustness of VAEs.
 /// All numeric and file logic lives in `Shared`; the five executables are thin front ends.
@@ -29,7 +50,8 @@ let package = Package(
             dependencies: [
                 "COpenBLAS", "CPNG", "CZlib", "CSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.unsafeFlags(kernelFlags)] + (hostHasAVX2 ? [.define("ROBUSTVAE_FMA")] : [])
         ),
         .executableTarget(name: "vae-train", dependencies: ["Shared"]),
         .executableTarget(name: "vae-attack", dependencies: ["Shared"]),

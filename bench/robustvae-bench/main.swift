@@ -6,9 +6,11 @@ import Shared
 /// The host's speed drifts (ENGINEERING.md), so every figure is reported next to the sgemm
 /// rate measured alternately with it in the same run: compare runs by those ratios.
 ///
-///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|all]
+///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|all] [--only CASE]
+/// `--only` restricts the training suite to one case (mlp, lipschitz_mlp, conv), e.g. for `perf`.
 
 var threads = 2
+var only: String? = nil
 var seconds = 1.0
 var suite = "all"
 var args = CommandLine.arguments.dropFirst()
@@ -17,8 +19,9 @@ while let a = args.popFirst() {
     case "--threads": threads = Int(args.popFirst() ?? "") ?? threads
     case "--seconds": seconds = Double(args.popFirst() ?? "") ?? seconds
     case "--suite": suite = args.popFirst() ?? suite
+    case "--only": only = args.popFirst()
     default:
-        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|all]\n".utf8)); exit(2)
+        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|all] [--only CASE]\n".utf8)); exit(2)
     }
 }
 Runtime.configure(blasThreads: threads)
@@ -124,7 +127,7 @@ func runTraining() {
         ("lipschitz_mlp", config("mlp", lipschitz: true), 6),
         ("conv", config("conv", lipschitz: false), 8),
     ]
-    for (name, c, target) in cases {
+    for (name, c, target) in cases where only == nil || only == name {
         let model = try! VAE(config: c)
         let adam = Adam(parameters: model.parameters, learningRate: 1e-4)
         var noise = RNG(seed: 1)
@@ -144,3 +147,93 @@ func runTraining() {
 
 if suite == "core" || suite == "all" { runCore() }
 if suite == "train" || suite == "all" { runTraining() }
+
+/// Phase split of the mlp training step (forward, backward, Adam), for profiling.
+func profileMLP() {
+    let data = (try? DatasetCatalog.load("fashion-mnist:train[0:4096]"))!
+    var c = ModelConfig(architecture: "mlp", latent: 10, inputShape: data.imageShape, data: data.source, seed: 0)
+    c.hidden = [512, 512]
+    let model = try! VAE(config: c)
+    let adam = Adam(parameters: model.parameters, learningRate: 1e-4)
+    var noise = RNG(seed: 1)
+    var tf = 0.0, tb = 0.0, ta = 0.0
+    let n = 300
+    for i in 0..<n + 20 {
+        let xb = data.images.rows((i % 32) * 128..<((i % 32) + 1) * 128)
+        let t0 = now()
+        var t1 = 0.0
+        do {
+            let l = model.loss(xb, objective: .elbo, rng: &noise).loss
+            t1 = now()
+            l.backward()
+        }
+        let t2 = now()
+        adam.step()
+        let t3 = now()
+        if i >= 20 { tf += t1 - t0; tb += t2 - t1; ta += t3 - t2 }
+    }
+    let g = sgemmRate(512, 512, 512)
+    emit(["forward_ms": tf / Double(n) * 1000, "backward_ms": tb / Double(n) * 1000, "adam_ms": ta / Double(n) * 1000,
+          "sgemm": g, "per_gflops": 128 / ((tf + tb + ta) / Double(n)) / g])
+}
+if suite == "profile" { profileMLP() }
+func profileAdam() {
+    let sizes = [784*512, 512, 512*512, 512, 10*512, 10]
+    var params: [Variable] = []
+    for _ in 0..<3 { for s in sizes { params.append(Variable(rng.normalTensor([s]), requiresGrad: true)) } }
+    let grads = params.map { rng.normalTensor($0.shape) }
+    let adam = Adam(parameters: params, learningRate: 1e-4)
+    let r = rate {
+        for (p, g) in zip(params, grads) { p.grad = g }
+        adam.step()
+    }
+    let n = Double(params.map { $0.value.count }.reduce(0, +))
+    let c = rate {
+        for (p, g) in zip(params, grads) { p.value.data.withUnsafeMutableBufferPointer { w in g.data.withUnsafeBufferPointer { gb in for i in 0..<w.count { w[i] += gb[i] } } } }
+    }
+    emit(["adam_ms": 1000 / r, "ns_per_param": 1e9 / r / n, "axpy_ms": 1000 / c, "params": n])
+}
+if suite == "adam" { profileAdam() }
+func profilePieces() {
+    let data = (try? DatasetCatalog.load("fashion-mnist:train[0:4096]"))!
+    var c = ModelConfig(architecture: "mlp", latent: 10, inputShape: data.imageShape, data: data.source, seed: 0)
+    c.hidden = [512, 512]
+    let model = try! VAE(config: c)
+    var noise = RNG(seed: 1)
+    var t = [Double](repeating: 0, count: 7)
+    let n = 300
+    for i in 0..<n + 20 {
+        let xb = data.images.rows((i % 32) * 128..<((i % 32) + 1) * 128)
+        var ts = [now()]
+        do {
+            let x = Variable(xb)
+            let mu = model.encoder.meanHead(x); ts.append(now())
+            let s = model.encoder.scaleHead!(x).sigmoid(); ts.append(now())
+            let (z, _) = model.sample(mu: mu, sigma: s, rng: &noise); ts.append(now())
+            let l = model.decodeLogits(z); ts.append(now())
+            let lp = model.likelihood.logProb(x, logits: l); ts.append(now())
+            let loss = -(lp - VAE.klToPrior(mu: mu, sigma: s)).mean(); ts.append(now())
+            loss.backward(); ts.append(now())
+        }
+        if i >= 20 { for k in 0..<7 { t[k] += ts[k + 1] - ts[k] } }
+    }
+    let names = ["mean", "scale", "sample", "decoder", "logprob", "kl+mean", "backward"]
+    emit(Dictionary(uniqueKeysWithValues: zip(names, t.map { $0 / Double(n) * 1000 })))
+}
+if suite == "pieces" { profilePieces() }
+func profileLogProb() {
+    let x = Variable(rng.uniformTensor([128, 1, 28, 28]))
+    let l = Variable(rng.normalTensor([128, 1, 28, 28]), requiresGrad: true)
+    let items: [(String, () -> Void)] = [
+        ("mul", { _ = x * l }),
+        ("softplus", { _ = l.softplus() }),
+        ("sub", { _ = l - l }),
+        ("flatsum", { _ = l.flattened().sum(axis: 1) }),
+        ("relu", { _ = l.relu() }),
+        ("sigmoid", { _ = l.sigmoid() }),
+        ("logprob", { _ = Likelihood.bernoulli.logProb(x, logits: l) }),
+        ("logprob+bwd", { Likelihood.bernoulli.logProb(x, logits: l).sum().backward(); l.grad = nil }),
+    ]
+    for (name, f) in items { emit([name: 1000 / rate(f)]) }
+}
+if suite == "logprob" { profileLogProb() }

@@ -65,8 +65,12 @@ public final class Adam: Optimizer {
             v[index].withUnsafeMutableBufferPointer { vb in
                 gradient.data.withUnsafeBufferPointer { gb in
                     value.data.withUnsafeMutableBufferPointer { w in
-                        Adam.kernel(w: w.baseAddress!, m: mb.baseAddress!, v: vb.baseAddress!, g: gb.baseAddress!, count: w.count,
-                                    b1: b1, b2: b2, eps: eps, stepSize: stepSize, c2root: c2root, decay: lr * wd)
+                        nonisolated(unsafe) let (wp, mp, vp, gp) = (w.baseAddress!, mb.baseAddress!, vb.baseAddress!, gb.baseAddress!)
+                        Parallel.forEachChunk(w.count) { r in
+                            Adam.kernel(w: wp + r.lowerBound, m: mp + r.lowerBound, v: vp + r.lowerBound, g: gp + r.lowerBound,
+                                        count: r.count, b1: b1, b2: b2, scaledEps: eps * c2root, scaledStep: stepSize * c2root,
+                                        decay: lr * wd)
+                        }
                     }
                 }
             }
@@ -75,11 +79,14 @@ public final class Adam: Optimizer {
 
     /// The update loop, eight parameters at a time (the compiler cannot prove the four
     /// buffers distinct, so it would not vectorise the plain loop: 2.5 ns per parameter).
+    /// `w -= lr/c1 · m / (√v/√c2 + ε)` is evaluated as `w -= (lr/c1·√c2) · m / (√v + ε√c2)`:
+    /// the same quantity with one division per element instead of two.
     @inline(__always)
     static func kernel(w: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                       g: UnsafePointer<Float>, count: Int, b1: Float, b2: Float, eps: Float, stepSize: Float,
-                       c2root: Float, decay: Float) {
+                       g: UnsafePointer<Float>, count: Int, b1: Float, b2: Float, scaledEps: Float, scaledStep: Float,
+                       decay: Float) {
         typealias V = SIMD8<Float>
+        let keep = 1 - decay
         var i = 0
         while i + 8 <= count {
             let gi = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
@@ -88,8 +95,8 @@ public final class Adam: Optimizer {
             var wi = UnsafeRawPointer(w + i).loadUnaligned(as: V.self)
             mi = b1 * mi + (1 - b1) * gi
             vi = b2 * vi + (1 - b2) * gi * gi
-            if decay != 0 { wi -= decay * wi }
-            wi -= stepSize * mi / (vi.squareRoot() / c2root + eps)
+            if decay != 0 { wi *= keep }
+            wi -= scaledStep * mi / (vi.squareRoot() + scaledEps)
             UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: V.self)
             UnsafeMutableRawPointer(w + i).storeBytes(of: wi, as: V.self)
@@ -98,8 +105,8 @@ public final class Adam: Optimizer {
         while i < count {
             m[i] = b1 * m[i] + (1 - b1) * g[i]
             v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-            if decay != 0 { w[i] -= decay * w[i] }
-            w[i] -= stepSize * m[i] / (v[i].squareRoot() / c2root + eps)
+            if decay != 0 { w[i] *= keep }
+            w[i] -= scaledStep * m[i] / (v[i].squareRoot() + scaledEps)
             i += 1
         }
     }
