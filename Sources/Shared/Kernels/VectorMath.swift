@@ -74,20 +74,22 @@ public enum VectorMath {
 
     /// Lane-wise maximum. The standard library's `pointwiseMax` and `clamped` run lane by lane
     /// with a NaN branch per lane (6 ns per element in softplus); this selects by the sign bit of
-    /// a − b in integer lanes, which vectorise. A NaN in `a` is kept (NaN − b has no sign set
-    /// for the NaNs arithmetic produces), so NaNs still propagate to the loss.
+    /// a − b in integer lanes, which vectorise. A NaN in `a` (of either sign) is kept, so NaNs
+    /// still reach the loss and stop training with a clear message.
     @inline(__always)
-    public static func max(_ a: V, _ b: V) -> V {
-        let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
-        let takeB = unsafeBitCast(a - b, to: SIMD8<Int32>.self) &>> 31     // −1 where a < b
-        return unsafeBitCast((ai & ~takeB) | (bi & takeB), to: V.self)
-    }
+    public static func max(_ a: V, _ b: V) -> V { select(a, b, takeBWhereNegative: a - b) }
 
     /// Lane-wise minimum, like `max`.
     @inline(__always)
-    public static func min(_ a: V, _ b: V) -> V {
+    public static func min(_ a: V, _ b: V) -> V { select(a, b, takeBWhereNegative: b - a) }
+
+    /// `b` where `d` is negative, else `a` (also where `d` is NaN).
+    @inline(__always)
+    static func select(_ a: V, _ b: V, takeBWhereNegative d: V) -> V {
         let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
-        let takeB = unsafeBitCast(b - a, to: SIMD8<Int32>.self) &>> 31     // −1 where b < a
+        let di = unsafeBitCast(d, to: SIMD8<Int32>.self)
+        let notNaN = ((di & 0x7fff_ffff) &- 0x7f80_0001) &>> 31          // −1 where |d| ≤ inf
+        let takeB = (di &>> 31) & notNaN
         return unsafeBitCast((ai & ~takeB) | (bi & takeB), to: V.self)
     }
 
