@@ -37,6 +37,25 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// The fused per-image Bernoulli log-likelihood: values against a Double computation for
+    /// rows that are whole vectors, a vector and a tail, and a tail only; gradients with respect
+    /// to the logits (x − σ(l)) and the images (l, for attacks) by finite differences.
+    func testFusedBernoulliLogLikelihood() {
+        for d in [16, 19, 5] {
+            let x = rng.uniformTensor([3, d]), l = rng.normalTensor([3, d]) * 4
+            let got = Autodiff.withoutGradients { Variable.bernoulliLogLikelihood(Variable(x), logits: Variable(l)).value }
+            for n in 0..<3 {
+                var ref = 0.0
+                for i in 0..<d {
+                    let xi = Double(x.data[n * d + i]), li = Double(l.data[n * d + i])
+                    ref += xi * li - (max(li, 0) + log1p(exp(-abs(li))))
+                }
+                XCTAssertEqual(Double(got.data[n]), ref, accuracy: 2e-6 * max(1, abs(ref)), "d = \(d)")
+            }
+            gradCheck([x, l], h: 1e-2, tol: 2e-3) { v in Variable.bernoulliLogLikelihood(v[0], logits: v[1]) }
+        }
+    }
+
     func testContinuousBernoulliNormalizerNearHalf() {
         // λ = σ(l) near 1/2: the Taylor branch against the closed form in Double
         for l in [-5e-3, 1e-3, 4e-3, 0.02, -0.5, 3, 30] as [Double] {

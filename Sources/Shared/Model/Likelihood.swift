@@ -28,18 +28,16 @@ public enum Likelihood: Equatable, Sendable {
 
     /// log p(x | z) per sample, shape [N], from images x and decoder logits (same shape).
     public func logProb(_ x: Variable, logits l: Variable) -> Variable {
-        let perPixel: Variable
         switch self {
         case .bernoulli:
-            perPixel = x * l - l.softplus()
+            return Variable.bernoulliLogLikelihood(x, logits: l)
         case .continuousBernoulli:
-            perPixel = x * l - l.softplus() + l.continuousBernoulliLogNormalizer()
+            return Variable.bernoulliLogLikelihood(x, logits: l) + l.continuousBernoulliLogNormalizer().flattened().sum(axis: 1)
         case .gaussian(let s):
             let d = Float(x.value.count / x.shape[0])
             let diff = x - l.sigmoid()
             return diff.square().flattened().sum(axis: 1) * (-0.5 / (s * s)) - 0.5 * d * Foundation.log(2 * Float.pi * s * s)
         }
-        return perPixel.flattened().sum(axis: 1)
     }
 
     /// A lower bound on log p(x' | z) per sample over every x' in `x` and every logit

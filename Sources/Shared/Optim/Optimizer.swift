@@ -65,12 +65,8 @@ public final class Adam: Optimizer {
             v[index].withUnsafeMutableBufferPointer { vb in
                 gradient.data.withUnsafeBufferPointer { gb in
                     value.data.withUnsafeMutableBufferPointer { w in
-                        nonisolated(unsafe) let (wp, mp, vp, gp) = (w.baseAddress!, mb.baseAddress!, vb.baseAddress!, gb.baseAddress!)
-                        Parallel.forEachChunk(w.count) { r in
-                            Adam.kernel(w: wp + r.lowerBound, m: mp + r.lowerBound, v: vp + r.lowerBound, g: gp + r.lowerBound,
-                                        count: r.count, b1: b1, b2: b2, scaledEps: eps * c2root, scaledStep: stepSize * c2root,
-                                        decay: lr * wd)
-                        }
+                        Adam.kernel(w: w.baseAddress!, m: mb.baseAddress!, v: vb.baseAddress!, g: gb.baseAddress!, count: w.count,
+                                    b1: b1, b2: b2, scaledEps: eps * c2root, scaledStep: stepSize * c2root, decay: lr * wd)
                     }
                 }
             }
