@@ -6,8 +6,9 @@ import Shared
 /// The host's speed drifts (ENGINEERING.md), so every figure is reported next to the sgemm
 /// rate measured alternately with it in the same run: compare runs by those ratios.
 ///
-///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|all] [--only CASE]
-/// `--only` restricts the training suite to one case (mlp, lipschitz_mlp, conv), e.g. for `perf`.
+///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|all|profile] [--only CASE]
+/// `--only` restricts the training suite to one case (mlp, lipschitz_mlp, conv), e.g. for `perf`;
+/// `--suite profile` splits the `mlp` training step into forward, backward and Adam.
 
 var threads = 2
 var only: String? = nil
@@ -21,7 +22,7 @@ while let a = args.popFirst() {
     case "--suite": suite = args.popFirst() ?? suite
     case "--only": only = args.popFirst()
     default:
-        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|all] [--only CASE]\n".utf8)); exit(2)
+        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|all|profile] [--only CASE]\n".utf8)); exit(2)
     }
 }
 Runtime.configure(blasThreads: threads)
@@ -152,12 +153,9 @@ func runTraining() {
     }
 }
 
-if suite == "core" || suite == "all" { runCore() }
-if suite == "train" || suite == "all" { runTraining() }
-
 /// Phase split of the mlp training step (forward, backward, Adam), for profiling.
 func profileMLP() {
-    let data = (try? DatasetCatalog.load("fashion-mnist:train[0:4096]"))!
+    let data = (try? DatasetCatalog.load("fashion-mnist:train[0:4096]")) ?? (try! DatasetCatalog.load("synthetic:train"))
     var c = ModelConfig(architecture: "mlp", latent: 10, inputShape: data.imageShape, data: data.source, seed: 0)
     c.hidden = [512, 512]
     let model = try! VAE(config: c)
@@ -166,7 +164,8 @@ func profileMLP() {
     var tf = 0.0, tb = 0.0, ta = 0.0
     let n = 300
     for i in 0..<n + 20 {
-        let xb = data.images.rows((i % 32) * 128..<((i % 32) + 1) * 128)
+        let nb = data.count / 128
+        let xb = data.images.rows((i % nb) * 128..<((i % nb) + 1) * 128)
         let t0 = now()
         var t1 = 0.0
         do {
@@ -180,88 +179,10 @@ func profileMLP() {
         if i >= 20 { tf += t1 - t0; tb += t2 - t1; ta += t3 - t2 }
     }
     let g = sgemmRate(512, 512, 512)
-    emit(["forward_ms": tf / Double(n) * 1000, "backward_ms": tb / Double(n) * 1000, "adam_ms": ta / Double(n) * 1000,
+    emit(["bench": "profile_mlp", "forward_ms": tf / Double(n) * 1000, "backward_ms": tb / Double(n) * 1000, "adam_ms": ta / Double(n) * 1000,
           "sgemm": g, "per_gflops": 128 / ((tf + tb + ta) / Double(n)) / g])
 }
+
+if suite == "core" || suite == "all" { runCore() }
+if suite == "train" || suite == "all" { runTraining() }
 if suite == "profile" { profileMLP() }
-func profileAdam() {
-    let sizes = [784*512, 512, 512*512, 512, 10*512, 10]
-    var params: [Variable] = []
-    for _ in 0..<3 { for s in sizes { params.append(Variable(rng.normalTensor([s]), requiresGrad: true)) } }
-    let grads = params.map { rng.normalTensor($0.shape) }
-    let adam = Adam(parameters: params, learningRate: 1e-4)
-    let r = rate {
-        for (p, g) in zip(params, grads) { p.grad = g }
-        adam.step()
-    }
-    let n = Double(params.map { $0.value.count }.reduce(0, +))
-    let c = rate {
-        for (p, g) in zip(params, grads) { p.value.data.withUnsafeMutableBufferPointer { w in g.data.withUnsafeBufferPointer { gb in for i in 0..<w.count { w[i] += gb[i] } } } }
-    }
-    emit(["adam_ms": 1000 / r, "ns_per_param": 1e9 / r / n, "axpy_ms": 1000 / c, "params": n])
-}
-if suite == "adam" { profileAdam() }
-func profilePieces() {
-    let data = (try? DatasetCatalog.load("fashion-mnist:train[0:4096]"))!
-    var c = ModelConfig(architecture: "mlp", latent: 10, inputShape: data.imageShape, data: data.source, seed: 0)
-    c.hidden = [512, 512]
-    let model = try! VAE(config: c)
-    var noise = RNG(seed: 1)
-    var t = [Double](repeating: 0, count: 7)
-    let n = 300
-    for i in 0..<n + 20 {
-        let xb = data.images.rows((i % 32) * 128..<((i % 32) + 1) * 128)
-        var ts = [now()]
-        do {
-            let x = Variable(xb)
-            let mu = model.encoder.meanHead(x); ts.append(now())
-            let s = model.encoder.scaleHead!(x).sigmoid(); ts.append(now())
-            let (z, _) = model.sample(mu: mu, sigma: s, rng: &noise); ts.append(now())
-            let l = model.decodeLogits(z); ts.append(now())
-            let lp = model.likelihood.logProb(x, logits: l); ts.append(now())
-            let loss = -(lp - VAE.klToPrior(mu: mu, sigma: s)).mean(); ts.append(now())
-            loss.backward(); ts.append(now())
-        }
-        if i >= 20 { for k in 0..<7 { t[k] += ts[k + 1] - ts[k] } }
-    }
-    let names = ["mean", "scale", "sample", "decoder", "logprob", "kl+mean", "backward"]
-    emit(Dictionary(uniqueKeysWithValues: zip(names, t.map { $0 / Double(n) * 1000 })))
-}
-if suite == "pieces" { profilePieces() }
-func profileLogProb() {
-    let x = Variable(rng.uniformTensor([128, 1, 28, 28]))
-    let l = Variable(rng.normalTensor([128, 1, 28, 28]), requiresGrad: true)
-    let items: [(String, () -> Void)] = [
-        ("mul", { _ = x * l }),
-        ("softplus", { _ = l.softplus() }),
-        ("sub", { _ = l - l }),
-        ("flatsum", { _ = l.flattened().sum(axis: 1) }),
-        ("relu", { _ = l.relu() }),
-        ("sigmoid", { _ = l.sigmoid() }),
-        ("logprob", { _ = Likelihood.bernoulli.logProb(x, logits: l) }),
-        ("logprob+bwd", { Likelihood.bernoulli.logProb(x, logits: l).sum().backward(); l.grad = nil }),
-    ]
-    for (name, f) in items { emit([name: 1000 / rate(f)]) }
-}
-if suite == "logprob" { profileLogProb() }
-func profileShapes() {
-    func r(_ m: Int, _ n: Int, _ k: Int, tA: Bool, tB: Bool, beta: Float) -> Double {
-        let a = rng.normalTensor([m * k]), b = rng.normalTensor([k * n])
-        var c = Tensor.zeros([m * n])
-        let rr = rate {
-            a.data.withUnsafeBufferPointer { ab in b.data.withUnsafeBufferPointer { bb in c.data.withUnsafeMutableBufferPointer { cb in
-                BLAS.sgemm(transA: tA, transB: tB, m: m, n: n, k: k, a: ab.baseAddress!, lda: tA ? m : k, b: bb.baseAddress!, ldb: tB ? k : n, beta: beta, c: cb.baseAddress!, ldc: n)
-            } } }
-        }
-        return rr * 2 * Double(m * n * k) / 1e9
-    }
-    for t in [1, 2] {
-        BLAS.setThreads(t)
-        emit(["threads": t, "512x512x512": r(512, 512, 512, tA: false, tB: false, beta: 0),
-              "dW 512x784x128 TN b0": r(512, 784, 128, tA: true, tB: false, beta: 0),
-              "dW 512x784x128 TN b1": r(512, 784, 128, tA: true, tB: false, beta: 1),
-              "fwd 128x512x784 NT b1": r(128, 512, 784, tA: false, tB: true, beta: 1),
-              "dX 128x512x512 NN b0": r(128, 512, 512, tA: false, tB: false, beta: 0)])
-    }
-}
-if suite == "shapes" { profileShapes() }
