@@ -12,7 +12,7 @@ let hostHasAVX2: Bool = {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
     let have = Set(flags.split(separator: " ").map(String.init))
-    return ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "popcnt"].allSatisfy(have.contains)
+    return ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "popcnt"].allSatisfy(have.contains)
     #else
     return false
     #endif
