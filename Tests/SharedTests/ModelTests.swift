@@ -194,7 +194,7 @@ final class ModelTests: XCTestCase {
                 let elbo = Autodiff.withoutGradients { () -> Tensor in
                     let z = mu + sigma * Variable(e)
                     let lp = model.likelihood.logProb(Variable(xp), logits: model.decodeLogits(z))
-                    return (lp - VAE.klToPrior(mu: mu, sigma: sigma)).value
+                    return (lp - DiagonalGaussian.klToStandard(mu: mu, sigma: sigma)).value
                 }
                 for n in 0..<3 { XCTAssertLessThanOrEqual(bound.data[n], elbo.data[n] + 1e-3 * abs(elbo.data[n]), "\(c.architecture) ELBO bound") }
             }

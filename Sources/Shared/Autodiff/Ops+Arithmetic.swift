@@ -4,14 +4,14 @@ extension Variable {
     public static func + (a: Variable, b: Variable) -> Variable {
         let (sa, sb) = (a.shape, b.shape)
         return Variable(a.value + b.value, parents: [a, b]) { g in
-            [Broadcast.sumTo(g, shape: sa), Broadcast.sumTo(g, shape: sb)]
+            [a.requiresGrad ? Broadcast.sumTo(g, shape: sa) : nil, b.requiresGrad ? Broadcast.sumTo(g, shape: sb) : nil]
         }
     }
 
     public static func - (a: Variable, b: Variable) -> Variable {
         let (sa, sb) = (a.shape, b.shape)
         return Variable(a.value - b.value, parents: [a, b]) { g in
-            [Broadcast.sumTo(g, shape: sa), Broadcast.sumTo(-g, shape: sb)]
+            [a.requiresGrad ? Broadcast.sumTo(g, shape: sa) : nil, b.requiresGrad ? Broadcast.sumTo(-g, shape: sb) : nil]
         }
     }
 

@@ -16,20 +16,18 @@ extension Variable {
         precondition(oh > 0 && ow > 0, "conv2d: input \(xv.shape[2])x\(xv.shape[3]) too small for the kernel")
         let bv = b?.value
         let parts = BatchSplit.parts(xv)
-        let fwd = BatchSplit.map(parts) { Conv.forward($0, wv, bv, g) }
+        // im2col's columns are needed again only for the weight gradient
+        let keepColumns = w.requiresGrad
+        let fwd = BatchSplit.map(parts) { Conv.forward($0, wv, bv, g, keepColumns: keepColumns) }
         let out = Tensor.concatRows(fwd.map(\.out))
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
+            let need = ConvNeeds(input: x.requiresGrad, weight: w.requiresGrad, bias: b?.requiresGrad ?? false)
             let gParts = BatchSplit.split(gOut, like: parts)
             let grads = BatchSplit.map(Array(zip(parts.indices, gParts))) { i, gp in
-                Conv.backward(gp, input: parts[i], col: fwd[i].col, wv, g, needInput: x.requiresGrad)
+                Conv.backward(gp, input: parts[i], col: fwd[i].col, wv, g, need: need)
             }
-            var result: [Tensor?] = [
-                x.requiresGrad ? Tensor.concatRows(grads.map { $0.input! }) : nil,
-                w.requiresGrad ? BatchSplit.sum(grads.map(\.weight)) : nil,
-            ]
-            if b != nil { result.append(BatchSplit.sum(grads.map(\.bias))) }
-            return result
+            return ConvGradients.combine(grads, need: need, hasBias: b != nil)
         }
     }
 
@@ -53,32 +51,45 @@ extension Variable {
         let out = Tensor.concatRows(BatchSplit.map(parts) { ConvTranspose.forward($0, wv, bv, g, outH: oh, outW: ow) })
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
+            let need = ConvNeeds(input: x.requiresGrad, weight: w.requiresGrad, bias: b?.requiresGrad ?? false)
             let gParts = BatchSplit.split(gOut, like: parts)
             let grads = BatchSplit.map(Array(zip(parts.indices, gParts))) { i, gp in
-                ConvTranspose.backward(gp, input: parts[i], wv, g, needInput: x.requiresGrad)
+                ConvTranspose.backward(gp, input: parts[i], wv, g, need: need)
             }
-            var result: [Tensor?] = [
-                x.requiresGrad ? Tensor.concatRows(grads.map { $0.input! }) : nil,
-                w.requiresGrad ? BatchSplit.sum(grads.map(\.weight)) : nil,
-            ]
-            if b != nil { result.append(BatchSplit.sum(grads.map(\.bias))) }
-            return result
+            return ConvGradients.combine(grads, need: need, hasBias: b != nil)
         }
     }
 }
 
-/// Gradients of a convolution for one part of the batch.
-struct ConvGradients { var input: Tensor?; var weight: Tensor; var bias: Tensor }
+/// Which gradients a convolution's backward pass computes: only those some leaf asked
+/// for (a frozen weight gets no weight-gradient product, an image that needs no
+/// gradient no input-gradient product).
+struct ConvNeeds { var input: Bool; var weight: Bool; var bias: Bool }
+
+/// Gradients of a convolution for one part of the batch (nil: not asked for).
+struct ConvGradients {
+    var input: Tensor?, weight: Tensor?, bias: Tensor?
+
+    /// The op's gradients `[input, weight, bias?]` from the parts': input gradients are
+    /// stacked, weight and bias gradients summed over the parts.
+    static func combine(_ parts: [ConvGradients], need: ConvNeeds, hasBias: Bool) -> [Tensor?] {
+        var result: [Tensor?] = [
+            need.input ? Tensor.concatRows(parts.map { $0.input! }) : nil,
+            need.weight ? BatchSplit.sum(parts.map { $0.weight! }) : nil,
+        ]
+        if hasBias { result.append(need.bias ? BatchSplit.sum(parts.map { $0.bias! }) : nil) }
+        return result
+    }
+}
 
 /// Convolution on plain tensors: one im2col and one sgemm over the (part of the) batch.
 enum Conv {
-    static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry) -> (out: Tensor, col: Tensor) {
+    /// The output, and im2col's columns when `keepColumns` (for the weight gradient).
+    static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, keepColumns: Bool) -> (out: Tensor, col: Tensor?) {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = w.shape[0], (oh, ow) = g.convOutput(h: h, w: wd)
         let p = oh * ow, ckk = c * g.kernel.h * g.kernel.w
-        let col = Tensor(shape: [ckk, n * p]) { cb in
-            x.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: cb.baseAddress!) }
-        }
+        let col = columns(x, g, outH: oh, outW: ow)
         // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
         let outONP = Tensor(shape: [o, n * p]) { ob in
             if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.data[oc], count: n * p) } }
@@ -87,15 +98,25 @@ enum Conv {
                            beta: b == nil ? 0 : 1, c: ob.baseAddress!, ldc: n * p)
             } }
         }
-        return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), col)
+        return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), keepColumns ? col : nil)
     }
 
-    static func backward(_ gOut: Tensor, input x: Tensor, col: Tensor, _ w: Tensor, _ g: ConvGeometry, needInput: Bool) -> ConvGradients {
+    /// im2col of `x` for an output of `oh`×`ow`: `[C·kh·kw, N·oh·ow]`.
+    static func columns(_ x: Tensor, _ g: ConvGeometry, outH oh: Int, outW ow: Int) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        return Tensor(shape: [c * g.kernel.h * g.kernel.w, n * oh * ow]) { cb in
+            x.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: cb.baseAddress!) }
+        }
+    }
+
+    /// The gradients `need` asks for; `col` is the forward pass's im2col when it kept it
+    /// (recomputed otherwise, should a weight be unfrozen between forward and backward).
+    static func backward(_ gOut: Tensor, input x: Tensor, col: Tensor?, _ w: Tensor, _ g: ConvGeometry, need: ConvNeeds) -> ConvGradients {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = w.shape[0], p = gOut.shape[2] * gOut.shape[3], ckk = c * g.kernel.h * g.kernel.w
         let gONP = gOut.swapLeadingAxes(a: n, b: o, inner: p).reshaped([o, n * p])
         var gx: Tensor? = nil
-        if needInput {
+        if need.input {
             let gcol = Tensor.matmul(w.reshaped([o, ckk]), gONP, transA: true) // [CKK, N·P]
             gx = Tensor(shape: x.shape) { xb in
                 xb.initialize(repeating: 0)
@@ -104,7 +125,8 @@ enum Conv {
                 }
             }
         }
-        return ConvGradients(input: gx, weight: Tensor.matmul(gONP, col, transB: true).reshaped(w.shape), bias: gONP.rowSums())
+        let gw = need.weight ? Tensor.matmul(gONP, col ?? columns(x, g, outH: gOut.shape[2], outW: gOut.shape[3]), transB: true).reshaped(w.shape) : nil
+        return ConvGradients(input: gx, weight: gw, bias: need.bias ? gONP.rowSums() : nil)
     }
 }
 
@@ -124,21 +146,25 @@ enum ConvTranspose {
         }
     }
 
-    static func backward(_ gOut: Tensor, input x: Tensor, _ w: Tensor, _ g: ConvGeometry, needInput: Bool) -> ConvGradients {
+    static func backward(_ gOut: Tensor, input x: Tensor, _ w: Tensor, _ g: ConvGeometry, need: ConvNeeds) -> ConvGradients {
         let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let cout = w.shape[1], (oh, ow) = (gOut.shape[2], gOut.shape[3])
         let p = h * wd, ckk = cout * g.kernel.h * g.kernel.w
         let wMat = w.reshaped([cin, ckk])
-        let gcol = Tensor(shape: [ckk, n * p]) { cb in
+        let gcol = !(need.input || need.weight) ? Tensor.zeros([0]) : Tensor(shape: [ckk, n * p]) { cb in
             gOut.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: cout, h: oh, w: ow, geometry: g, outH: h, outW: wd, into: cb.baseAddress!) }
         }
         var gx: Tensor? = nil
-        if needInput {
+        if need.input {
             let gCNP = Tensor.matmul(wMat, gcol)                          // [Cin, N·P]
             gx = gCNP.swapLeadingAxes(a: cin, b: n, inner: p).reshaped(x.shape)
         }
-        let xCNP = x.reshaped([n, cin, p]).swapLeadingAxes(a: n, b: cin, inner: p).reshaped([cin, n * p])
-        return ConvGradients(input: gx, weight: Tensor.matmul(xCNP, gcol, transB: true).reshaped(w.shape), bias: gOut.channelSums())
+        var gw: Tensor? = nil
+        if need.weight {
+            let xCNP = x.reshaped([n, cin, p]).swapLeadingAxes(a: n, b: cin, inner: p).reshaped([cin, n * p])
+            gw = Tensor.matmul(xCNP, gcol, transB: true).reshaped(w.shape)
+        }
+        return ConvGradients(input: gx, weight: gw, bias: need.bias ? gOut.channelSums() : nil)
     }
 }
 

@@ -9,8 +9,18 @@ public final class Variable {
     public var value: Tensor
     /// Accumulated d(loss)/d(value) after `backward()`; nil until a gradient arrives.
     public var grad: Tensor?
-    /// Whether gradients flow to (and through) this node.
-    public let requiresGrad: Bool
+    /// Whether gradients flow to (and through) this node. Ops read it when they run and
+    /// when they back-propagate, and skip every product whose only use is a gradient that
+    /// nobody asked for (a frozen weight's, an input image's during training).
+    ///
+    /// Settable on leaves only: a parameter is frozen by setting it to false (see
+    /// `Layer.freeze()`), an input made differentiable by setting it to true. An op result's
+    /// flag is fixed when the op runs.
+    public var requiresGrad: Bool {
+        didSet { precondition(isLeaf, "requiresGrad can only be changed on a leaf (a parameter or an input)") }
+    }
+    /// Whether this node was created as a leaf (a constant, parameter or input).
+    public let isLeaf: Bool
     /// Nodes this one was computed from (empty for leaves and constants).
     let parents: [Variable]
     /// Maps the gradient of this node to gradients of `parents` (nil entries: no gradient).
@@ -20,6 +30,7 @@ public final class Variable {
     public init(_ value: Tensor, requiresGrad: Bool = false) {
         self.value = value
         self.requiresGrad = requiresGrad
+        self.isLeaf = true
         self.parents = []
         self.backwardFn = nil
     }
@@ -30,6 +41,7 @@ public final class Variable {
         self.value = value
         let needs = Autodiff.isRecording && parents.contains { $0.requiresGrad }
         self.requiresGrad = needs
+        self.isLeaf = false
         self.parents = needs ? parents : []
         self.backwardFn = needs ? backward : nil
     }
@@ -102,14 +114,6 @@ public enum Autodiff {
         recordingDepth += 1
         defer { recordingDepth -= 1 }
         return try body()
-    }
-
-    /// Gradient of the scalar `f(x)` with respect to `x`, for input-space attacks and HMC.
-    public static func gradient(at x: Tensor, _ f: (Variable) -> Variable) -> (value: Float, gradient: Tensor) {
-        let v = Variable(x, requiresGrad: true)
-        let y = f(v)
-        y.backward()
-        return (y.value.scalar, v.grad ?? Tensor(shape: x.shape))
     }
 }
 

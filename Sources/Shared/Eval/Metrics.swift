@@ -25,14 +25,14 @@ extension VAE {
     /// ELBO per image, averaged over `samples` reparameterised samples.
     public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
         var rng = RNG(seed: seed)
-        return forBatches(images, batch: batch) { x in
+        return Autodiff.withoutGradients { Batches.map(images, size: batch) { x in
             var sum = [Double](repeating: 0, count: x.shape[0])
             for _ in 0..<samples {
                 let t = elboTerms(Variable(x), rng: &rng)
                 for (i, v) in (t.logpx - t.kl).value.data.enumerated() { sum[i] += Double(v) }
             }
             return sum.map { $0 / Double(samples) }
-        }
+        } }
     }
 
     /// Importance-weighted estimate of log p(x) per image with K samples from q(z|x)
@@ -40,27 +40,25 @@ extension VAE {
     ///     log p(x) ≈ logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K.
     public func logMarginalPerImage(_ images: Tensor, samples k: Int, seed: UInt64 = 0) -> [Double] {
         var rng = RNG(seed: seed)
-        return forBatches(images, batch: 1) { x in
+        return Autodiff.withoutGradients { Batches.map(images, size: 1) { x in
             let (mu, sigma) = encode(Variable(x))
             // K copies of the one image's posterior: [K, latent]
             let muK = Variable(Tensor.zeros([k, mu.shape[1]])) + mu, sigmaK = Variable(Tensor.zeros([k, mu.shape[1]])) + sigma
             var logw = [Double](repeating: 0, count: k)
-            var start = 0
-            while start < k {
-                let m = min(250, k - start)
-                let muB = muK.slice(axis: 0, start..<(start + m)), sigmaB = sigmaK.slice(axis: 0, start..<(start + m))
+            for chunk in Batches.ranges(count: k, size: 250) {
+                let (start, m) = (chunk.lowerBound, chunk.count)
+                let muB = muK.slice(axis: 0, chunk), sigmaB = sigmaK.slice(axis: 0, chunk)
                 let (z, _) = sample(mu: muB, sigma: sigmaB, rng: &rng)
                 let xs = Variable(Tensor.zeros([m] + Array(x.shape.dropFirst()))) + Variable(x)
                 let lp = likelihood.logProb(xs, logits: decodeLogits(z))
-                let logPz = logNormal(z, mu: Variable(Tensor.zeros([1])), sigma: Variable(Tensor.ones([1]))).sum(axis: 1)
-                let logQ = logNormal(z, mu: muB, sigma: sigmaB).sum(axis: 1)
+                let logPz = DiagonalGaussian.standardLogDensity(z)
+                let logQ = DiagonalGaussian.logDensity(z, mu: muB, sigma: sigmaB)
                 let w = (lp + logPz - logQ).value
                 for i in 0..<m { logw[start + i] = Double(w.data[i]) }
-                start += m
             }
             let mx = logw.max()!
             return [mx + Foundation.log(logw.reduce(0) { $0 + Foundation.exp($1 - mx) }) - Foundation.log(Double(k))]
-        }
+        } }
     }
 
     /// Paper D Eq. 11: log p(z₁|x) − log p(z₂|x) = log p(x|z₁) + log p(z₁) − log p(x|z₂) − log p(z₂)
@@ -68,7 +66,7 @@ extension VAE {
     public func logPosteriorRatio(_ images: Tensor, z1: Tensor, z2: Tensor) -> [Double] {
         func logJoint(_ x: Tensor, _ z: Tensor) -> Tensor {
             let zv = Variable(z)
-            let logPz = logNormal(zv, mu: Variable(Tensor.zeros([1])), sigma: Variable(Tensor.ones([1]))).sum(axis: 1)
+            let logPz = DiagonalGaussian.standardLogDensity(zv)
             return (likelihood.logProb(Variable(x), logits: decodeLogits(zv)) + logPz).value
         }
         return Autodiff.withoutGradients {
@@ -92,9 +90,8 @@ extension VAE {
                 let ref = decodeMean(mu).value
                 let muP = perturbed.map { encode(Variable($0.rows(i..<(i + 1)))).mu } ?? mu
                 var inside = 0
-                var done = 0
-                while done < samples {
-                    let m = min(250, samples - done)
+                for chunk in Batches.ranges(count: samples, size: 250) {
+                    let m = chunk.count
                     let eta = rng.normalTensor([m, mu.shape[1]])
                     let z = muP + sigma * Variable(eta)
                     let rec = decodeMean(z).value
@@ -104,7 +101,6 @@ extension VAE {
                         for j in 0..<d { let v = rec.data[s * d + j] - ref.data[j]; sq += v * v }
                         if sq.squareRoot() <= r { inside += 1 }
                     }
-                    done += m
                 }
                 out.append(Wilson.interval(successes: inside, trials: samples))
             }
@@ -113,46 +109,32 @@ extension VAE {
     }
 
     /// Paper B Figure 9: per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder-mean
-    /// Jacobian ∂μ/∂x (one backward pass per latent dimension).
-    public func encoderStats(_ images: Tensor) -> [(sigmaNorm: Double, minSigma: Double, jacobianFrobenius: Double)] {
-        (0..<images.shape[0]).map { i in
-            let x = Variable(images.rows(i..<(i + 1)), requiresGrad: true)
-            let (mu, sigma) = encode(x)
-            var frob = 0.0
-            for j in 0..<mu.shape[1] {
-                x.grad = nil
-                var seed = Tensor.zeros(mu.shape)
-                seed.data[j] = 1
-                mu.backward(seed: seed)
-                frob += x.grad.map { g in g.data.reduce(0) { $0 + Double($1) * Double($1) } } ?? 0
+    /// Jacobian ∂μ/∂x (`Autodiff.jacobian`, with the weights frozen for the duration).
+    public func encoderStats(_ images: Tensor, batch: Int = 100) -> [(sigmaNorm: Double, minSigma: Double, jacobianFrobenius: Double)] {
+        Autodiff.withFrozen(parameters) {
+            Batches.map(images, size: batch) { x in
+                let (mu, jac) = Autodiff.jacobian(at: x) { encode($0).mu }
+                let sigma = Autodiff.withoutGradients { encode(Variable(x)).sigma.value }
+                let (n, m) = (mu.shape[0], mu.shape[1]), d = jac.count / max(n, 1)
+                return (0..<n).map { i in
+                    let frob = (0..<d).reduce(0.0) { acc, k in let v = Double(jac.data[i * d + k]); return acc + v * v }
+                    let s = (0..<m).map { Double(sigma.data[i * m + $0]) }
+                    return ((s.reduce(0) { $0 + $1 * $1 }).squareRoot(), s.min() ?? .nan, frob.squareRoot())
+                }
             }
-            let s = sigma.value.data.map(Double.init)
-            return ((s.reduce(0) { $0 + $1 * $1 }).squareRoot(), s.min() ?? .nan, frob.squareRoot())
-        }
-    }
-
-    /// Applies `f` to consecutive batches and concatenates the per-image results.
-    func forBatches(_ images: Tensor, batch: Int, _ f: (Tensor) -> [Double]) -> [Double] {
-        Autodiff.withoutGradients {
-            var out: [Double] = []
-            var s = 0
-            while s < images.shape[0] {
-                out += f(images.rows(s..<min(images.shape[0], s + batch)))
-                s += batch
-            }
-            return out
         }
     }
 }
 
 /// The Wilson score interval of a binomial proportion (95% by default).
 public enum Wilson {
-    public static func interval(successes: Int, trials: Int, z: Double = 1.959964) -> (p: Double, low: Double, high: Double) {
+    public static func interval(successes: Int, trials: Int, z: Double = StandardNormal.quantile(0.975)) -> (p: Double, low: Double, high: Double) {
         let n = Double(trials), p = Double(successes) / n
         let denom = 1 + z * z / n
         let centre = (p + z * z / (2 * n)) / denom
         let half = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot() / denom
-        return (p, max(0, centre - half), min(1, centre + half))
+        // the ends are exactly 0 and 1 at p = 0 and p = 1 (rounding would leave ±1e-17)
+        return (p, successes == 0 ? 0 : max(0, centre - half), successes == trials ? 1 : min(1, centre + half))
     }
 }
 

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Synchronization
 
 /// Every matrix product in RobustVAE goes through OpenBLAS `cblas_sgemm`
 /// (ENGINEERING.md: a Swift triple loop reaches 6-9 GFLOP/s, sgemm 100+).
@@ -12,6 +13,7 @@ public enum BLAS {
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 { return }
+        productCounter.add(1, ordering: .relaxed)
         if k == 0 {
             // BLAS leaves C scaled by beta; make the empty-sum case explicit.
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
@@ -20,6 +22,11 @@ public enum BLAS {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// How many matrix products have run in this process: lets tests see which products an
+    /// op skipped (a frozen weight's gradient, say). One relaxed atomic add per product.
+    public static var productCount: Int { productCounter.load(ordering: .relaxed) }
+    @usableFromInline static let productCounter = Atomic<Int>(0)
 
     /// Sets how many threads OpenBLAS uses (tools that parallelise their own loops set 1).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }

@@ -11,6 +11,15 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var parameters: [Variable] { namedParameters.map(\.variable) }
+
+    /// Freezes the layer: its parameters need no gradient, so no op computes one for them
+    /// (no weight-gradient products). Gradients still flow through the layer to whatever
+    /// needs them, an input image for an attack or a latent code for HMC.
+    public func freeze() { Autodiff.setFrozen(parameters, true) }
+    /// Makes every parameter trainable again.
+    public func unfreeze() { Autodiff.setFrozen(parameters, false) }
+    /// Whether no parameter of the layer needs a gradient.
+    public var isFrozen: Bool { parameters.allSatisfy { !$0.requiresGrad } }
 }
 
 /// Layers applied one after another; parameter names are prefixed with the layer index.

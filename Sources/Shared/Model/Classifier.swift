@@ -38,13 +38,11 @@ public final class LatentClassifier {
         for epoch in 0..<epochs {
             var rng = RNG(seed: config.seed).derived(4000 + UInt64(epoch))
             let perm = rng.permutation(n)
-            var start = 0
-            while start < n {
-                let idx = Array(perm[start..<min(n, start + batch)])
+            for r in Batches.ranges(count: n, size: batch) {
+                let idx = Array(perm[r])
                 let loss = LatentClassifier.crossEntropy(logits(Variable(features.gatherRows(idx))), labels: idx.map { labels[$0] })
                 loss.backward()
                 sgd.step()
-                start += batch
             }
         }
         let pred = predict(features)
@@ -75,15 +73,7 @@ public final class LatentClassifier {
 
 extension VAE {
     /// Encoder means for all images, in batches, without a graph.
-    public func encoderMeans(_ images: Tensor, batch: Int = 500) -> Tensor {
-        Autodiff.withoutGradients {
-            var parts: [Tensor] = []
-            var s = 0
-            while s < images.shape[0] {
-                parts.append(encode(Variable(images.rows(s..<min(images.shape[0], s + batch)))).mu.value)
-                s += batch
-            }
-            return Tensor.concatRows(parts)
-        }
+    public func encoderMeans(_ images: Tensor, batch: Int = Batches.defaultSize) -> Tensor {
+        Autodiff.withoutGradients { Batches.mapRows(images, size: batch) { encode(Variable($0)).mu.value } }
     }
 }

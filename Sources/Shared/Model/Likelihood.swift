@@ -34,9 +34,9 @@ public enum Likelihood: Equatable, Sendable {
         case .continuousBernoulli:
             return Variable.bernoulliLogLikelihood(x, logits: l) + l.continuousBernoulliLogNormalizer().flattened().sum(axis: 1)
         case .gaussian(let s):
-            let d = Float(x.value.count / x.shape[0])
             let diff = x - l.sigmoid()
-            return diff.square().flattened().sum(axis: 1) * (-0.5 / (s * s)) - 0.5 * d * Foundation.log(2 * Float.pi * s * s)
+            return DiagonalGaussian.isotropicLogDensity(squaredError: diff.square().flattened().sum(axis: 1),
+                                                        dimensions: x.value.count / x.shape[0], sigma: s)
         }
     }
 
@@ -49,8 +49,8 @@ public enum Likelihood: Equatable, Sendable {
             // max over a ∈ [xl, xh], b ∈ [gl, gh] of (a − b)² = max((xh − gl)², (xl − gh)²)  (Eq. 20)
             let gl = l.lo.sigmoid(), gh = l.hi.sigmoid()
             let worst = Variable.maximum((x.hi - gl).square(), (x.lo - gh).square())
-            let d = Float(x.lo.value.count / x.lo.shape[0])
-            return worst.flattened().sum(axis: 1) * (-0.5 / (s * s)) - 0.5 * d * Foundation.log(2 * Float.pi * s * s)
+            return DiagonalGaussian.isotropicLogDensity(squaredError: worst.flattened().sum(axis: 1),
+                                                        dimensions: x.lo.value.count / x.lo.shape[0], sigma: s)
         case .bernoulli, .continuousBernoulli:
             // x·l is bilinear: its minimum over the box is at a corner.
             let xl = Variable.minimum(Variable.minimum(x.lo * l.lo, x.lo * l.hi), Variable.minimum(x.hi * l.lo, x.hi * l.hi))
@@ -64,24 +64,6 @@ public enum Likelihood: Equatable, Sendable {
                 perPixel = perPixel + nearest.continuousBernoulliLogNormalizer()
             }
             return perPixel.flattened().sum(axis: 1)
-        }
-    }
-}
-
-extension Variable {
-    /// Element-wise maximum; the gradient goes to the larger input (the first on ties).
-    public static func maximum(_ a: Variable, _ b: Variable) -> Variable { select(a, b) { $0 >= $1 } }
-    /// Element-wise minimum; the gradient goes to the smaller input (the first on ties).
-    public static func minimum(_ a: Variable, _ b: Variable) -> Variable { select(a, b) { $0 <= $1 } }
-
-    /// Picks `a` where `takeA(a, b)`, else `b`, with broadcasting; routes gradients accordingly.
-    static func select(_ a: Variable, _ b: Variable, _ takeA: @escaping (Float, Float) -> Bool) -> Variable {
-        let (av, bv) = (a.value, b.value)
-        let mask = av.zipMap(bv) { takeA($0, $1) ? 1 : 0 }
-        let out = av.zipMap(bv) { takeA($0, $1) ? $0 : $1 }
-        return Variable(out, parents: [a, b]) { g in
-            [a.requiresGrad ? Broadcast.sumTo(g * mask, shape: av.shape) : nil,
-             b.requiresGrad ? Broadcast.sumTo(g * mask.map { 1 - $0 }, shape: bv.shape) : nil]
         }
     }
 }

@@ -23,24 +23,13 @@ public struct BatchLoss {
     public let kl: Float
 }
 
-/// log N(z; μ, σ²) element-wise.
-func logNormal(_ z: Variable, mu: Variable, sigma: Variable) -> Variable {
-    let u = (z - mu) / sigma
-    return u.square() * -0.5 - sigma.log() - 0.5 * Float(Foundation.log(2 * Double.pi))
-}
-
 extension VAE {
-    /// KL(N(μ, σ²) ‖ N(0, I)) per sample: ½ Σ_j (μ² + σ² − 1 − log σ²).
-    public static func klToPrior(mu: Variable, sigma: Variable) -> Variable {
-        ((mu.square() + sigma.square() - 1 - sigma.log() * 2) * 0.5).sum(axis: 1)
-    }
-
     /// Per-sample ELBO pieces for one reparameterised sample.
     public func elboTerms(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: Variable, mu: Variable, sigma: Variable, z: Variable) {
         let (mu, sigma) = encode(x)
         let (z, _) = sample(mu: mu, sigma: sigma, rng: &rng)
         let logpx = likelihood.logProb(x, logits: decodeLogits(z))
-        return (logpx, VAE.klToPrior(mu: mu, sigma: sigma), mu, sigma, z)
+        return (logpx, DiagonalGaussian.klToStandard(mu: mu, sigma: sigma), mu, sigma, z)
     }
 
     /// The minibatch loss for `objective` with KL (or TC) weight `beta`.
@@ -76,12 +65,11 @@ extension VAE {
         let (m, d) = (z.shape[0], z.shape[1])
         let logNM = Float(Foundation.log(Double(n) * Double(m)))
         // log q(z_i,d | x_j,d) for all pairs: [M, M, D]
-        let pairwise = logNormal(z.reshaped([m, 1, d]), mu: mu.reshaped([1, m, d]), sigma: sigma.reshaped([1, m, d]))
+        let pairwise = DiagonalGaussian.logDensityElementwise(z.reshaped([m, 1, d]), mu: mu.reshaped([1, m, d]), sigma: sigma.reshaped([1, m, d]))
         let logQz = pairwise.sum(axis: 2).logSumExp(axis: 1) - logNM
         let logQzProduct = (pairwise.logSumExp(axis: 1) - logNM).sum(axis: 1)
-        let logQzx = logNormal(z, mu: mu, sigma: sigma).sum(axis: 1)
-        let zeros = Variable(Tensor.zeros([1]))
-        let logPz = logNormal(z, mu: zeros, sigma: Variable(Tensor.ones([1]))).sum(axis: 1)
+        let logQzx = DiagonalGaussian.logDensity(z, mu: mu, sigma: sigma)
+        let logPz = DiagonalGaussian.standardLogDensity(z)
         return (logQzx - logQz, logQz - logQzProduct, logQzProduct - logPz)
     }
 

@@ -22,6 +22,14 @@ public final class VAE {
     }
     public var parameters: [Variable] { namedParameters.map(\.variable) }
 
+    /// Freezes every weight: attacks, HMC and Jacobians then get input and latent gradients
+    /// without any weight-gradient work (see `Autodiff.setFrozen`).
+    public func freeze() { Autodiff.setFrozen(parameters, true) }
+    /// Makes every weight trainable again.
+    public func unfreeze() { Autodiff.setFrozen(parameters, false) }
+    /// Whether no weight needs a gradient.
+    public var isFrozen: Bool { parameters.allSatisfy { !$0.requiresGrad } }
+
     /// μ(x), σ(x).
     public func encode(_ x: Variable) -> (mu: Variable, sigma: Variable) { encoder(x) }
     /// Decoder logits for latent codes `[N, latent]`.
@@ -84,13 +92,16 @@ public final class VAE {
                                                metadata: meta), to: path)
     }
 
-    /// Rebuilds a model from a file written by `save` (or by vae-train).
-    public static func load(_ path: String) throws -> (model: VAE, file: SafeTensors.File) {
+    /// Rebuilds a model from a file written by `save` (or by vae-train). The model comes back
+    /// frozen, as every tool that reads a saved model evaluates, attacks or defends it;
+    /// `trainable: true` keeps its weights trainable.
+    public static func load(_ path: String, trainable: Bool = false) throws -> (model: VAE, file: SafeTensors.File) {
         let file = try SafeTensors.read(path)
         let config = try ModelConfig.from(file, name: path)
         let model: VAE
         do { model = try VAE(config: config) } catch let e as ToolError { throw ToolError.file(path, e.message) }
         try model.loadWeights(from: file, name: path)
+        if !trainable { model.freeze() }
         return (model, file)
     }
 

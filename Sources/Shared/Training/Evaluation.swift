@@ -9,9 +9,8 @@ extension VAE {
         var elbo = 0.0, sq = 0.0, bound = 0.0
         let n = images.shape[0]
         Autodiff.withoutGradients {
-            var start = 0
-            while start < n {
-                let xb = images.rows(start..<min(n, start + batch))
+            for r in Batches.ranges(count: n, size: batch) {
+                let xb = images.rows(r)
                 let x = Variable(xb)
                 let t = elboTerms(x, rng: &rng)
                 elbo += Double((t.logpx - t.kl).value.sum())
@@ -20,7 +19,6 @@ extension VAE {
                 if let e = boundRadius, e > 0 {
                     bound += Double(elboLowerBound(x, epsilon: e, rng: &rng).bound.value.sum())
                 }
-                start += batch
             }
         }
         return (elbo / Double(n), sq / Double(images.count), boundRadius.map { $0 > 0 ? bound / Double(n) : elbo / Double(n) })
