@@ -23,7 +23,8 @@ let hostHasAVX2: Bool = {
 let kernelFlags = ["-Xcc", "-fno-math-errno"] + (hostHasAVX2 ? ["-target-cpu", "haswell"] : [])
 
 /// RobustVAE: small command-line tools for the adversarial robustness of VAEs.
-/// All numeric and file logic lives in `Shared`; the five executables are thin front ends.
+/// All numeric and file logic lives in `Shared`; `CLI` holds what the command lines share;
+/// the five executables are thin front ends.
 let package = Package(
     name: "RobustVAE",
     platforms: [.macOS(.v13)],
@@ -49,15 +50,17 @@ let package = Package(
             name: "Shared",
             dependencies: [
                 "COpenBLAS", "CPNG", "CZlib", "CSystem",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.unsafeFlags(kernelFlags)] + (hostHasAVX2 ? [.define("ROBUSTVAE_FMA")] : [])
         ),
-        .executableTarget(name: "vae-train", dependencies: ["Shared"]),
-        .executableTarget(name: "vae-attack", dependencies: ["Shared"]),
-        .executableTarget(name: "vae-certify", dependencies: ["Shared"]),
-        .executableTarget(name: "vae-hmc", dependencies: ["Shared"]),
-        .executableTarget(name: "vae-eval", dependencies: ["Shared"]),
+        // what the five tools share on the command line: option groups, choices, JSON lines,
+        // one-line errors and exit statuses
+        .target(name: "CLI", dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "vae-train", dependencies: ["Shared", "CLI"]),
+        .executableTarget(name: "vae-attack", dependencies: ["Shared", "CLI"]),
+        .executableTarget(name: "vae-certify", dependencies: ["Shared", "CLI"]),
+        .executableTarget(name: "vae-hmc", dependencies: ["Shared", "CLI"]),
+        .executableTarget(name: "vae-eval", dependencies: ["Shared", "CLI"]),
         .executableTarget(name: "robustvae-bench", dependencies: ["Shared"], path: "bench/robustvae-bench"),
         .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests"),
     ]

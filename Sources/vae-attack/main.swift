@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLI
 import Shared
 
 @main
@@ -10,6 +11,8 @@ struct Tool: ParsableCommand {
         Planned: PGD attacks under L2/L-inf budgets; adversarial inputs to .npy, numbers as JSON lines.
         Not implemented yet: this build only prints this help.
         """)
+
+    static func main() { ToolMain.run(Tool.self) }
 
     func run() throws { print(Tool.helpMessage()) }
 }

@@ -1,54 +1,60 @@
 import ArgumentParser
-import Foundation
+import CLI
 import Shared
 
 struct Accuracy: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accuracy of a latent classifier: against labels, or paper D's adversarial accuracy against clean references.",
         discussion: """
-        Without --reference: the share of inputs whose predicted class (from the encoder mean)
-        equals the label (a labelled dataset, or --labels for .npy inputs).
-        With --reference R: the share of adversarial inputs whose prediction equals the prediction
-        on their clean reference. With R references and R·k inputs, the k restarts of each
-        reference are consecutive (input i belongs to reference i / k).
+        Without --reference: the share of inputs whose predicted class (from the encoder mean) equals the label (a labelled dataset, or --labels for .npy inputs).
+
+        With --reference R: the share of adversarial inputs whose prediction equals the prediction on their clean reference. With R references and R·k inputs, the k restarts of each reference are consecutive (input i belongs to reference i / k).
+
         Examples:
-          vae-eval accuracy --model vae.safetensors --classifier clf.safetensors --input fashion-mnist:test
-          vae-eval accuracy --model vae.safetensors --classifier clf.safetensors --input adv.npy --reference ref.npy
+          vae-eval accuracy --model vae.safetensors --classifier clf.safetensors \\
+            --input fashion-mnist:test
+          vae-eval accuracy --model vae.safetensors --classifier clf.safetensors \\
+            --input adv.npy --reference ref.npy
         """)
-    @OptionGroup var model: ModelOption
-    @Option(help: "Latent classifier (.safetensors written by vae-train classifier).")
+    @OptionGroup var model: ModelOptions
+    @Option(help: ArgumentHelp("Latent classifier (.safetensors written by vae-train classifier).", valueName: "path"))
     var classifier: String
-    @OptionGroup var data: DataOptions
-    @Option(help: "Clean reference images for adversarial accuracy.")
+    @OptionGroup var input: InputOptions
+    @OptionGroup var labels: LabelsOption
+    @Option(help: ArgumentHelp("Clean reference images, for adversarial accuracy (off by default: accuracy against labels).", valueName: "spec"))
     var reference: String?
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
+    func validate() throws {
+        if reference != nil && labels.labels != nil { throw ValidationError("--labels and --reference exclude each other: adversarial accuracy compares with the references' predictions") }
+    }
+
     func run() throws {
-        try ToolRunner.run("vae-eval accuracy") {
-            let ds = try data.load()
-            let vae = try model.load(for: ds)
-            let clf = try LatentClassifier.load(classifier)
-            guard clf.config.latent == vae.config.latent else {
-                throw ToolError("\(classifier) takes codes of size \(clf.config.latent), \(model.model) makes \(vae.config.latent)")
+        threads.apply()
+        let ds = try input.load(labels: labels)
+        let vae = try model.load(for: ds)
+        let clf = try LatentClassifier.load(classifier)
+        guard clf.config.latent == vae.config.latent else {
+            throw ToolError("\(classifier) takes codes of size \(clf.config.latent), \(model.model) makes \(vae.config.latent)")
+        }
+        let pred = clf.predict(vae.encoderMeans(ds.images))
+        if let r = reference {
+            let ref = try DatasetCatalog.load(r)
+            guard ref.imageShape == ds.imageShape else { throw ToolError("\(r) images are \(ref.imageShape), inputs are \(ds.imageShape)") }
+            let refPred = clf.predict(vae.encoderMeans(ref.images))
+            let ok = try AdversarialAccuracy.matches(adversarial: pred, reference: refPred)
+            let idx = try AdversarialAccuracy.referenceIndex(adversarial: pred.count, references: refPred.count)
+            try out.emit(metric: "adversarial_accuracy", key: "correct",
+                         items: (0..<pred.count).map { ["correct": ok[$0], "predicted": pred[$0], "reference": idx[$0], "reference_predicted": refPred[idx[$0]]] },
+                         extraSummary: ["restarts": pred.count / refPred.count])
+        } else {
+            let target = clf.config.extra?["target"] ?? "class"
+            guard let labels = target == "color" ? ds.colorLabels : ds.labels else {
+                throw ToolError("\(input.input) has no \(target) labels: give --labels, or --reference for adversarial accuracy")
             }
-            let pred = clf.predict(vae.encoderMeans(ds.images))
-            if let r = reference {
-                let ref = try DatasetCatalog.load(r)
-                guard ref.imageShape == ds.imageShape else { throw ToolError("\(r) images are \(ref.imageShape), inputs are \(ds.imageShape)") }
-                let refPred = clf.predict(vae.encoderMeans(ref.images))
-                let ok = try AdversarialAccuracy.matches(adversarial: pred, reference: refPred)
-                let idx = try AdversarialAccuracy.referenceIndex(adversarial: pred.count, references: refPred.count)
-                try out.emit(metric: "adversarial_accuracy", key: "correct",
-                             items: (0..<pred.count).map { ["correct": ok[$0], "predicted": pred[$0], "reference": idx[$0], "reference_predicted": refPred[idx[$0]]] },
-                             extraSummary: ["restarts": pred.count / refPred.count])
-            } else {
-                let target = clf.config.extra?["target"] ?? "class"
-                guard let labels = target == "color" ? ds.colorLabels : ds.labels else {
-                    throw ToolError("\(data.input) has no \(target) labels: give --labels, or --reference for adversarial accuracy")
-                }
-                try out.emit(metric: "accuracy", key: "correct",
-                             items: (0..<pred.count).map { ["correct": pred[$0] == labels[$0] ? 1.0 : 0.0, "predicted": pred[$0], "label": labels[$0]] })
-            }
+            try out.emit(metric: "accuracy", key: "correct",
+                         items: (0..<pred.count).map { ["correct": pred[$0] == labels[$0] ? 1.0 : 0.0, "predicted": pred[$0], "label": labels[$0]] })
         }
     }
 }
@@ -58,33 +64,32 @@ struct PosteriorRatio: ParsableCommand {
         commandName: "posterior-ratio",
         abstract: "Paper D Eq. 11: log p(z1|x) − log p(z2|x) per image (the marginal p(x) cancels).",
         discussion: """
-        x are the reference images; z1 and z2 latent codes [N, latent], e.g. the reference codes and
-        the adversarial (or HMC-defended) codes. Lower is better for a defence.
-        Example: vae-eval posterior-ratio --model vae.safetensors --input ref.npy --z1 zref.npy --z2 zadv.npy
+        x are the reference images; z1 and z2 latent codes [N, latent], e.g. the reference codes and the adversarial (or HMC-defended) codes. Lower is better for a defence.
+        Example:\n  vae-eval posterior-ratio --model vae.safetensors --input ref.npy --z1 \\\n    zref.npy --z2 zadv.npy
         """)
-    @OptionGroup var model: ModelOption
-    @OptionGroup var data: DataOptions
-    @Option(help: "Codes z1 (.npy [N, latent]).")
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
+    @Option(help: ArgumentHelp("Codes z1 (.npy [N, latent]).", valueName: "path"))
     var z1: String
-    @Option(help: "Codes z2 (.npy [N, latent]).")
+    @Option(help: ArgumentHelp("Codes z2 (.npy [N, latent]).", valueName: "path"))
     var z2: String
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
     func run() throws {
-        try ToolRunner.run("vae-eval posterior-ratio") {
-            let ds = try data.load()
-            let vae = try model.load(for: ds)
-            func codes(_ p: String) throws -> Tensor {
-                let z = try Npy.read(p)
-                guard z.shape == [ds.count, vae.config.latent] else {
-                    throw ToolError.file(p, "expected codes of shape [\(ds.count), \(vae.config.latent)], got \(z.shape)")
-                }
-                guard z.isFinite else { throw ToolError.file(p, "contains NaN or infinite values") }
-                return z
+        threads.apply()
+        let ds = try input.load()
+        let vae = try model.load(for: ds)
+        func codes(_ p: String) throws -> Tensor {
+            let z = try Npy.read(p)
+            guard z.shape == [ds.count, vae.config.latent] else {
+                throw ToolError.file(p, "expected codes of shape [\(ds.count), \(vae.config.latent)], got \(z.shape)")
             }
-            let r = vae.logPosteriorRatio(ds.images, z1: try codes(z1), z2: try codes(z2))
-            try out.emit(metric: "log_posterior_ratio", key: "log_ratio", items: r.map { ["log_ratio": $0] })
+            guard z.isFinite else { throw ToolError.file(p, "contains NaN or infinite values") }
+            return z
         }
+        let r = vae.logPosteriorRatio(ds.images, z1: try codes(z1), z2: try codes(z2))
+        try out.emit(metric: "log_posterior_ratio", key: "log_ratio", items: r.map { ["log_ratio": $0] })
     }
 }
 
@@ -93,40 +98,41 @@ struct RRobustness: ParsableCommand {
         commandName: "r-robustness",
         abstract: "Paper B's r-robustness: the sampled probability p(‖Δ(x)‖₂ ≤ r) per image with a 95% interval.",
         discussion: """
-        Δ(x) = g(μ(x) + η∘σ(x)) − g(μ(x)) (Eq. 2), or with --perturbed X', Δ = g(μ(x') + η∘σ(x)) − g(μ(x))
-        (Eq. 3); g is the decoder mean, η ~ N(0, I). An image is r-robust when p > 0.5; the summary
-        gives the mean p and the share of r-robust images.
-        Example: vae-eval r-robustness --model vae.safetensors --input mnist:test[0:100] --r 4
+        Δ(x) = g(μ(x) + η∘σ(x)) − g(μ(x)) (Eq. 2), or with --perturbed X', Δ = g(μ(x') + η∘σ(x)) − g(μ(x)) (Eq. 3); g is the decoder mean, η ~ N(0, I). An image is r-robust when p > 0.5; the summary gives the mean p and the share of r-robust images.
+        Example:\n  vae-eval r-robustness --model vae.safetensors --input mnist:test[0:100] \\\n    --r 4
         """)
-    @OptionGroup var model: ModelOption
-    @OptionGroup var data: DataOptions
-    @Option(help: "Radius r in pixel space (L2).")
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
+    @Option(parsing: .unconditional, help: "Radius r in pixel space (L2), positive.")
     var r: Float
-    @Option(help: "Samples of η per image.")
+    @Option(parsing: .unconditional, help: "Samples of η per image.")
     var samples = 200
-    @Option(help: "Perturbed versions x' of the inputs (same count and shape).")
+    @Option(help: ArgumentHelp("Perturbed versions x' of the inputs, same count and shape (off by default: Eq. 2).", valueName: "spec"))
     var perturbed: String?
-    @Option(help: "Seed of the samples.")
-    var seed: UInt64 = 0
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
+    func validate() throws {
+        guard r > 0, r.isFinite else { throw ValidationError("--r must be positive and finite, got \(r)") }
+        guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
+    }
+
     func run() throws {
-        try ToolRunner.run("vae-eval r-robustness") {
-            guard r > 0, samples >= 1 else { throw ToolError("--r must be positive and --samples at least 1") }
-            let ds = try data.load()
-            let vae = try model.load(for: ds)
-            var pert: Tensor? = nil
-            if let p = perturbed {
-                let t = try DatasetCatalog.load(p).images
-                guard t.shape == ds.images.shape else { throw ToolError("\(p) has shape \(t.shape), inputs have \(ds.images.shape)") }
-                pert = t
-            }
-            let res = vae.rRobustness(ds.images, perturbed: pert, r: r, samples: samples, seed: seed)
-            let robust = Double(res.filter { $0.p > 0.5 }.count) / Double(res.count)
-            try out.emit(metric: "r_robustness", key: "p",
-                         items: res.map { ["p": $0.p, "ci_low": $0.low, "ci_high": $0.high, "r_robust": $0.p > 0.5] },
-                         extraSummary: ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil])
+        threads.apply()
+        let ds = try input.load()
+        let vae = try model.load(for: ds)
+        var pert: Tensor? = nil
+        if let p = perturbed {
+            let t = try DatasetCatalog.load(p).images
+            guard t.shape == ds.images.shape else { throw ToolError("\(p) has shape \(t.shape), inputs have \(ds.images.shape)") }
+            pert = t
         }
+        let res = vae.rRobustness(ds.images, perturbed: pert, r: r, samples: samples, seed: seed.seed)
+        let robust = Double(res.filter { $0.p > 0.5 }.count) / Double(res.count)
+        try out.emit(metric: "r_robustness", key: "p",
+                     items: res.map { ["p": $0.p, "ci_low": $0.low, "ci_high": $0.high, "r_robust": $0.p > 0.5] },
+                     extraSummary: ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil])
     }
 }
 
@@ -134,21 +140,21 @@ struct EncoderStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder-stats",
         abstract: "Per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder Jacobian ∂μ/∂x (paper B Figure 9).",
-        discussion: "Example: vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
-    @OptionGroup var model: ModelOption
-    @OptionGroup var data: DataOptions
+        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
+    @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
     func run() throws {
-        try ToolRunner.run("vae-eval encoder-stats") {
-            let ds = try data.load()
-            let vae = try model.load(for: ds)
-            let s = vae.encoderStats(ds.images)
-            let minSigma = Summary(s.map(\.minSigma)), frob = Summary(s.map(\.jacobianFrobenius))
-            try out.emit(metric: "sigma_norm", key: "sigma_norm",
-                         items: s.map { ["sigma_norm": $0.sigmaNorm, "min_sigma": $0.minSigma, "jacobian_frobenius": $0.jacobianFrobenius] },
-                         extraSummary: ["min_sigma_mean": minSigma.mean, "min_sigma_stderr": minSigma.standardError,
-                                        "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError])
-        }
+        threads.apply()
+        let ds = try input.load()
+        let vae = try model.load(for: ds)
+        let s = vae.encoderStats(ds.images)
+        let minSigma = Summary(s.map(\.minSigma)), frob = Summary(s.map(\.jacobianFrobenius))
+        try out.emit(metric: "sigma_norm", key: "sigma_norm",
+                     items: s.map { ["sigma_norm": $0.sigmaNorm, "min_sigma": $0.minSigma, "jacobian_frobenius": $0.jacobianFrobenius] },
+                     extraSummary: ["min_sigma_mean": minSigma.mean, "min_sigma_stderr": minSigma.standardError,
+                                    "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError])
     }
 }

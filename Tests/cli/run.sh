@@ -73,7 +73,7 @@ check "train lipschitz" bash -c "$BIN/vae-train --data synthetic --epochs 1 --tr
 check "train classifier" bash -c "$BIN/vae-train classifier --model $T/m.safetensors --data synthetic --epochs 20 -o $T/c.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"classes\"] == 10 and d[\"test_accuracy\"] > 0.2, d'"
 expect_error "train: unknown dataset" "unknown dataset" $BIN/vae-train --data nope -o "$T/x.safetensors"
 expect_error "train: lipschitz conv" "mlp only" $BIN/vae-train --data synthetic --arch conv --lipschitz 2 -o "$T/x.safetensors"
-expect_error "train: bad likelihood" "unknown likelihood" $BIN/vae-train --data synthetic --likelihood poisson -o "$T/x.safetensors"
+expect_error "train: bad likelihood" "invalid for '--likelihood.*'bernoulli', 'cbernoulli' or 'gaussian'" $BIN/vae-train --data synthetic --likelihood poisson -o "$T/x.safetensors"
 expect_error "train: resume without checkpoint" "no checkpoint" $BIN/vae-train --data synthetic --resume -o "$T/none.safetensors"
 check "no model after errors" test ! -e "$T/x.safetensors"
 expect_error "classifier: not a model" "not a valid .safetensors" $BIN/vae-train classifier --model "$T/x.npy" --data synthetic -o "$T/c2.safetensors"
@@ -98,6 +98,31 @@ expect_error "latent-plot needs 2-D codes" "needs 2" $BIN/vae-eval latent-plot -
 expect_error "msssim shape mismatch" "has shape" $BIN/vae-eval msssim 'synthetic:test[0:3]' 'synthetic:test[0:4]'
 expect_error "decode wrong code size" "expected codes of shape" $BIN/vae-eval decode --model "$M" --codes "$T/rec.npy" -o "$T/x.npy"
 expect_error "model for other images" "expects" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/x.npy"
+
+# the command-line conventions every tool shares (the CLI module)
+# expect_status NAME STATUS PATTERN CMD...: exit status STATUS, one stderr line matching PATTERN
+expect_status() {
+  local name=$1 want=$2 pat=$3; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ $rc -eq "$want" ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$pat" "$T/err"; then ok "$name"
+  else bad "$name (rc=$rc, want $want, stderr: $(cat "$T/err"))"; fi
+}
+expect_status "usage error: one line, status 2" 2 "^vae-eval: error: Unexpected argument 'nope'$" $BIN/vae-eval nope
+expect_status "missing option names the subcommand" 2 "^vae-eval msssim: error: Missing expected argument" $BIN/vae-eval msssim
+expect_status "negative value reaches the check" 2 "^vae-eval r-robustness: error: --r must be positive" $BIN/vae-eval r-robustness --model "$M" --input synthetic:test@10 --r -1
+expect_status "bad choice lists the choices" 2 "'mean', 'std' or 'sample'" $BIN/vae-eval encode --model "$M" --input synthetic:test@10 --what median -o "$T/u.npy"
+expect_status "bad widths" 2 "invalid for '--hidden" $BIN/vae-train --data synthetic --hidden 8,x -o "$T/u.safetensors"
+expect_status "cross-option check" 2 "apply to --objective provae only" $BIN/vae-train --data synthetic --eps-train 0.1 -o "$T/u.safetensors"
+expect_status "threads checked" 2 "threads must be in" $BIN/vae-eval elbo --model "$M" --input synthetic:test@10 --threads 0
+expect_status "data takes a name" 2 "takes a dataset name" $BIN/vae-train classifier --model "$M" --data 'synthetic:train[0:10]' -o "$T/u.safetensors"
+expect_status "runtime error: status 1" 1 "^vae-eval recon: error: .*expects" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/u.npy"
+check "no output after usage errors" test ! -e "$T/u.safetensors" -a ! -e "$T/u.npy"
+check "vae-train --help shows the training options" bash -c "$BIN/vae-train --help | grep -q -- '--lipschitz-decoder' && $BIN/vae-train --help | grep -q 'vae-train classifier --help'"
+check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
+check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
+check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
+check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
+check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -6,7 +6,7 @@ import Shared
 /// The host's speed drifts (ENGINEERING.md), so every figure is reported next to the sgemm
 /// rate measured alternately with it in the same run: compare runs by those ratios.
 ///
-///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|all|profile] [--only CASE]
+///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|all|profile] [--only CASE]
 /// `--only` restricts the training suite to one case (mlp, lipschitz_mlp, conv), e.g. for `perf`;
 /// `--suite profile` splits the `mlp` training step into forward, backward and Adam.
 
@@ -22,7 +22,7 @@ while let a = args.popFirst() {
     case "--suite": suite = args.popFirst() ?? suite
     case "--only": only = args.popFirst()
     default:
-        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|all|profile] [--only CASE]\n".utf8)); exit(2)
+        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|all|profile] [--only CASE]\n".utf8)); exit(2)
     }
 }
 Runtime.configure(blasThreads: threads)
@@ -183,6 +183,51 @@ func profileMLP() {
           "sgemm": g, "per_gflops": 128 / ((tf + tb + ta) / Double(n)) / g])
 }
 
+/// Value plus input gradient, the inner step of every attack and HMC transition: the `conv`
+/// encoder's symmetric KL to a fixed reference posterior w.r.t. 500 images (paper D's
+/// encoder attack), and the `mlp` decoder's Bernoulli log-likelihood plus log prior w.r.t.
+/// 500 latent codes (paper D's HMC energy). Each runs with the weights trainable (every
+/// weight gradient computed too, as before freezing existed) and frozen, in alternating
+/// rounds with sgemm, and reports the ratio.
+func runGradients() {
+    let data = (try? DatasetCatalog.load("fashion-mnist:test[0:500]")) ?? (try! DatasetCatalog.load("synthetic:test[0:500]"))
+    func model(_ arch: String) -> VAE {
+        var c = ModelConfig(architecture: arch, latent: Architectures.defaultLatent(arch), inputShape: data.imageShape, data: data.source, seed: 0)
+        c.hidden = Architectures.defaultHidden(arch)
+        return try! VAE(config: c)
+    }
+    let conv = model("conv"), mlp = model("mlp")
+    let refImages = data.images.rows(0..<500)
+    let (mu0, s0) = Autodiff.withoutGradients { conv.encode(Variable(refImages)) }
+    var r = RNG(seed: 5)
+    let xAdv = (refImages + r.uniformTensor(refImages.shape, -0.1, 0.1)).map { min(max($0, 0), 1) }
+    let z = r.normalTensor([500, mlp.config.latent])
+    let target = Variable(data.images.rows(0..<500))
+    let cases: [(String, VAE, () -> Void)] = [
+        ("conv_encoder_skl_input_gradient", conv, {
+            _ = Autodiff.valueAndGradient(at: xAdv) { x in
+                let (mu, s) = conv.encode(x)
+                return DiagonalGaussian.symmetricKL(mu1: mu, sigma1: s, mu2: mu0, sigma2: s0)
+            }
+        }),
+        ("mlp_decoder_bernoulli_latent_gradient", mlp, {
+            _ = Autodiff.valueAndGradient(at: z) { zv in
+                mlp.likelihood.logProb(target, logits: mlp.decodeLogits(zv)) + DiagonalGaussian.standardLogDensity(zv)
+            }
+        }),
+    ]
+    for (name, vae, body) in cases where only == nil || only == name {
+        vae.unfreeze()
+        let before = againstSgemm { body(); for p in vae.parameters { p.grad = nil } }
+        vae.freeze()
+        let after = againstSgemm(body)
+        emit(["bench": name, "batch": 500, "threads": threads,
+              "trainable_weights_per_s": before.perSecond, "frozen_weights_per_s": after.perSecond,
+              "sgemm_gflops": after.gflops, "speedup": after.perGflops / before.perGflops])
+    }
+}
+
 if suite == "core" || suite == "all" { runCore() }
+if suite == "gradients" || suite == "all" { runGradients() }
 if suite == "train" || suite == "all" { runTraining() }
 if suite == "profile" { profileMLP() }

@@ -70,10 +70,3 @@ public final class LatentClassifier {
         return c
     }
 }
-
-extension VAE {
-    /// Encoder means for all images, in batches, without a graph.
-    public func encoderMeans(_ images: Tensor, batch: Int = Batches.defaultSize) -> Tensor {
-        Autodiff.withoutGradients { Batches.mapRows(images, size: batch) { encode(Variable($0)).mu.value } }
-    }
-}

@@ -29,14 +29,14 @@ public final class Progress {
             FileHandle.standardError.write(Data("\r[\(bar)] \(text)\u{1B}[K".utf8))
         } else if elapsed - lastPlain >= plainEvery {
             lastPlain = elapsed
-            ToolRunner.log(text)
+            Log.line(text)
         }
     }
 
     /// A line that stays (epoch summaries, messages).
     public func line(_ text: String) {
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        ToolRunner.log(text)
+        Log.line(text)
     }
 }
 

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// The option groups the five tools share, so that the same option means the same thing,
+/// is checked the same way and is documented once.
+
+/// `--model`: a model written by vae-train (loaded frozen: no tool that reads a model
+/// trains it).
+public struct ModelOptions: ParsableArguments {
+    public init() {}
+    @Option(help: ArgumentHelp("Trained model (.safetensors written by vae-train).", valueName: "path"))
+    public var model: String
+
+    /// The model, checked against the images it will see when `data` is given.
+    public func load(for data: Dataset? = nil) throws -> VAE {
+        let (m, _) = try VAE.load(model)
+        if let d = data, d.imageShape != m.config.inputShape {
+            throw ToolError("\(d.source) has images of shape \(d.imageShape), \(model) expects \(m.config.inputShape)")
+        }
+        return m
+    }
+}
+
+/// `--input`: the images a command works on.
+public struct InputOptions: ParsableArguments {
+    public init() {}
+    @Option(help: ArgumentHelp(
+        "Images: a dataset spec NAME:SPLIT[START:END]@N/SEED (datasets: \(DatasetCatalog.names.joined(separator: ", "))), a .npy file (optionally with [START:END]), or - for a .npy on stdin.",
+        valueName: "spec"))
+    public var input: String
+
+    /// The images, with labels from `labels` for `.npy` inputs.
+    public func load(labels: LabelsOption? = nil) throws -> Dataset {
+        try DatasetCatalog.load(input, labelsPath: labels?.labels)
+    }
+}
+
+/// `--labels`, only on commands that use labels.
+public struct LabelsOption: ParsableArguments {
+    public init() {}
+    @Option(help: ArgumentHelp("Labels for .npy images (.npy of integers, one per image); named datasets bring their own. Off by default.", valueName: "path"))
+    public var labels: String?
+}
+
+/// `-o`: where a command writes its result, atomically (a temporary file renamed).
+public struct OutputOptions: ParsableArguments {
+    public init() {}
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file (the command's description says which format); - writes a .npy to stdout.", valueName: "path"))
+    public var output: String
+}
+
+/// `--threads`: threads for matrix products.
+public struct ThreadsOption: ParsableArguments {
+    public init() {}
+    @Option(parsing: .unconditional, help: "Threads for matrix products (OpenBLAS). Results do not depend on it.")
+    public var threads = 2
+
+    public func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
+    }
+
+    /// Applies the thread count (call at the start of `run()`).
+    public func apply() { BLAS.setThreads(threads) }
+}
+
+/// `--seed`: every random choice of a command flows from it.
+public struct SeedOption: ParsableArguments {
+    public init() {}
+    @Option(parsing: .unconditional, help: "Seed of every random choice: the same seed gives the same result.")
+    public var seed: UInt64 = 0
+}
+
+/// `--data` for the commands that train: a dataset's train and test splits, optionally
+/// only their first images (quick runs).
+public struct TrainingDataOptions: ParsableArguments {
+    public init() {}
+    @Option(help: ArgumentHelp("Dataset (\(DatasetCatalog.names.joined(separator: ", "))): trains on NAME:train, reports on NAME:test.", valueName: "name"))
+    public var data: String
+    @Option(name: .customLong("train-limit"), parsing: .unconditional, help: ArgumentHelp("Use only the first N training images (default: all).", valueName: "N"))
+    public var trainLimit: Int?
+    @Option(name: .customLong("test-limit"), parsing: .unconditional, help: ArgumentHelp("Report on only the first N test images (default: all).", valueName: "N"))
+    public var testLimit: Int?
+
+    public func validate() throws {
+        guard !data.contains(":") && !data.contains("[") else {
+            throw ValidationError("--data takes a dataset name such as mnist, got '\(data)'; limit it with --train-limit and --test-limit")
+        }
+        for (name, v) in [("--train-limit", trainLimit), ("--test-limit", testLimit)] {
+            if let v, v < 1 { throw ValidationError("\(name) must be at least 1, got \(v)") }
+        }
+    }
+
+    /// The train and test sets (only the parts asked for are built).
+    public func load() throws -> (train: Dataset, test: Dataset) {
+        func spec(_ split: String, _ limit: Int?) -> String { "\(data):\(split)" + (limit.map { "[0:\($0)]" } ?? "") }
+        return (try DatasetCatalog.load(spec("train", trainLimit)), try DatasetCatalog.load(spec("test", testLimit)))
+    }
+}
+
+/// Two image sets of equal shape, compared item by item (`msssim`, `ssim`, `mse`).
+public struct ImagePairOptions: ParsableArguments {
+    public init() {}
+    @Argument(help: ArgumentHelp("First images (a dataset spec, a .npy, or -).", valueName: "a"))
+    public var a: String
+    @Argument(help: ArgumentHelp("Second images, the same count and shape.", valueName: "b"))
+    public var b: String
+
+    public func validate() throws {
+        guard !(a == "-" && b == "-") else { throw ValidationError("only one of the two image sets can come from stdin") }
+    }
+
+    /// `f` of every pair of `[C, H, W]` images, in order.
+    public func map(_ f: (Tensor, Tensor) throws -> Double) throws -> [Double] {
+        let x = try DatasetCatalog.load(a).images, y = try DatasetCatalog.load(b).images
+        guard x.shape == y.shape else { throw ToolError("\(a) has shape \(x.shape) but \(b) has \(y.shape)") }
+        let shape = Array(x.shape.dropFirst())
+        return try (0..<x.shape[0]).map { i in try f(x.rows(i..<(i + 1)).reshaped(shape), y.rows(i..<(i + 1)).reshaped(shape)) }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// Results on stdout as JSON lines; logs on stderr (`Log`).
+public enum JSONLines {
+    /// Prints one JSON object as a line on stdout (keys sorted). Non-finite numbers (a NaN
+    /// mean of nothing, say) become `null`, since JSON has no NaN.
+    public static func emit(_ object: [String: Any]) throws {
+        func clean(_ v: Any) -> Any {
+            if let d = v as? Double { return d.isFinite ? d : NSNull() }
+            if let f = v as? Float { return f.isFinite ? Double(f) : NSNull() }
+            if let a = v as? [Any] { return a.map(clean) }
+            if let o = v as? [String: Any] { return o.mapValues(clean) }
+            return v
+        }
+        let d = try JSONSerialization.data(withJSONObject: clean(object), options: [.sortedKeys, .fragmentsAllowed])
+        FileHandle.standardOutput.write(d + Data("\n".utf8))
+    }
+}
+
+/// The output convention of every metric: one JSON line per item, then a summary line.
+public struct MetricOutput: ParsableArguments {
+    public init() {}
+    @Flag(name: .customLong("summary-only"), help: "Print only the summary line, not one line per item (off by default).")
+    public var summaryOnly = false
+
+    /// One JSON line per item (`index` plus its fields), then `{metric, n, mean, stderr}` of
+    /// the item field `key`, plus `extraSummary`.
+    public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:]) throws {
+        if !summaryOnly {
+            for (i, item) in items.enumerated() {
+                var line = item
+                line["index"] = i
+                try JSONLines.emit(line)
+            }
+        }
+        let s = Summary(items.compactMap { $0[key] as? Double })
+        var summary: [String: Any] = ["metric": metric, "n": s.count, "mean": s.mean, "stderr": s.standardError]
+        for (k, v) in extraSummary { summary[k] = v }
+        try JSONLines.emit(summary)
+    }
+}
