@@ -4,7 +4,7 @@ import PackageDescription
 
 /// Swift compiles for baseline x86-64 (SSE2) unless told otherwise, so every SIMD8 kernel would
 /// run at half width without FMA. When the building machine has AVX2 and FMA (every machine this
-/// project targets: ENGINEERING.md), `Shared` is compiled for Haswell-class CPUs; set
+/// project targets has), `Shared` is compiled for Haswell-class CPUs; set
 /// ROBUSTVAE_PORTABLE=1 to build binaries for any x86-64 machine.
 let hostHasAVX2: Bool = {
     #if os(Linux) && arch(x86_64)

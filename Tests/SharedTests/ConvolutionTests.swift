@@ -118,6 +118,28 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Frozen weights build im2col columns a few images at a time (about 1 MB each); the
+    /// input gradient is always computed that way. 11 images of 32×14×14 under a 3×3 kernel
+    /// make chunks of 4, 4 and 3: forward against the direct loop, input gradient against
+    /// the direct transposed convolution (the adjoint), and both against trainable weights.
+    func testChunkedColumnsMatchDirectLoops() {
+        for g in [ConvGeometry(kernel: 3, padding: 1), ConvGeometry(kernel: 3, stride: 2, padding: 1)] {
+            let x = rng.normalTensor([11, 32, 14, 14]), w = rng.normalTensor([5, 32, 3, 3]) * 0.1, b = rng.normalTensor([5])
+            let xv = Variable(x, requiresGrad: true)
+            let out = Variable.conv2d(xv, weight: Variable(w), bias: Variable(b), geometry: g)
+            assertClose(out.value, directConv(x, w, b, g), tol: 1e-4, "chunked forward \(g)")
+            let seed = rng.normalTensor(out.shape)
+            out.backward(seed: seed)
+            let op = 14 - g.transposedOutput(h: out.shape[2], w: out.shape[3], outputPadding: 0).h
+            assertClose(xv.grad!, directConvTranspose(seed, w, nil, g, outputPadding: op), tol: 1e-4, "chunked input gradient \(g)")
+            let (xt, wt) = (Variable(x, requiresGrad: true), Variable(w, requiresGrad: true))
+            let outT = Variable.conv2d(xt, weight: wt, bias: Variable(b), geometry: g)
+            assertClose(outT.value, out.value, tol: 1e-5, "kept columns \(g)")
+            outT.backward(seed: seed)
+            assertClose(xt.grad!, xv.grad!, tol: 1e-5, "input gradient with a trainable weight \(g)")
+        }
+    }
+
     /// Paper D Table 6 shapes: 28 → 14 → 7 → 4 → 2 with 3×3 stride-2 padding-1 convolutions.
     func testPaperDShapes() {
         var r = RNG(seed: 3)

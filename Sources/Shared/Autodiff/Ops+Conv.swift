@@ -82,24 +82,49 @@ struct ConvGradients {
     }
 }
 
-/// Convolution on plain tensors: one im2col and one sgemm over the (part of the) batch.
+/// Convolution on plain tensors: im2col and sgemm over the (part of the) batch, in cache-sized
+/// chunks of images where the columns need not be kept.
 enum Conv {
     /// The output, and im2col's columns when `keepColumns` (for the weight gradient).
+    ///
+    /// Columns that are not kept are built a few images at a time (`chunk`), each chunk
+    /// multiplied while it is still in cache: for the 14×14 layer of paper D's encoder the
+    /// whole part's columns are 14 MB, a chunk's about 1 MB. Frozen weights (attacks, HMC)
+    /// take this path.
     static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, keepColumns: Bool) -> (out: Tensor, col: Tensor?) {
         let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let o = w.shape[0], (oh, ow) = g.convOutput(h: h, w: wd)
         let p = oh * ow, ckk = c * g.kernel.h * g.kernel.w
-        let col = columns(x, g, outH: oh, outW: ow)
+        let col = keepColumns ? columns(x, g, outH: oh, outW: ow) : nil
+        let step = keepColumns ? n : chunk(rowsPerImage: ckk * p, images: n)
         // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
         let outONP = Tensor(shape: [o, n * p]) { ob in
             if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.data[oc], count: n * p) } }
-            w.data.withUnsafeBufferPointer { wb in col.data.withUnsafeBufferPointer { cb in
-                BLAS.sgemm(m: o, n: n * p, k: ckk, a: wb.baseAddress!, lda: ckk, b: cb.baseAddress!, ldb: n * p,
-                           beta: b == nil ? 0 : 1, c: ob.baseAddress!, ldc: n * p)
-            } }
+            w.data.withUnsafeBufferPointer { wb in
+                /// output columns of images i0..<i0+m from their im2col columns
+                func multiply(_ cols: UnsafePointer<Float>, _ i0: Int, _ m: Int) {
+                    BLAS.sgemm(m: o, n: m * p, k: ckk, a: wb.baseAddress!, lda: ckk, b: cols, ldb: m * p,
+                               beta: b == nil ? 0 : 1, c: ob.baseAddress! + i0 * p, ldc: n * p)
+                }
+                if let col {
+                    col.data.withUnsafeBufferPointer { multiply($0.baseAddress!, 0, n) }
+                    return
+                }
+                var scratch = [Float](repeating: 0, count: ckk * step * p)
+                x.data.withUnsafeBufferPointer { xb in scratch.withUnsafeMutableBufferPointer { sb in
+                    for i0 in stride(from: 0, to: n, by: step) {
+                        let m = min(step, n - i0)
+                        Im2col.im2col(xb.baseAddress! + i0 * c * h * wd, n: m, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: sb.baseAddress!)
+                        multiply(UnsafePointer(sb.baseAddress!), i0, m)
+                    }
+                } }
+            }
         }
-        return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), keepColumns ? col : nil)
+        return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), col)
     }
+
+    /// Images per chunk of columns (`rowsPerImage` floats each): about 1 MB, at least one image.
+    static func chunk(rowsPerImage: Int, images n: Int) -> Int { max(1, min(n, (1 << 18) / max(1, rowsPerImage))) }
 
     /// im2col of `x` for an output of `oh`×`ow`: `[C·kh·kw, N·oh·ow]`.
     static func columns(_ x: Tensor, _ g: ConvGeometry, outH oh: Int, outW ow: Int) -> Tensor {
@@ -117,12 +142,21 @@ enum Conv {
         let gONP = gOut.swapLeadingAxes(a: n, b: o, inner: p).reshaped([o, n * p])
         var gx: Tensor? = nil
         if need.input {
-            let gcol = Tensor.matmul(w.reshaped([o, ckk]), gONP, transA: true) // [CKK, N·P]
+            // the column gradient Wᵀ·G [CKK, N·P], a chunk of images at a time, each chunk
+            // scattered back (col2im) while it is in cache
+            let step = chunk(rowsPerImage: ckk * p, images: n)
             gx = Tensor(shape: x.shape) { xb in
                 xb.initialize(repeating: 0)
-                gcol.data.withUnsafeBufferPointer {
-                    Im2col.col2im($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: gOut.shape[2], outW: gOut.shape[3], into: xb.baseAddress!)
-                }
+                var scratch = [Float](repeating: 0, count: ckk * step * p)
+                w.data.withUnsafeBufferPointer { wb in gONP.data.withUnsafeBufferPointer { gb in scratch.withUnsafeMutableBufferPointer { sb in
+                    for i0 in stride(from: 0, to: n, by: step) {
+                        let m = min(step, n - i0)
+                        BLAS.sgemm(transA: true, m: ckk, n: m * p, k: o, a: wb.baseAddress!, lda: ckk, b: gb.baseAddress! + i0 * p, ldb: n * p,
+                                   c: sb.baseAddress!, ldc: m * p)
+                        Im2col.col2im(sb.baseAddress!, n: m, c: c, h: h, w: wd, geometry: g, outH: gOut.shape[2], outW: gOut.shape[3],
+                                      into: xb.baseAddress! + i0 * c * h * wd)
+                    }
+                } } }
             }
         }
         let gw = need.weight ? Tensor.matmul(gONP, col ?? columns(x, g, outH: gOut.shape[2], outW: gOut.shape[3]), transB: true).reshaped(w.shape) : nil

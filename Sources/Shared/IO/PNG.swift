@@ -2,7 +2,7 @@ import CPNG
 import Foundation
 
 /// PNG reading and writing through libpng's simplified API (`png_image_*`), which reports
-/// errors through `image.message` rather than `longjmp` (ENGINEERING.md).
+/// errors through `image.message` rather than `longjmp`, which Swift cannot catch.
 /// Tensors are `[C, H, W]` with C = 1 (grey) or 3 (RGB) and values in [0, 1].
 public enum PNG {
     /// Encodes a `[C, H, W]` (or `[H, W]`) tensor with values in [0, 1] (clamped) as PNG bytes.

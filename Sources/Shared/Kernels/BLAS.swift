@@ -2,7 +2,8 @@ import COpenBLAS
 import Synchronization
 
 /// Every matrix product in RobustVAE goes through OpenBLAS `cblas_sgemm`
-/// (ENGINEERING.md: a Swift triple loop reaches 6-9 GFLOP/s, sgemm 100+).
+/// (measured on this project's 2-core machines: a Swift triple loop reaches 6-9 GFLOP/s,
+/// sgemm 100+).
 public enum BLAS {
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, row-major, where op(A) is m×k and op(B) is k×n.
     /// `lda`, `ldb` and `ldc` are the row strides of A, B and C as stored.

@@ -1,6 +1,6 @@
 /// Eight-wide exp and log (Cephes single-precision polynomials, ~1-2 ulp), so the
 /// transcendental-heavy elementwise ops (softplus and sigmoid on every decoder output)
-/// vectorise; glibc's scalar expf/log1pf cost 5-10 ns per element (ENGINEERING.md).
+/// vectorise; glibc's scalar expf/log1pf cost 5-10 ns per element (measured here).
 public enum VectorMath {
     public typealias V = SIMD8<Float>
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Elementwise maps on tensors. The closures are `@inlinable` so the loop and the
-/// arithmetic compile together and vectorise (ENGINEERING.md: 7-9x otherwise).
+/// arithmetic compile together and vectorise (measured 7-9x faster than a call across modules).
 extension Tensor {
     @inlinable
     public func map(_ f: (Float) -> Float) -> Tensor {
