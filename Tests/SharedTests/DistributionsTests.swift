@@ -134,6 +134,16 @@ final class DistributionsTests: XCTestCase {
             XCTAssertEqual(ChiSquare.tailBound(dd - 2, degrees: d), 1, "outside its conditions the bound says nothing")
         }
         XCTAssertEqual(ChiSquare.tailBound(100, degrees: 1), 1)
+        // Theorem 1's p₂: u from the constants, and no information once b‖δ‖ > r/a (u is a
+        // square and would grow again): a = b = 5, r = 8, ‖σ‖ = 0.1, c = 0, d = 10
+        XCTAssertEqual(ChiSquare.theorem1P2(r: 8, a: 5, b: 5, c: 0, sigmaNorm: 0.1, deltaNorm: 1, degrees: 10), 1)
+        let u = pow(8.0 / 5 - 5 * 0.1, 2) / pow(2 * 0.1, 2)
+        XCTAssertEqual(ChiSquare.theorem1P2(r: 8, a: 5, b: 5, c: 0, sigmaNorm: 0.1, deltaNorm: 0.1, degrees: 10),
+                       ChiSquare.tailBound(u, degrees: 10))
+        let uc = pow(8.0 / 5 - 5 * 0.1, 2) / pow(3 * 0.1 + 2 * 0.1, 2)
+        XCTAssertEqual(ChiSquare.theorem1P2(r: 8, a: 5, b: 5, c: 3, sigmaNorm: 0.1, deltaNorm: 0.1, degrees: 10),
+                       ChiSquare.tailBound(uc, degrees: 10))
+        XCTAssertEqual(ChiSquare.theorem1P2(r: 8, a: 5, b: 5, c: 0, sigmaNorm: 0, deltaNorm: 0, degrees: 10), 1)
         XCTAssertEqual(ChiSquare.markovTail(meanSquaredNorm: 2, threshold: 4), 0.125)
         XCTAssertEqual(ChiSquare.markovTail(meanSquaredNorm: 20, threshold: 4), 1)
     }

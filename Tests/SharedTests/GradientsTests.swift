@@ -128,6 +128,11 @@ final class GradientsTests: XCTestCase {
         let frozen = Autodiff.withFrozen(conv.parameters + deconv.parameters) { Autodiff.valueAndGradient(at: x, f).gradient }
         XCTAssertEqual(trainable.data, frozen.data)
         XCTAssertFalse(conv.isFrozen || deconv.isFrozen, "withFrozen gives the parameters back their state")
+        // ... and the gradients they held
+        conv(Variable(x)).sum().backward()
+        let held = conv.weight.grad!
+        _ = Autodiff.withFrozen(conv.parameters) { Autodiff.valueAndGradient(at: x, f) }
+        XCTAssertEqual(conv.weight.grad, held)
         gradCheck([rng.normalTensor([3, 2, 8, 8])]) { v in Autodiff.withFrozen(conv.parameters) { conv(v[0]).tanh() } }
     }
 

@@ -17,10 +17,12 @@ extension Autodiff {
         }
     }
 
-    /// Runs `body` with `parameters` frozen, then gives each back the state it had.
+    /// Runs `body` with `parameters` frozen, then gives each back the state it had: whether
+    /// it needs a gradient, and the gradient it holds (untouched, since a frozen parameter
+    /// receives none).
     public static func withFrozen<T>(_ parameters: [Variable], _ body: () throws -> T) rethrows -> T {
         let saved = parameters.map(\.requiresGrad)
-        setFrozen(parameters, true)
+        for p in parameters { p.requiresGrad = false }
         defer { for (p, r) in zip(parameters, saved) { p.requiresGrad = r } }
         return try body()
     }
@@ -36,9 +38,11 @@ extension Autodiff {
     /// Per-row values and gradients of a batched scalar function.
     ///
     /// `f` maps a batch `[N, ...]` to one value per row, shape `[N]`, and must treat rows
-    /// independently (every op here does: row `i` of the output depends on row `i` of the
-    /// input alone). Then the gradient of Σ_i f_i is, row by row, the gradient of each f_i
-    /// with respect to its own row, and one backward pass gives all N of them.
+    /// independently: row `i` of the output may depend on row `i` of the input alone. Every
+    /// per-sample layer (linear, convolution, activations) and the per-row reductions
+    /// (`sum(axis: 1)`) do; batch reductions (`sum()`, `mean()`) and the β-TCVAE estimator do
+    /// not. Then the gradient of Σ_i f_i is, row by row, the gradient of each f_i with respect
+    /// to its own row, and one backward pass gives all N of them.
     public static func valueAndGradient(at x: Tensor, _ f: (Variable) -> Variable) -> (values: Tensor, gradient: Tensor) {
         let p = pullback(at: x, f)
         precondition(p.value.shape == [x.shape[0]], "valueAndGradient: f must return one value per row, shape [\(x.shape[0])], got \(p.value.shape)")
@@ -80,6 +84,8 @@ extension Autodiff {
 
 /// A function's value at an input, and its vector-Jacobian product there: `pullback(seed)`
 /// is Σ_k seed_k ∂f_k/∂x. It can be called any number of times on the one forward pass.
+/// Trainable parameters in the graph collect their gradient on every call, so freeze them
+/// first (`Autodiff.withFrozen`) unless that is wanted.
 public struct Pullback {
     let input: Variable
     let output: Variable

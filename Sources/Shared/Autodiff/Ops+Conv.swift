@@ -17,7 +17,7 @@ extension Variable {
         let bv = b?.value
         let parts = BatchSplit.parts(xv)
         // im2col's columns are needed again only for the weight gradient
-        let keepColumns = w.requiresGrad
+        let keepColumns = Autodiff.isRecording && w.requiresGrad
         let fwd = BatchSplit.map(parts) { Conv.forward($0, wv, bv, g, keepColumns: keepColumns) }
         let out = Tensor.concatRows(fwd.map(\.out))
         let parents = b.map { [x, w, $0] } ?? [x, w]
@@ -96,7 +96,7 @@ enum Conv {
         let o = w.shape[0], (oh, ow) = g.convOutput(h: h, w: wd)
         let p = oh * ow, ckk = c * g.kernel.h * g.kernel.w
         let col = keepColumns ? columns(x, g, outH: oh, outW: ow) : nil
-        let step = keepColumns ? n : chunk(rowsPerImage: ckk * p, images: n)
+        let step = keepColumns ? n : chunk(floatsPerImage: ckk * p, images: n)
         // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
         let outONP = Tensor(shape: [o, n * p]) { ob in
             if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.data[oc], count: n * p) } }
@@ -123,8 +123,8 @@ enum Conv {
         return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), col)
     }
 
-    /// Images per chunk of columns (`rowsPerImage` floats each): about 1 MB, at least one image.
-    static func chunk(rowsPerImage: Int, images n: Int) -> Int { max(1, min(n, (1 << 18) / max(1, rowsPerImage))) }
+    /// Images per chunk of columns (`floatsPerImage` each): about 1 MB, at least one image.
+    static func chunk(floatsPerImage: Int, images n: Int) -> Int { max(1, min(n, (1 << 18) / max(1, floatsPerImage))) }
 
     /// im2col of `x` for an output of `oh`×`ow`: `[C·kh·kw, N·oh·ow]`.
     static func columns(_ x: Tensor, _ g: ConvGeometry, outH oh: Int, outW ow: Int) -> Tensor {
@@ -144,7 +144,7 @@ enum Conv {
         if need.input {
             // the column gradient Wᵀ·G [CKK, N·P], a chunk of images at a time, each chunk
             // scattered back (col2im) while it is in cache
-            let step = chunk(rowsPerImage: ckk * p, images: n)
+            let step = chunk(floatsPerImage: ckk * p, images: n)
             gx = Tensor(shape: x.shape) { xb in
                 xb.initialize(repeating: 0)
                 var scratch = [Float](repeating: 0, count: ckk * step * p)

@@ -35,8 +35,8 @@ public enum DiagonalGaussian {
         return (sigma2.log() - sigma1.log() + ratio - 0.5).sum(axis: 1)
     }
 
-    /// KL(N(μ, σ²) ‖ N(0, I)) per row, ½ Σ_j (μ² + σ² − 1 − log σ²): the ELBO's KL term
-    /// (paper B Eq. 1, paper D Eq. 2).
+    /// KL(N(μ, σ²) ‖ N(0, I)) per row, ½ Σ_j (μ² + σ² − 1 − log σ²): the KL term of the ELBO
+    /// (paper A Eq. 1; unnumbered in paper B section 2 and paper D section 2.1).
     public static func klToStandard(mu: Variable, sigma: Variable) -> Variable {
         ((mu.square() + sigma.square() - 1 - sigma.log() * 2) * 0.5).sum(axis: 1)
     }
@@ -139,7 +139,7 @@ public enum ChiSquare {
         // Q(a, x) = e^{−x} x^a / Γ(a) · 1/(x + 1 − a − 1·(1 − a)/(x + 3 − a − …))
         let tiny = 1e-300
         var b = x + 1 - a, c = 1 / tiny, dd = 1 / b, h = dd
-        for i in 1..<10_000 {
+        for i in 1..<10_000 {  // converges in under 100 iterations for d up to thousands
             let an = -Double(i) * (Double(i) - a)
             b += 2
             dd = an * dd + b; if Swift.abs(dd) < tiny { dd = tiny }
@@ -147,21 +147,35 @@ public enum ChiSquare {
             dd = 1 / dd
             let delta = dd * c
             h *= delta
-            if Swift.abs(delta - 1) < 1e-16 { break }
+            if Swift.abs(delta - 1) < 1e-15 { break }
         }
         return Foundation.exp(logPrefix) * h
     }
 
-    /// The χ² tail bound that gives paper A Theorem 1's p₂ (its (3.1) from [32]):
+    /// The χ² tail bound behind paper A Theorem 1's p₂ (its (3.1) from [32]):
     ///     P(Y ≥ u) ≤ C(d) u^{d/2} e^{−u/2} / (u − d + 2),  C(d) = e^{(d − (d−1) log d)/2} / √π,
     /// valid for d ≥ 2 and u > d − 2; 1 (no information) otherwise, and never above 1.
-    /// Computed in logarithms, so large u and d do not overflow.
+    /// Computed in logarithms, so large u and d do not overflow. This is a bound on the χ²
+    /// tail alone: Theorem 1 may use it only where r/a − b‖δ‖ ≥ 0 (`theorem1P2` checks that).
     public static func tailBound(_ u: Double, degrees d: Int) -> Double {
         let dd = Double(d)
         guard d >= 2, u > dd - 2 else { return 1 }
         let logC = 0.5 * (dd - (dd - 1) * Foundation.log(dd)) - 0.5 * Foundation.log(Double.pi)
         let logBound = logC + dd / 2 * Foundation.log(u) - u / 2 - Foundation.log(u - dd + 2)
         return Swift.min(1, Foundation.exp(logBound))
+    }
+
+    /// Paper A Theorem 1's p₂ for a perturbation of norm ‖δ‖: with the Lipschitz constants
+    /// a, b, c (decoder, encoder mean, encoder standard deviation), ‖σ(x)‖ and latent size d,
+    ///     u = (r/a − b‖δ‖)² / (c‖δ‖ + 2‖σ(x)‖)²,  p₂ = `tailBound(u, d)`,
+    /// and p₂ = 1 where r/a − b‖δ‖ < 0 (u, a square, would hide the sign) or the denominator
+    /// is 0. Theorem 2's fixed σ is c = 0 with ‖σ‖ the fixed norm (there u's denominator is
+    /// 4‖σ‖², the same expression).
+    public static func theorem1P2(r: Double, a: Double, b: Double, c: Double, sigmaNorm: Double,
+                                  deltaNorm: Double, degrees d: Int) -> Double {
+        let base = r / a - b * deltaNorm, spread = c * deltaNorm + 2 * sigmaNorm
+        guard base >= 0, spread > 0 else { return 1 }
+        return tailBound(base * base / (spread * spread), degrees: d)
     }
 
     /// Markov's inequality for a squared norm, P(‖v‖ ≥ t) ≤ min(1, E‖v‖² / t²): the other
