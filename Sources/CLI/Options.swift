@@ -46,14 +46,30 @@ public struct LabelsOption: ParsableArguments {
 /// `-o`: where a command writes its result, atomically (a temporary file renamed).
 public struct OutputOptions: ParsableArguments {
     public init() {}
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file (the command's description says which format); - writes a .npy to stdout.", valueName: "path"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file (the command's description says which format); - writes it to stdout where the command allows.", valueName: "path"))
     public var output: String
+
+    /// Command-line checks of a command's outputs: no two the same file, at most one on
+    /// stdout (and none when `stdoutAllowed` is false). Call from `validate()`.
+    public static func validate(_ paths: [String?], stdoutAllowed: Bool = true) throws {
+        let given = paths.compactMap { $0 }
+        if !stdoutAllowed && given.contains("-") { throw ValidationError("this command writes files, not stdout: give a path instead of -") }
+        guard given.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("only one output can go to stdout (-)") }
+        let files = given.filter { $0 != "-" }
+        guard Set(files).count == files.count else { throw ValidationError("two outputs name the same file") }
+    }
+
+    /// Checks, before any work, that every output can be written, so a failure never
+    /// leaves some outputs written and others not. Call at the start of `run()`.
+    public static func checkWritable(_ paths: [String?]) throws {
+        for p in paths.compactMap({ $0 }) { try AtomicFile.checkWritable(p) }
+    }
 }
 
 /// `--threads`: threads for matrix products.
 public struct ThreadsOption: ParsableArguments {
     public init() {}
-    @Option(parsing: .unconditional, help: "Threads for matrix products (OpenBLAS). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Threads for matrix products (OpenBLAS). Results agree up to rounding whatever the count.")
     public var threads = 2
 
     public func validate() throws {

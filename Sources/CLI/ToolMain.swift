@@ -23,7 +23,10 @@ public enum ToolMain {
         var commandName = name(of: named(in: arguments, root: root) ?? root, root: root)
         do {
             var command = try root.parseAsRoot(arguments)
-            commandName = name(of: type(of: command), root: root)
+            // `vae-train OPTIONS` runs the default subcommand under the root's name
+            if named(in: arguments, root: root) != nil || type(of: command) != root.configuration.defaultSubcommand {
+                commandName = name(of: type(of: command), root: root)
+            }
             try command.run()
             exit(0)
         } catch let e as ToolError {
@@ -46,9 +49,10 @@ public enum ToolMain {
         return command == root ? rootName : "\(rootName) \(command.configuration.commandName ?? command._commandName)"
     }
 
-    /// The subcommand named by the arguments (before any option), if one is.
+    /// The subcommand the arguments name: the first argument, or the second after `help`.
     static func named(in arguments: [String], root: ParsableCommand.Type) -> ParsableCommand.Type? {
-        guard let first = arguments.first(where: { !$0.hasPrefix("-") }) else { return nil }
+        let words = arguments.prefix(2).filter { !$0.hasPrefix("-") }
+        guard let first = words.first.map({ $0 == "help" ? words.dropFirst().first : $0 }) ?? nil else { return nil }
         return root.configuration.subcommands.first { ($0.configuration.commandName ?? $0._commandName) == first }
     }
 

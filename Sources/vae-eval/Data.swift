@@ -14,7 +14,10 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("color-labels-out"), help: ArgumentHelp("Also write color-mnist's colour labels as an int64 .npy. Off by default.", valueName: "path"))
     var colorLabelsOut: String?
 
+    func validate() throws { try OutputOptions.validate([out.output, labelsOut, colorLabelsOut]) }
+
     func run() throws {
+        try OutputOptions.checkWritable([out.output, labelsOut, colorLabelsOut])
         let ds = try input.load(labels: labels)
         if labelsOut != nil && ds.labels == nil { throw ToolError("\(input.input) has no labels to write") }
         if colorLabelsOut != nil && ds.colorLabels == nil { throw ToolError("\(input.input) has no colour labels (only color-mnist does)") }
@@ -49,8 +52,10 @@ struct Grid: ParsableCommand {
     }
 
     func run() throws {
+        try OutputOptions.checkWritable([out.output])
         let rows = try files.map { f -> Tensor in
             let ds = try DatasetCatalog.load(f)
+            if ds.count > columns { Log.line("\(f): showing the first \(columns) of \(ds.count) images (--columns)") }
             return ds.images.rows(0..<min(columns, ds.count))
         }
         let img = try ImageGrid.make(rows: rows, labels: label, scale: scale)

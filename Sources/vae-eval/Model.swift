@@ -17,8 +17,11 @@ struct Encode: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
+    func validate() throws { try OutputOptions.validate([out.output, stdOut]) }
+
     func run() throws {
         threads.apply()
+        try OutputOptions.checkWritable([out.output, stdOut])
         let ds = try input.load()
         let vae = try model.load(for: ds)
         var rng = RNG(seed: seed.seed)
@@ -52,6 +55,7 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         threads.apply()
+        try OutputOptions.checkWritable([out.output])
         let vae = try model.load()
         let z = try Npy.read(codes)
         guard z.rank == 2, z.shape[1] == vae.config.latent, z.shape[0] > 0 else {
@@ -59,6 +63,7 @@ struct Decode: ParsableCommand {
         }
         guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
         try Npy.write(vae.decoderMeans(z), to: out.output)
+        Log.line("decoded \(z.shape[0]) codes to images of shape \(vae.config.inputShape)")
     }
 }
 
@@ -76,6 +81,7 @@ struct Recon: ParsableCommand {
 
     func run() throws {
         threads.apply()
+        try OutputOptions.checkWritable([out.output])
         let ds = try input.load()
         let vae = try model.load(for: ds)
         var rng = RNG(seed: seed.seed)

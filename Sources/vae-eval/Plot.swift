@@ -17,6 +17,7 @@ struct LatentPlotCommand: ParsableCommand {
     func validate() throws { guard (64...4096).contains(size) else { throw ValidationError("--size must be in 64...4096, got \(size)") } }
 
     func run() throws {
+        try OutputOptions.checkWritable([out.output])
         let ds = try input.load(labels: labels)
         let vae = try model.load(for: ds)
         guard vae.config.latent == 2 else { throw ToolError("\(model.model) has a \(vae.config.latent)-D latent space; latent-plot needs 2 (vae-train --latent 2)") }

@@ -9,10 +9,10 @@ struct Tool: ParsableCommand {
         abstract: "Defend a VAE with Hamiltonian Monte Carlo in latent space (paper D Algorithm 1).",
         discussion: """
         Planned: HMC refinement of latent codes of (adversarial) inputs.
-        Not implemented yet: this build only prints this help.
+        Not implemented yet: this build prints this help for --help and fails otherwise.
         """)
 
     static func main() { ToolMain.run(Tool.self) }
 
-    func run() throws { print(Tool.helpMessage()) }
+    func run() throws { throw ToolError("not implemented yet (see --help for what is planned)") }
 }

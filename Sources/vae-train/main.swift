@@ -111,10 +111,12 @@ struct Train: ParsableCommand {
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
         try check(objective == .provae || (epsTrain == 0 && epsRamp == nil), "--eps-train and --eps-ramp apply to --objective provae only")
         try check(likelihood == .gaussian || sigma0 == 1, "--sigma0 applies to --likelihood gaussian only")
+        try OutputOptions.validate([out.output], stdoutAllowed: false)
     }
 
     func run() throws {
         threads.apply()
+        try OutputOptions.checkWritable([out.output, out.output + ".ckpt"])
         let (trainSet, testSet) = try data.load()
         var config = ModelConfig(architecture: arch.rawValue, latent: latent ?? Architectures.defaultLatent(arch.rawValue),
                                  inputShape: trainSet.imageShape, data: data.data, seed: seed.seed)
@@ -166,10 +168,12 @@ struct Classifier: ParsableCommand {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
         guard epochs >= 0 else { throw ValidationError("--epochs must be non-negative, got \(epochs)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
+        try OutputOptions.validate([out.output], stdoutAllowed: false)
     }
 
     func run() throws {
         threads.apply()
+        try OutputOptions.checkWritable([out.output])
         let vae = try model.load()
         let (trainSet, testSet) = try data.load()
         guard trainSet.imageShape == vae.config.inputShape else {

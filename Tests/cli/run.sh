@@ -97,7 +97,9 @@ check "latent-plot" bash -c "$BIN/vae-train --data synthetic --epochs 1 --latent
 expect_error "latent-plot needs 2-D codes" "needs 2" $BIN/vae-eval latent-plot --model "$M" --input synthetic:test@10 -o "$T/x.png"
 expect_error "msssim shape mismatch" "has shape" $BIN/vae-eval msssim 'synthetic:test[0:3]' 'synthetic:test[0:4]'
 expect_error "decode wrong code size" "expected codes of shape" $BIN/vae-eval decode --model "$M" --codes "$T/rec.npy" -o "$T/x.npy"
-expect_error "model for other images" "expects" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/x.npy"
+python3 -c "import numpy as np; np.save('$T/small.npy', np.random.default_rng(0).uniform(size=(3, 1, 4, 4)).astype(np.float32))"
+expect_error "model for other images" "expects" $BIN/vae-eval recon --model "$M" --input "$T/small.npy" -o "$T/x.npy"
+expect_error "pixels outside [0, 1]" "z.npy: pixel values must lie in \[0, 1\]" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/x.npy"
 
 # the command-line conventions every tool shares (the CLI module)
 # expect_status NAME STATUS PATTERN CMD...: exit status STATUS, one stderr line matching PATTERN
@@ -115,7 +117,19 @@ expect_status "bad widths" 2 "invalid for '--hidden" $BIN/vae-train --data synth
 expect_status "cross-option check" 2 "apply to --objective provae only" $BIN/vae-train --data synthetic --eps-train 0.1 -o "$T/u.safetensors"
 expect_status "threads checked" 2 "threads must be in" $BIN/vae-eval elbo --model "$M" --input synthetic:test@10 --threads 0
 expect_status "data takes a name" 2 "takes a dataset name" $BIN/vae-train classifier --model "$M" --data 'synthetic:train[0:10]' -o "$T/u.safetensors"
-expect_status "runtime error: status 1" 1 "^vae-eval recon: error: .*expects" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/u.npy"
+expect_status "runtime error: status 1" 1 "^vae-eval recon: error: .*expects" $BIN/vae-eval recon --model "$M" --input "$T/small.npy" -o "$T/u.npy"
+expect_status "unknown dataset: status 2" 2 "^vae-train: error: unknown dataset 'nope'" $BIN/vae-train --data nope -o "$T/u.safetensors"
+expect_status "bad spec: status 2" 2 "bad dataset spec" $BIN/vae-eval export --input 'synthetic:test[0:x]' -o "$T/u.npy"
+expect_status "train refuses -o -" 2 "give a path instead of -" $BIN/vae-train --data synthetic -o -
+expect_status "two outputs, one file" 2 "two outputs name the same file" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/u.npy"
+expect_status "unwritable second output: nothing written" 1 "l.npy: cannot write" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/no/dir/l.npy"
+check "train checks its output before training" bash -c "$BIN/vae-train --data synthetic --epochs 50 -o $T/no/dir/m.safetensors 2>$T/err; rc=\$?; [ \$rc = 1 ] && grep -q 'm.safetensors: cannot write' $T/err && ! grep -q epoch $T/err"
+expect_status "stubs fail until implemented" 1 "^vae-attack: error: not implemented yet" $BIN/vae-attack
+ln -s "$T/linked-target.npy" "$T/link.npy"
+check "-o through a symlink writes its target" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o $T/link.npy 2>/dev/null && test -L $T/link.npy && python3 -c \"import numpy as np; assert np.load('$T/linked-target.npy').shape == (10, 1, 28, 28)\""
+mkfifo "$T/fifo.npy"
+check "-o into a named pipe keeps the pipe" bash -c "(cat $T/fifo.npy > $T/from-fifo.npy &) ; $BIN/vae-eval export --input synthetic:test@10 -o $T/fifo.npy 2>/dev/null && sleep 0.3 && test -p $T/fifo.npy && python3 -c \"import numpy as np; assert np.load('$T/from-fifo.npy').shape == (10, 1, 28, 28)\""
+check "-o /dev/null keeps the device" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o /dev/null 2>/dev/null && test -c /dev/null"
 check "no output after usage errors" test ! -e "$T/u.safetensors" -a ! -e "$T/u.npy"
 check "vae-train --help shows the training options" bash -c "$BIN/vae-train --help | grep -q -- '--lipschitz-decoder' && $BIN/vae-train --help | grep -q 'vae-train classifier --help'"
 check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"

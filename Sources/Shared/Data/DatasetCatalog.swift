@@ -31,14 +31,14 @@ public enum DatasetCatalog {
         case .npy(let path):
             ds = try loadNpy(path, labelsPath: labelsPath, source: specText)
         case .named(let name, let split):
-            guard labelsPath == nil else { throw ToolError("--labels is only for .npy inputs; '\(specText)' has its own labels") }
+            guard labelsPath == nil else { throw ToolError.usage("--labels is only for .npy inputs; '\(specText)' has its own labels") }
             ds = try loadNamed(name, split: split)
             ds.source = specText
         }
         let r = try spec.range(count: ds.count)
         if r != 0..<ds.count { ds = ds.subset(Array(r)) }
         if let n = spec.stratified {
-            guard let labels = ds.labels else { throw ToolError("dataset spec '\(specText)': @\(n) needs labels, and this data has none") }
+            guard let labels = ds.labels else { throw ToolError.usage("dataset spec '\(specText)': @\(n) needs labels, and this data has none") }
             ds = ds.subset(try Stratified.indices(labels: labels, count: n, seed: spec.stratifiedSeed))
         }
         return ds
@@ -46,7 +46,7 @@ public enum DatasetCatalog {
 
     static func loadNamed(_ name: String, split: String) throws -> Dataset {
         guard ["train", "test"].contains(split) else {
-            throw ToolError("dataset '\(name)' has no split '\(split)' (use train or test)")
+            throw ToolError.usage("dataset '\(name)' has no split '\(split)' (use train or test)")
         }
         switch name {
         case "synthetic":
@@ -67,7 +67,7 @@ public enum DatasetCatalog {
             let grey = try loadNamed("mnist", split: split)
             return ColorMNIST.colorize(grey, seed: split == "train" ? 0xC010_0001 : 0xC010_0002)
         default:
-            throw ToolError("unknown dataset '\(name)' (known: \(names.joined(separator: ", ")))")
+            throw ToolError.usage("unknown dataset '\(name)' (known: \(names.joined(separator: ", ")))")
         }
     }
 
@@ -96,7 +96,8 @@ public enum DatasetCatalog {
     }
 
     /// Images from `.npy`: `[N,C,H,W]`, `[N,H,W]` (one channel) or `[N,D]` (a square image
-    /// when D is a square, else `[N,1,1,D]`). Non-finite values are an error.
+    /// when D is a square, else `[N,1,1,D]`). Non-finite values and pixels outside [0, 1]
+    /// (every model here has a likelihood on [0, 1]) are errors.
     static func loadNpy(_ path: String, labelsPath: String?, source: String) throws -> Dataset {
         var t = try Npy.read(path)
         switch t.rank {
@@ -110,6 +111,10 @@ public enum DatasetCatalog {
         }
         guard t.shape[0] > 0 else { throw ToolError.file(path, "holds no images") }
         guard t.isFinite else { throw ToolError.file(path, "contains NaN or infinite values") }
+        let (lo, hi) = t.data.reduce((Float.infinity, -Float.infinity)) { (Swift.min($0.0, $1), Swift.max($0.1, $1)) }
+        guard lo >= 0 && hi <= 1 else {
+            throw ToolError.file(path, "pixel values must lie in [0, 1], found \(lo)...\(hi)" + (lo >= 0 && hi > 1.5 && hi <= 255 ? " (bytes? divide them by 255)" : ""))
+        }
         var labels: [Int]? = nil
         if let lp = labelsPath {
             let l = try Npy.read(lp)

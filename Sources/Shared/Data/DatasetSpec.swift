@@ -23,7 +23,7 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         self.text = text
         func fail(_ why: String) -> ToolError {
-            ToolError("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N, a .npy path, or -)")
+            ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N, a .npy path, or -)")
         }
         var body = Substring(text)
         // "@N" or "@N/SEED" at the very end selects stratified points (paths may contain '@' elsewhere)
@@ -72,7 +72,7 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
             return min(v, n)
         }
         let lo = clamp(start, 0), hi = clamp(end, n)
-        guard lo < hi else { throw ToolError("dataset spec '\(text)': range [\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")] selects nothing from \(n) images") }
+        guard lo < hi else { throw ToolError.usage("dataset spec '\(text)': range [\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")] selects nothing from \(n) images") }
         return lo..<hi
     }
 }

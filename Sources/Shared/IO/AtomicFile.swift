@@ -2,41 +2,89 @@ import Foundation
 
 /// Writes whole files atomically: the bytes go to a temporary file in the target's
 /// directory, which is then renamed over the target, so a failed or interrupted tool
-/// never leaves a partial output. "-" writes to stdout.
+/// never leaves a partial output. "-" writes to stdout. A symbolic link is followed (the
+/// file it points to is replaced, the link kept), and an existing target that is not a
+/// regular file (a device such as /dev/null, a named pipe) is written to in place, never
+/// replaced.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        if path == "-" {
+    public static func write(_ data: Data, to requested: String) throws {
+        if requested == "-" {
             FileHandle.standardOutput.write(data)
+            return
+        }
+        let path = resolvingLinks(requested)
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+            guard (st.st_mode & S_IFMT) != S_IFDIR else { throw ToolError.file(requested, "cannot write: is a directory") }
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
+            let err = writeAll(fd, data)
+            if close(fd) != 0 && err == 0 { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
+            if err != 0 { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(err)))") }
             return
         }
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ToolError.file(path, "cannot write: directory \(dir) does not exist")
+            throw ToolError.file(requested, "cannot write: directory \(dir) does not exist")
         }
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw ToolError.file(path, "cannot write: \(String(cString: strerror(errno)))") }
-        var ok = true
-        var err: Int32 = 0
-        data.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n <= 0 { ok = false; err = errno; break }
-                off += n
-            }
-        }
-        if close(fd) != 0 && ok { ok = false; err = errno }
+        guard fd >= 0 else { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
+        var err = writeAll(fd, data)
+        if close(fd) != 0 && err == 0 { err = errno }
+        let ok = err == 0
         guard ok else {
             unlink(tmp)
-            throw ToolError.file(path, "cannot write: \(String(cString: strerror(err)))")
+            throw ToolError.file(requested, "cannot write: \(String(cString: strerror(err)))")
         }
         guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)
-            throw ToolError.file(path, "cannot write: \(String(cString: strerror(e)))")
+            throw ToolError.file(requested, "cannot write: \(String(cString: strerror(e)))")
         }
+    }
+
+    /// The file a chain of symbolic links ends at (itself when it is none), even when that
+    /// file does not exist yet.
+    static func resolvingLinks(_ path: String) -> String {
+        var p = path
+        for _ in 0..<40 {
+            guard let dest = try? FileManager.default.destinationOfSymbolicLink(atPath: p) else { return p }
+            p = dest.hasPrefix("/") ? dest : URL(fileURLWithPath: p).deletingLastPathComponent().appendingPathComponent(dest).path
+        }
+        return p
+    }
+
+    /// Writes every byte to `fd`; 0, or the errno of the failure.
+    static func writeAll(_ fd: Int32, _ data: Data) -> Int32 {
+        data.withUnsafeBytes { raw -> Int32 in
+            var off = 0
+            while off < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n <= 0 { return errno }
+                off += n
+            }
+            return 0
+        }
+    }
+
+    /// Checks, before any work, that `path` can be written: "-", or a path whose directory
+    /// exists and is writable, and that is not itself a directory.
+    public static func checkWritable(_ requested: String) throws {
+        guard requested != "-" else { return }
+        let path = resolvingLinks(requested)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { throw ToolError.file(requested, "cannot write: is a directory") }
+            guard access(path, W_OK) == 0 else { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
+            return
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw ToolError.file(requested, "cannot write: directory \(dir) does not exist")
+        }
+        guard access(dir, W_OK) == 0 else { throw ToolError.file(requested, "cannot write: directory \(dir) is not writable") }
     }
 }

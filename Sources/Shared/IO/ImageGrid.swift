@@ -10,16 +10,16 @@ public enum ImageGrid {
     /// - Returns: a `[C, H', W']` image with values in [0, 1].
     public static func make(rows: [Tensor], labels: [String] = [], scale: Int = 3, padding: Int = 2,
                             background: Float = 1) throws -> Tensor {
-        guard !rows.isEmpty else { throw ToolError("grid: no rows") }
+        guard !rows.isEmpty else { throw ToolError("no rows") }
         guard labels.isEmpty || labels.count == rows.count else {
-            throw ToolError("grid: \(labels.count) labels for \(rows.count) rows")
+            throw ToolError("\(labels.count) labels for \(rows.count) rows")
         }
         for r in rows where r.rank != 4 || !(r.shape[1] == 1 || r.shape[1] == 3) {
-            throw ToolError("grid: each row must be [N, 1|3, H, W], got \(r.shape)")
+            throw ToolError("each row must be [N, 1|3, H, W], got \(r.shape)")
         }
         let (h, w) = (rows[0].shape[2], rows[0].shape[3])
         guard rows.allSatisfy({ $0.shape[2] == h && $0.shape[3] == w }) else {
-            throw ToolError("grid: rows have different image sizes \(rows.map { Array($0.shape.dropFirst(2)) })")
+            throw ToolError("rows have different image sizes \(rows.map { Array($0.shape.dropFirst(2)) })")
         }
         let c = rows.contains { $0.shape[1] == 3 } ? 3 : 1
         let cols = rows.map { $0.shape[0] }.max()!

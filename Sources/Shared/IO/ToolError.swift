@@ -8,6 +8,13 @@ public struct ToolError: Error, CustomStringConvertible, Equatable {
     public let exitCode: Int32
     public init(_ message: String, exitCode: Int32 = 1) { self.message = message; self.exitCode = exitCode }
 
+    /// The exit status for a command line that asks for something that cannot be: an
+    /// unknown dataset, a malformed spec, options that contradict each other or the model.
+    public static let usageStatus: Int32 = 2
+
+    /// An error in what the command line asks for (exit status 2, as for parser errors).
+    public static func usage(_ message: String) -> ToolError { ToolError(message, exitCode: usageStatus) }
+
     /// An error about a file: `PATH: problem`.
     public static func file(_ path: String, _ problem: String) -> ToolError {
         ToolError("\(path == "-" ? "<stdin>" : path): \(problem)")

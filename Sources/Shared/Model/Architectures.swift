@@ -32,18 +32,18 @@ public enum Architectures {
         }
         guard c.latent > 0 else { throw ToolError("--latent must be positive") }
         let hidden = c.hidden.isEmpty ? defaultHidden(c.architecture) : c.hidden
-        guard hidden.allSatisfy({ $0 > 0 }) else { throw ToolError("hidden widths must be positive") }
+        guard hidden.allSatisfy({ $0 > 0 }) else { throw ToolError.usage("hidden widths must be positive") }
         let (ch, h, w) = (c.inputShape[0], c.inputShape[1], c.inputShape[2])
         let lipschitz = [c.lipschitzDecoder, c.lipschitzMean, c.lipschitzStd].contains { $0 != nil }
         if lipschitz && c.architecture != "mlp" {
-            throw ToolError("Lipschitz constraints (--lipschitz) are implemented for --arch mlp only")
+            throw ToolError.usage("Lipschitz constraints (--lipschitz) are implemented for --arch mlp only")
         }
         switch c.architecture {
         case "mlp":
             let d = ch * h * w
             let groupSize = c.groupSize ?? 2
             if lipschitz, let bad = hidden.first(where: { $0 % groupSize != 0 }) {
-                throw ToolError("hidden width \(bad) is not divisible by the GroupSort group size \(groupSize)")
+                throw ToolError.usage("hidden width \(bad) is not divisible by the GroupSort group size \(groupSize)")
             }
             func mlp(_ widths: [Int], lipschitz m: Float?) -> Sequential {
                 var layers: [any Layer] = []
@@ -68,7 +68,7 @@ public enum Architectures {
 
         case "conv":
             guard h == 28 && w == 28 else { throw ToolError("--arch conv (paper D Table 6) needs 28x28 images, got \(h)x\(w)") }
-            guard hidden.count == 4 else { throw ToolError("--arch conv takes 4 hidden channel counts (default 32,64,96,128)") }
+            guard hidden.count == 4 else { throw ToolError.usage("--arch conv takes 4 hidden channel counts (default 32,64,96,128)") }
             let widths = [ch] + hidden
             var enc: [any Layer] = []
             for i in 0..<4 {
@@ -90,7 +90,7 @@ public enum Architectures {
 
         case "conv-small":
             guard h % 4 == 0 && w % 4 == 0 else { throw ToolError("--arch conv-small needs image sides divisible by 4, got \(h)x\(w)") }
-            guard hidden.count == 2 else { throw ToolError("--arch conv-small takes 2 hidden channel counts (default 32,64)") }
+            guard hidden.count == 2 else { throw ToolError.usage("--arch conv-small takes 2 hidden channel counts (default 32,64)") }
             let features = hidden[1] * (h / 4) * (w / 4)
             let trunk = Sequential([
                 Conv2d(ch, hidden[0], kernel: 4, stride: 2, padding: 1, rng: &rng), Activation.relu,
