@@ -34,7 +34,7 @@ struct Grid: ParsableCommand {
         discussion: "Example:\n  vae-eval grid ref.npy rec.npy --label clean --label recon -o grid.png")
     @Argument(help: ArgumentHelp("Image batches (dataset specs or .npy files, [N,C,H,W] or [N,H,W]), one row each.", valueName: "images"))
     var files: [String]
-    @Option(help: ArgumentHelp("A label per row, repeated once per file (default: no labels).", valueName: "text"))
+    @Option(help: ArgumentHelp("A label per row, repeated once per file, shown in capitals (the built-in font has none other). Default: no labels.", valueName: "text"))
     var label: [String] = []
     @Option(parsing: .unconditional, help: "Images per row at most.")
     var columns: Int = 16

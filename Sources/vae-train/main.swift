@@ -54,10 +54,10 @@ struct Train: ParsableCommand {
     var lipschitzMean: Float?
     @Option(name: .customLong("lipschitz-std"), parsing: .unconditional, help: "Lipschitz constant c of the encoder standard deviation. Off by default.")
     var lipschitzStd: Float?
-    @Option(name: .customLong("bjorck-iterations"), parsing: .unconditional, help: "Björck iterations per forward pass of a Lipschitz layer, at most.")
-    var bjorckIterations = 20
-    @Option(name: .customLong("group-size"), parsing: .unconditional, help: "GroupSort group size in Lipschitz networks (2 = MaxMin).")
-    var groupSize = 2
+    @Option(name: .customLong("bjorck-iterations"), parsing: .unconditional, help: "Björck iterations per forward pass of a Lipschitz layer, at most (default 20; Lipschitz models only).")
+    var bjorckIterations: Int?
+    @Option(name: .customLong("group-size"), parsing: .unconditional, help: "GroupSort group size in Lipschitz networks (default 2 = MaxMin; Lipschitz models only).")
+    var groupSize: Int?
     @Option(name: .customLong("fixed-sigma"), parsing: .unconditional, help: "A constant encoder standard deviation (paper A Theorem 2). Off by default: σ(x) is learnt.")
     var fixedSigma: Float?
     @Option(name: .customLong("sigma-offset"), parsing: .unconditional, help: "Add τ to the encoder standard deviation (paper B section 4.2).")
@@ -74,12 +74,12 @@ struct Train: ParsableCommand {
     var lr: Float = 1e-3
     @Option(name: .customLong("lr-schedule"), help: "none, plateau (×gamma after --patience epochs without validation improvement), step (×gamma every --step-size epochs).")
     var lrSchedule: ScheduleChoice = .none
-    @Option(parsing: .unconditional, help: "Plateau schedule patience in epochs.")
-    var patience = 10
-    @Option(name: .customLong("step-size"), parsing: .unconditional, help: "Step schedule period in epochs.")
-    var stepSize = 10
-    @Option(parsing: .unconditional, help: "Learning-rate factor of the schedules.")
-    var gamma: Float = 0.5
+    @Option(parsing: .unconditional, help: "Plateau schedule patience in epochs (default 10; --lr-schedule plateau only).")
+    var patience: Int?
+    @Option(name: .customLong("step-size"), parsing: .unconditional, help: "Step schedule period in epochs (default 10; --lr-schedule step only).")
+    var stepSize: Int?
+    @Option(parsing: .unconditional, help: "Learning-rate factor of the schedules (default 0.5; with --lr-schedule only).")
+    var gamma: Float?
     @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Share of the training split held out for validation, in [0, 1).")
     var valFraction: Float = 0.1
     @OptionGroup var seed: SeedOption
@@ -97,11 +97,16 @@ struct Train: ParsableCommand {
         try check(lr > 0 && lr.isFinite, "--lr must be positive, got \(lr)")
         try check(latent.map { $0 >= 1 } ?? true, "--latent must be at least 1")
         try check(beta >= 0 && beta.isFinite, "--beta must be non-negative, got \(beta)")
-        try check(bjorckIterations >= 1, "--bjorck-iterations must be at least 1, got \(bjorckIterations)")
-        try check(groupSize >= 1, "--group-size must be at least 1, got \(groupSize)")
-        try check(stepSize >= 1, "--step-size must be at least 1, got \(stepSize)")
-        try check(patience >= 0, "--patience must be at least 0, got \(patience)")
-        try check(gamma > 0 && gamma.isFinite, "--gamma must be positive, got \(gamma)")
+        try check(bjorckIterations.map { $0 >= 1 } ?? true, "--bjorck-iterations must be at least 1")
+        try check(groupSize.map { $0 >= 1 } ?? true, "--group-size must be at least 1")
+        try check(stepSize.map { $0 >= 1 } ?? true, "--step-size must be at least 1")
+        try check(patience.map { $0 >= 0 } ?? true, "--patience must be at least 0")
+        try check(gamma.map { $0 > 0 && $0.isFinite } ?? true, "--gamma must be positive")
+        let lipschitzModel = lipschitzConstants.contains { $0 != nil }
+        try check(lipschitzModel || (bjorckIterations == nil && groupSize == nil), "--bjorck-iterations and --group-size apply to Lipschitz models (--lipschitz) only")
+        try check(lrSchedule == .plateau || patience == nil, "--patience applies to --lr-schedule plateau only")
+        try check(lrSchedule == .step || stepSize == nil, "--step-size applies to --lr-schedule step only")
+        try check(lrSchedule != .none || gamma == nil, "--gamma applies with --lr-schedule plateau or step only")
         try check((0..<1).contains(valFraction), "--val-fraction must be in [0, 1), got \(valFraction)")
         try check(sigma0 > 0 && sigma0.isFinite, "--sigma0 must be positive, got \(sigma0)")
         try check(sigmaOffset >= 0 && sigmaOffset.isFinite, "--sigma-offset must be non-negative, got \(sigmaOffset)")
@@ -127,8 +132,8 @@ struct Train: ParsableCommand {
         config.sigma0 = likelihood == .gaussian ? sigma0 : nil
         (config.lipschitzDecoder, config.lipschitzMean, config.lipschitzStd) = (lipschitzConstants[0], lipschitzConstants[1], lipschitzConstants[2])
         if lipschitzConstants.contains(where: { $0 != nil }) {
-            config.bjorckIterations = bjorckIterations
-            config.groupSize = groupSize
+            config.bjorckIterations = bjorckIterations ?? 20
+            config.groupSize = groupSize ?? 2
         }
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
@@ -137,8 +142,8 @@ struct Train: ParsableCommand {
         var options = TrainingOptions()
         options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.beta = beta
         options.objective = objective.rawValue; options.epsTrain = epsTrain; options.epsRampEpochs = epsRamp
-        options.validationFraction = valFraction; options.schedule = lrSchedule.rawValue; options.patience = patience
-        options.stepSize = stepSize; options.gamma = gamma
+        options.validationFraction = valFraction; options.schedule = lrSchedule.rawValue; options.patience = patience ?? 10
+        options.stepSize = stepSize ?? 10; options.gamma = gamma ?? 0.5
         options.output = out.output; options.resume = resume
         let trainer = try Trainer(model: model, trainSet: trainSet, testSet: testSet, options: options)
         try JSONLines.emit(try trainer.run())
@@ -187,7 +192,8 @@ struct Classifier: ParsableCommand {
         var config = ModelConfig(architecture: "linear-classifier", latent: vae.config.latent, inputShape: vae.config.inputShape,
                                  data: data.data, seed: seed.seed)
         config.classes = classes
-        config.extra = ["model": model.model, "target": target.rawValue]
+        config.extra = ["model": model.model, "model_digest": vae.weightsDigest, "target": target.rawValue]
+        if data.data != vae.config.data { Log.line("note: \(model.model) was trained on \(vae.config.data), the classifier on \(data.data)") }
         let clf = LatentClassifier(latent: vae.config.latent, classes: classes, config: config)
         let trainAcc = clf.train(features: vae.encoderMeans(trainSet.images), labels: try labels(trainSet), epochs: epochs, batch: batch, learningRate: lr)
         let testPred = clf.predict(vae.encoderMeans(testSet.images))

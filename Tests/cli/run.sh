@@ -124,6 +124,9 @@ expect_status "train refuses -o -" 2 "give a path instead of -" $BIN/vae-train -
 expect_status "two outputs, one file" 2 "two outputs name the same file" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/u.npy"
 expect_status "unwritable second output: nothing written" 1 "l.npy: cannot write" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/no/dir/l.npy"
 check "train checks its output before training" bash -c "$BIN/vae-train --data synthetic --epochs 50 -o $T/no/dir/m.safetensors 2>$T/err; rc=\$?; [ \$rc = 1 ] && grep -q 'm.safetensors: cannot write' $T/err && ! grep -q epoch $T/err"
+expect_status "classifier of another model" 1 "c.safetensors was trained on the codes of another model" $BIN/vae-eval accuracy --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10
+expect_status "options that would be ignored are refused" 2 "apply to Lipschitz models" $BIN/vae-train --data synthetic --group-size 4 -o "$T/u.safetensors"
+expect_status "schedule options need their schedule" 2 "applies to --lr-schedule plateau only" $BIN/vae-train --data synthetic --patience 3 -o "$T/u.safetensors"
 expect_status "stubs fail until implemented" 1 "^vae-attack: error: not implemented yet" $BIN/vae-attack
 ln -s "$T/linked-target.npy" "$T/link.npy"
 check "-o through a symlink writes its target" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o $T/link.npy 2>/dev/null && test -L $T/link.npy && python3 -c \"import numpy as np; assert np.load('$T/linked-target.npy').shape == (10, 1, 28, 28)\""
