@@ -274,7 +274,7 @@ final class ModelTests: XCTestCase {
         let dir = tempDir()
         var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 2)
         c.hidden = [32]
-        _ = try train(c, epochs: 2, output: dir + "/a.safetensors")
+        let full = try train(c, epochs: 2, output: dir + "/a.safetensors")
         _ = try train(c, epochs: 1, output: dir + "/b.safetensors")
         _ = try train(c, epochs: 2, output: dir + "/b.safetensors", resume: true)
         let a = try SafeTensors.read(dir + "/a.safetensors"), b = try SafeTensors.read(dir + "/b.safetensors")
@@ -287,9 +287,15 @@ final class ModelTests: XCTestCase {
             XCTAssertEqual(e.exitCode, 130)
             XCTAssert(e.message.contains("before batch 4"), e.message)
         }
-        _ = try train(c, epochs: 2, output: dir + "/c.safetensors", resume: true)
+        let resumed = try train(c, epochs: 2, output: dir + "/c.safetensors", resume: true)
         let cc = try SafeTensors.read(dir + "/c.safetensors")
         for (name, t) in a.tensors { XCTAssertEqual(cc[name], t, name) }
+        XCTAssertEqual(resumed["train_elbo"] as? Double, full["train_elbo"] as? Double)
+        // interrupted in the last epoch (after 8 + 3 batches): the resumed epoch reports the
+        // training ELBO of all its batches, as an uninterrupted one does
+        XCTAssertThrowsError(try train(c, epochs: 2, output: dir + "/d.safetensors", stopAfter: 11))
+        let lastResumed = try train(c, epochs: 2, output: dir + "/d.safetensors", resume: true)
+        XCTAssertEqual(lastResumed["train_elbo"] as? Double, full["train_elbo"] as? Double)
     }
 
     /// A NaN loss stops training with a message naming the batch, and writes no model.

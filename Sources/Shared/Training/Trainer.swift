@@ -94,8 +94,9 @@ public final class Trainer {
         }
         var startEpoch = 0, startBatch = 0
         var secondsBefore = 0.0
+        var resumedSums = EpochSums()
         if options.resume {
-            (startEpoch, startBatch, secondsBefore) = try restore(adam: adam, schedule: schedule)
+            (startEpoch, startBatch, secondsBefore, resumedSums) = try restore(adam: adam, schedule: schedule)
             progress.line("resumed from \(checkpointPath) at epoch \(startEpoch + 1), batch \(startBatch + 1)")
         }
         Interrupt.install()
@@ -108,12 +109,15 @@ public final class Trainer {
         for epoch in startEpoch..<options.epochs {
             var order = RNG(seed: model.config.seed).derived(1000 + UInt64(epoch))
             let perm = order.permutation(n)
-            var sumELBO = 0.0, sumLoss = 0.0, epochImages = 0
+            // a resumed epoch carries on the sums of its batches before the interruption
+            let carried = epoch == startEpoch ? resumedSums : EpochSums()
+            var sumELBO = carried.elbo, sumLoss = carried.loss, epochImages = carried.images
             let firstBatch = epoch == startEpoch ? startBatch : 0
             for b in firstBatch..<batchesPerEpoch {
                 if Interrupt.requested || options.stopAfterBatches.map({ batchesRun >= $0 }) == true {
                     try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch, batchesDone: b,
-                                       seconds: secondsBefore + Date().timeIntervalSince(t0))
+                                       seconds: secondsBefore + Date().timeIntervalSince(t0),
+                                       sums: EpochSums(elbo: sumELBO, loss: sumLoss, images: epochImages))
                     throw ToolError("interrupted in epoch \(epoch + 1) before batch \(b + 1): saved \(checkpointPath); continue with --resume",
                                     exitCode: 130)
                 }
@@ -147,7 +151,7 @@ public final class Trainer {
                 let rate = Double(imagesDone) / max(elapsed, 1e-9)
                 let remainingImages = Double((options.epochs - epoch) * n - (b + 1) * options.batch)
                 progress.update(epoch: epoch + 1, epochs: options.epochs, fraction: Double(b + 1) / Double(batchesPerEpoch),
-                                imagesPerSecond: rate, loss: Float(sumLoss / Double(b + 1 - firstBatch)), remaining: remainingImages / rate)
+                                imagesPerSecond: rate, loss: Float(sumLoss / Double(b + 1)), remaining: remainingImages / rate)
             }
             lastTrainELBO = sumELBO / Double(max(epochImages, 1))
             if validation.shape[0] > 0 {
@@ -182,9 +186,14 @@ public final class Trainer {
 
     // MARK: checkpoints
 
+    /// The running sums of an epoch's batches (ELBO weighted by batch size, loss, images), kept
+    /// in a mid-epoch checkpoint so that a resumed epoch reports the same figures.
+    struct EpochSums { var elbo = 0.0, loss = 0.0, images = 0 }
+
     /// Saves weights, optimizer and schedule state, and the position: `epochsDone` whole
-    /// epochs plus `batchesDone` batches of the next.
-    func saveCheckpoint(adam: Adam, schedule: LearningRateSchedule?, epochsDone: Int, batchesDone: Int, seconds: Double) throws {
+    /// epochs plus `batchesDone` batches of the next, with those batches' `sums`.
+    func saveCheckpoint(adam: Adam, schedule: LearningRateSchedule?, epochsDone: Int, batchesDone: Int, seconds: Double,
+                        sums: EpochSums = EpochSums()) throws {
         let names = model.namedParameters.map(\.name)
         var extra: [(name: String, tensor: Tensor)] = []
         var steps: [String] = []
@@ -195,12 +204,13 @@ public final class Trainer {
         }
         var meta = ["epochs_done": String(epochsDone), "batches_done": String(batchesDone),
                     "lr": String(adam.learningRate), "seconds": String(seconds),
-                    "adam_steps": steps.joined(separator: ",")]
+                    "adam_steps": steps.joined(separator: ","),
+                    "epoch_elbo_sum": String(sums.elbo), "epoch_loss_sum": String(sums.loss), "epoch_images": String(sums.images)]
         if let p = schedule as? PlateauSchedule { meta["plateau_best"] = String(p.best); meta["plateau_bad"] = String(p.badEpochs) }
         try model.save(to: checkpointPath, extraTensors: extra, extraMetadata: meta)
     }
 
-    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double) {
+    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums) {
         guard FileManager.default.fileExists(atPath: checkpointPath) else {
             throw ToolError.file(checkpointPath, "no checkpoint to resume from")
         }
@@ -230,6 +240,9 @@ public final class Trainer {
             p.best = file.metadata["plateau_best"].flatMap(Float.init) ?? .infinity
             p.badEpochs = file.metadata["plateau_bad"].flatMap(Int.init) ?? 0
         }
-        return (done, file.metadata["batches_done"].flatMap(Int.init) ?? 0, file.metadata["seconds"].flatMap(Double.init) ?? 0)
+        let sums = EpochSums(elbo: file.metadata["epoch_elbo_sum"].flatMap(Double.init) ?? 0,
+                             loss: file.metadata["epoch_loss_sum"].flatMap(Double.init) ?? 0,
+                             images: file.metadata["epoch_images"].flatMap(Int.init) ?? 0)
+        return (done, file.metadata["batches_done"].flatMap(Int.init) ?? 0, file.metadata["seconds"].flatMap(Double.init) ?? 0, sums)
     }
 }
