@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds in release mode and prints throughput as JSON lines:
-#   sgemm GFLOP/s (512³ and 128×784×512), paper A's MLP forward+backward at batch 128 as a
-#   fraction of sgemm (target ≥ 0.7), Björck orthonormalisation, and two conv layers.
+# Builds in release mode and prints throughput as JSON lines (README, Benchmarks):
+#   core: sgemm GFLOP/s (512³ and 128×784×512), paper A's MLP forward+backward at batch 128 as
+#   a fraction of sgemm, Björck orthonormalisation, and two conv layers;
+#   train: training images/s of the mlp, Lipschitz and conv VAEs;
+#   gradients: value + input gradient of the conv encoder and the mlp decoder, trainable vs frozen.
 # Run on a quiet machine: another busy process on the 2 cores slows everything 5-7x.
-# Usage: bench/run.sh [--threads N] [--seconds S]
+# Usage: bench/run.sh [--threads N] [--seconds S] [--suite core|train|gradients|all|profile] [--only CASE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product robustvae-bench >&2

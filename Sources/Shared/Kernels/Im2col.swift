@@ -54,24 +54,34 @@ public enum Im2col {
         return t
     }
 
-    /// The columns of a batch: `col[(c·kh + i)·kw + j][n·P + q]` is the input pixel under
-    /// tap (i, j) of output position q of image n, or 0 in the padding. Every entry is
-    /// written, so `col` may be uninitialised.
-    public static func im2col(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int,
-                                   geometry g: ConvGeometry, outH: Int, outW: Int,
-                                   into col: UnsafeMutablePointer<Float>) {
+    /// Calls `body(plane, columns, index)` for every channel plane of every image and every
+    /// kernel tap: `plane` is the offset of the image's channel plane in the batch, `columns`
+    /// the offset of its P columns in the `[C·kh·kw, N·P]` matrix, `index` the tap's row of
+    /// the tap table. The one loop nest under `im2col` and `col2im`.
+    @inline(__always)
+    static func forEachTap(n: Int, c: Int, h: Int, w: Int, geometry g: ConvGeometry, outH: Int, outW: Int,
+                           _ body: (_ plane: Int, _ columns: Int, _ index: UnsafePointer<Int32>) -> Void) {
         let p = outH * outW, np = n * p, taps = g.kernel.h * g.kernel.w
         let table = tapTable(h: h, w: w, geometry: g, outH: outH, outW: outW)
         table.withUnsafeBufferPointer { tb in
             for ci in 0..<c {
                 for t in 0..<taps {
-                    let row = col + (ci * taps + t) * np, idx = tb.baseAddress! + t * p
-                    for b in 0..<n {
-                        let src = x + (b * c + ci) * h * w, dst = row + b * p
-                        for q in 0..<p { let s = Int(idx[q]); dst[q] = s >= 0 ? src[s] : 0 }
-                    }
+                    for b in 0..<n { body((b * c + ci) * h * w, (ci * taps + t) * np + b * p, tb.baseAddress! + t * p) }
                 }
             }
+        }
+    }
+
+    /// The columns of a batch: `col[(c·kh + i)·kw + j][n·P + q]` is the input pixel under
+    /// tap (i, j) of output position q of image n, or 0 in the padding. Every entry is
+    /// written, so `col` may be uninitialised.
+    public static func im2col(_ x: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int,
+                              geometry g: ConvGeometry, outH: Int, outW: Int,
+                              into col: UnsafeMutablePointer<Float>) {
+        let p = outH * outW
+        forEachTap(n: n, c: c, h: h, w: w, geometry: g, outH: outH, outW: outW) { plane, columns, idx in
+            let src = x + plane, dst = col + columns
+            for q in 0..<p { let s = Int(idx[q]); dst[q] = s >= 0 ? src[s] : 0 }
         }
     }
 
@@ -79,20 +89,12 @@ public enum Im2col {
     /// initialised (zeros, or a bias to accumulate onto). Within one tap no two output
     /// positions share an input pixel, so each tap's scatter is a plain loop.
     public static func col2im(_ col: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int,
-                                   geometry g: ConvGeometry, outH: Int, outW: Int,
-                                   into x: UnsafeMutablePointer<Float>) {
-        let p = outH * outW, np = n * p, taps = g.kernel.h * g.kernel.w
-        let table = tapTable(h: h, w: w, geometry: g, outH: outH, outW: outW)
-        table.withUnsafeBufferPointer { tb in
-            for ci in 0..<c {
-                for t in 0..<taps {
-                    let row = col + (ci * taps + t) * np, idx = tb.baseAddress! + t * p
-                    for b in 0..<n {
-                        let dst = x + (b * c + ci) * h * w, src = row + b * p
-                        for q in 0..<p { let s = Int(idx[q]); if s >= 0 { dst[s] += src[q] } }
-                    }
-                }
-            }
+                              geometry g: ConvGeometry, outH: Int, outW: Int,
+                              into x: UnsafeMutablePointer<Float>) {
+        let p = outH * outW
+        forEachTap(n: n, c: c, h: h, w: w, geometry: g, outH: outH, outW: outW) { plane, columns, idx in
+            let dst = x + plane, src = col + columns
+            for q in 0..<p { let s = Int(idx[q]); if s >= 0 { dst[s] += src[q] } }
         }
     }
 
