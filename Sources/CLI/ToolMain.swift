@@ -6,17 +6,15 @@ import Shared
 ///
 /// A tool's `@main` command calls `ToolMain.run(Self.self)` from its `main()`. Parsing and
 /// running go through here, so every failure, a bad option as much as a bad file, ends the
-/// same way: one line on stderr, `TOOL: error: …`, and a non-zero exit status:
+/// same way: one line on stderr, `TOOL [SUBCOMMAND]: error: …`, and a non-zero exit status:
 ///
 /// | status | meaning |
 /// |---|---|
 /// | 0 | success (also for `--help`) |
 /// | 1 | the command failed (a file, a shape, a divergence, …) |
-/// | 2 | the command line is wrong (an unknown option, a bad value, a failed check) |
+/// | 2 | the command line is wrong: the parser's and `validate()`'s errors, and `ToolError.usage` |
 /// | 130 | interrupted (Ctrl-C), after saving what can be resumed |
 public enum ToolMain {
-    public static let usageErrorStatus: Int32 = 2
-
     public static func run<Root: ParsableCommand>(_ root: Root.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         Runtime.configure()
         // until parsing succeeds, the subcommand the arguments name (for the error prefix)
@@ -39,7 +37,7 @@ public enum ToolMain {
                 exit(0)
             }
             let message = root.message(for: error)
-            fail(commandName, message, status: isUsageError(status) ? usageErrorStatus : status.rawValue, prefix: "error: ")
+            fail(commandName, message, status: isUsageError(status) ? ToolError.usageStatus : status.rawValue, prefix: "error: ")
         }
     }
 
