@@ -26,8 +26,13 @@ public struct MetricOutput: ParsableArguments {
     public var summaryOnly = false
 
     /// One JSON line per item (`index` plus its fields), then `{metric, n, mean, stderr}` of
-    /// the item field `key`, plus `extraSummary`.
+    /// the item field `key`, plus `extraSummary`. A non-finite value of `key` (a NaN ELBO, an
+    /// infinite NLL) is an error naming the first such item, and nothing is printed.
     public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:]) throws {
+        let bad = items.indices.filter { i in (items[i][key] as? Double).map { !$0.isFinite } ?? false }
+        if let first = bad.first {
+            throw ToolError("\(bad.count) of \(items.count) \(metric) values are not finite (the first is item \(first): \(items[first][key]!))")
+        }
         if !summaryOnly {
             for (i, item) in items.enumerated() {
                 var line = item

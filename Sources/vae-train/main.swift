@@ -18,7 +18,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a VAE (the default subcommand: vae-train OPTIONS is vae-train train OPTIONS).",
         discussion: """
-        Trains on NAME:train (holding out --val-fraction for validation) and reports on NAME:test. Progress goes to stderr; a final JSON line (train, validation and test ELBO, test MSE, epochs, seconds) to stdout. A checkpoint OUTPUT.ckpt is written after every epoch; --resume continues from it, and Ctrl-C saves it before exiting with status 130.
+        Trains on NAME:train (holding out --val-fraction for validation) and reports on NAME:test. Progress goes to stderr; a final JSON line (train, validation and test ELBO, test MSE, epochs, seconds) to stdout. A checkpoint OUTPUT.ckpt is written after every epoch and removed after a successful run (--keep-checkpoint keeps it); --resume continues from it, and Ctrl-C saves it before exiting with status 130. The model's metadata records how it was trained (epochs, batch, learning rate and schedule, training images, validation share, tool version).
 
         Examples:
           vae-train --data fashion-mnist --arch mlp --latent 10 --epochs 10 -o \\
@@ -84,8 +84,10 @@ struct Train: ParsableCommand {
     var valFraction: Float = 0.1
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
-    @Flag(help: "Continue from OUTPUT.ckpt (off by default).")
+    @Flag(help: "Continue from OUTPUT.ckpt (off by default). The run's options must match the checkpoint's; --epochs may grow.")
     var resume = false
+    @Flag(name: .customLong("keep-checkpoint"), help: "Keep OUTPUT.ckpt after a successful run (off by default: it is removed).")
+    var keepCheckpoint = false
     @OptionGroup var out: OutputOptions
 
     var lipschitzConstants: [Float?] { [lipschitzDecoder ?? lipschitz, lipschitzMean ?? lipschitz, fixedSigma == nil ? (lipschitzStd ?? lipschitz) : nil] }
@@ -144,7 +146,8 @@ struct Train: ParsableCommand {
         options.objective = objective.rawValue; options.epsTrain = epsTrain; options.epsRampEpochs = epsRamp
         options.validationFraction = valFraction; options.schedule = lrSchedule.rawValue; options.patience = patience ?? 10
         options.stepSize = stepSize ?? 10; options.gamma = gamma ?? 0.5
-        options.output = out.output; options.resume = resume
+        options.output = out.output; options.resume = resume; options.keepCheckpoint = keepCheckpoint
+        options.trainLimit = data.trainLimit
         let trainer = try Trainer(model: model, trainSet: trainSet, testSet: testSet, options: options)
         try JSONLines.emit(try trainer.run())
     }

@@ -52,6 +52,18 @@ final class AutodiffOpsTests: XCTestCase {
         XCTAssert(x.softplus().value.isFinite && x.logSigmoid().value.isFinite)
     }
 
+    func testLogSumExpOfInfinities() {
+        let x = Variable(Tensor(shape: [3, 3], data: [-.infinity, -.infinity, -.infinity, 1, .infinity, 2, 0, 1, 2]), requiresGrad: true)
+        let y = x.logSumExp(axis: 1)
+        XCTAssertEqual(y.value.data[0], -.infinity)
+        XCTAssertEqual(y.value.data[1], .infinity)
+        XCTAssertEqual(Double(y.value.data[2]), log(1 + exp(1.0) + exp(2.0)), accuracy: 1e-6)
+        y.sum().backward()
+        // the softmax: nothing for an all −∞ row, everything on the +∞ entry
+        XCTAssertEqual(Array(x.grad!.data[0..<6]), [0, 0, 0, 0, 1, 0])
+        XCTAssertTrue(x.grad!.isFinite)
+    }
+
     func testReductions() {
         let x = rng.normalTensor([3, 4, 2])
         gradCheck([x]) { $0[0].sum() }

@@ -251,6 +251,7 @@ final class ModelTests: XCTestCase {
         var o = TrainingOptions()
         o.epochs = epochs; o.batch = 50; o.output = output; o.resume = resume; o.trainLimit = limit; o.objective = objective
         o.stopAfterBatches = stopAfter
+        o.keepCheckpoint = true
         o.epsTrain = 0.02
         return try Trainer(model: model, trainSet: try DatasetCatalog.load("synthetic:train"),
                            testSet: try DatasetCatalog.load("synthetic:test[0:100]"), options: o).run()

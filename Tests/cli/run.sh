@@ -19,6 +19,14 @@ expect_error() {
   else bad "$name (rc=$rc, stderr: $(cat "$T/err"))"; fi
 }
 
+# expect_status NAME STATUS PATTERN CMD...: exit status STATUS, one stderr line matching PATTERN
+expect_status() {
+  local name=$1 want=$2 pat=$3; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  if [ $rc -eq "$want" ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$pat" "$T/err"; then ok "$name"
+  else bad "$name (rc=$rc, want $want, stderr: $(cat "$T/err"))"; fi
+}
+
 for t in train attack certify hmc eval; do
   check "vae-$t --help" bash -c "$BIN/vae-$t --help | grep -q 'USAGE: vae-$t'"
 done
@@ -54,7 +62,7 @@ expect_error "labels for a named dataset" "only for .npy" $BIN/vae-eval export -
 check "no temporary files left" bash -c "! ls -a $T | grep -q '\.tmp-'"
 
 # vae-train: a quick run on the built-in data, loaded back by Python's safetensors
-check "train mlp" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 -o $T/m.safetensors > $T/train.json 2> $T/train.log"
+check "train mlp" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 --keep-checkpoint -o $T/m.safetensors > $T/train.json 2> $T/train.log"
 check "train prints one JSON line" python3 -c "
 import json; d = json.loads(open('$T/train.json').read())
 assert d['epochs'] == 3 and d['test_elbo'] < 0 and 0 < d['test_mse'] < 1, d"
@@ -68,7 +76,15 @@ f = safe_open('$T/m.safetensors', 'np'); c = json.loads(f.metadata()['config'])
 assert c['architecture'] == 'mlp' and c['latent'] == 4 and c['hidden'] == [32] and c['data'] == 'synthetic', c
 assert f.get_tensor('encoder.mean.1.0.weight').shape == (32, 784)"
 fi
-check "resume a finished run" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 -o $T/m.safetensors --resume > /dev/null 2>&1"
+check "resume a finished run" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 -o $T/m.safetensors --resume --keep-checkpoint > /dev/null 2>&1"
+expect_status "resume with other options is refused" 2 "other options (--batch 64 (checkpoint: 128))" $BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 --batch 64 -o "$T/m.safetensors" --resume
+check "the model records how it was trained" python3 -c "
+import json, struct
+f = open('$T/m.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+c = json.loads(json.loads(f.read(n))['__metadata__']['config'])
+t = c['training']
+assert t['epochs'] == 3 and t['batch'] == 128 and t['trainImages'] == 2000 and t['validationFraction'] > 0.09 and t['tool'].startswith('robustvae'), t"
+check "the checkpoint is removed after a successful run" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --train-limit 100 -o $T/nock.safetensors >/dev/null 2>&1 && test -f $T/nock.safetensors && test ! -e $T/nock.safetensors.ckpt"
 check "train lipschitz" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --lipschitz 5 --fixed-sigma 0.1 --likelihood cbernoulli -o $T/l.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"max_spectral_norm\"] <= 1.001, d'"
 check "train classifier" bash -c "$BIN/vae-train classifier --model $T/m.safetensors --data synthetic --epochs 20 -o $T/c.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"classes\"] == 10 and d[\"test_accuracy\"] > 0.2, d'"
 expect_error "train: unknown dataset" "unknown dataset" $BIN/vae-train --data nope -o "$T/x.safetensors"
@@ -102,13 +118,6 @@ expect_error "model for other images" "expects" $BIN/vae-eval recon --model "$M"
 expect_error "pixels outside [0, 1]" "z.npy: pixel values must lie in \[0, 1\]" $BIN/vae-eval recon --model "$M" --input "$T/z.npy" -o "$T/x.npy"
 
 # the command-line conventions every tool shares (the CLI module)
-# expect_status NAME STATUS PATTERN CMD...: exit status STATUS, one stderr line matching PATTERN
-expect_status() {
-  local name=$1 want=$2 pat=$3; shift 3
-  "$@" >"$T/out" 2>"$T/err"; local rc=$?
-  if [ $rc -eq "$want" ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$pat" "$T/err"; then ok "$name"
-  else bad "$name (rc=$rc, want $want, stderr: $(cat "$T/err"))"; fi
-}
 expect_status "usage error: one line, status 2" 2 "^vae-eval: error: Unexpected argument 'nope'$" $BIN/vae-eval nope
 expect_status "missing option names the subcommand" 2 "^vae-eval msssim: error: Missing expected argument" $BIN/vae-eval msssim
 expect_status "negative value reaches the check" 2 "^vae-eval r-robustness: error: --r must be positive" $BIN/vae-eval r-robustness --model "$M" --input synthetic:test@10 --r -1
@@ -124,6 +133,8 @@ expect_status "train refuses -o -" 2 "give a path instead of -" $BIN/vae-train -
 expect_status "two outputs, one file" 2 "two outputs name the same file" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/u.npy"
 expect_status "unwritable second output: nothing written" 1 "l.npy: cannot write" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/no/dir/l.npy"
 check "train checks its output before training" bash -c "$BIN/vae-train --data synthetic --epochs 50 -o $T/no/dir/m.safetensors 2>$T/err; rc=\$?; [ \$rc = 1 ] && grep -q 'm.safetensors: cannot write' $T/err && ! grep -q epoch $T/err"
+python3 -c "import numpy as np; np.save('$T/zhuge.npy', np.full((5, 4), 1e30, np.float32))"
+expect_status "a non-finite metric is an error naming the item" 1 "5 of 5 log_posterior_ratio values are not finite (the first is item 0" $BIN/vae-eval posterior-ratio --model "$M" --input 'synthetic:test[0:5]' --z1 "$T/zhuge.npy" --z2 "$T/z.npy"
 expect_status "classifier of another model" 1 "c.safetensors was trained on the codes of another model" $BIN/vae-eval accuracy --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10
 expect_status "options that would be ignored are refused" 2 "apply to Lipschitz models" $BIN/vae-train --data synthetic --group-size 4 -o "$T/u.safetensors"
 expect_status "schedule options need their schedule" 2 "applies to --lr-schedule plateau only" $BIN/vae-train --data synthetic --patience 3 -o "$T/u.safetensors"

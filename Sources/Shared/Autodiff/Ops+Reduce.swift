@@ -49,7 +49,8 @@ extension Variable {
                         let base = o * n * inner + i
                         var m = -Float.infinity
                         for k in 0..<n { m = Swift.max(m, xb[base + k * inner]) }
-                        if m == -.infinity { out[o * inner + i] = -.infinity; continue }
+                        // all −∞: the sum of zeros (log 0); any +∞: the sum is infinite
+                        if m.isInfinite { out[o * inner + i] = m; continue }
                         var s: Float = 0
                         for k in 0..<n { s += Foundation.exp(xb[base + k * inner] - m) }
                         out[o * inner + i] = m + Foundation.log(s)
@@ -61,8 +62,9 @@ extension Variable {
         if !keepDim { outShape.remove(at: ax) }
         return Variable(lse.reshaped(outShape), parents: [self]) { g in
             let gk = g.reshaped(kept)
-            // softmax = exp(x - lse), times the incoming gradient broadcast along the axis
-            return [x.zipMap(lse) { Foundation.exp($0 - $1) } * gk]
+            // softmax = exp(x - lse), times the incoming gradient broadcast along the axis; where
+            // lse is infinite the softmax puts its weight on the +∞ entries (none: all −∞)
+            return [x.zipMap(lse) { v, l in l.isInfinite ? (l > 0 && v == l ? 1 : 0) : Foundation.exp(v - l) } * gk]
         }
     }
 }

@@ -39,6 +39,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// Anything else a tool wants to record.
     public var extra: [String: String]? = nil
+    /// How the model was trained (vae-train fills it in; nil for files from elsewhere).
+    public var training: TrainingRecord? = nil
 
     public init(architecture: String, latent: Int, inputShape: [Int], data: String, seed: UInt64) {
         self.architecture = architecture; self.latent = latent; self.inputShape = inputShape
@@ -61,4 +63,55 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         do { return try JSONDecoder().decode(ModelConfig.self, from: Data(text.utf8)) }
         catch { throw ToolError.file(name, "model configuration is not valid: \(error)") }
     }
+}
+
+/// Provenance: how a model was trained, so that a model from a short or partial run does not
+/// pass for a full one, and so that a resumed run can be checked against its checkpoint.
+public struct TrainingRecord: Codable, Equatable, Sendable {
+    public var tool: String = "robustvae \(RobustVAE.version)"
+    public var epochs: Int
+    public var batch: Int
+    public var learningRate: Float
+    public var schedule: String
+    public var patience: Int?
+    public var stepSize: Int?
+    public var gamma: Float?
+    public var validationFraction: Float
+    /// Training images after `--train-limit` (before the validation hold-out), and the limit.
+    public var trainImages: Int
+    public var trainLimit: Int?
+    public var epsTrain: Float?
+    /// proVAE's ramp in epochs, resolved (the default depends on the epochs).
+    public var epsRampEpochs: Int?
+
+    public init(epochs: Int, batch: Int, learningRate: Float, schedule: String, patience: Int?, stepSize: Int?, gamma: Float?,
+                validationFraction: Float, trainImages: Int, trainLimit: Int?, epsTrain: Float?, epsRampEpochs: Int?) {
+        self.epochs = epochs; self.batch = batch; self.learningRate = learningRate; self.schedule = schedule
+        self.patience = patience; self.stepSize = stepSize; self.gamma = gamma
+        self.validationFraction = validationFraction; self.trainImages = trainImages; self.trainLimit = trainLimit
+        self.epsTrain = epsTrain; self.epsRampEpochs = epsRampEpochs
+    }
+
+    /// The options a resumed run must share with its checkpoint for the result to equal an
+    /// uninterrupted run's, by option name, with the values that differ (empty: compatible).
+    /// The epoch count may grow (training continues), the learning rate is the checkpoint's.
+    public func resumeMismatches(_ other: TrainingRecord) -> [String] {
+        var out: [String] = []
+        func cmp<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name) \(b) (checkpoint: \(a))") } }
+        cmp("--batch", batch, other.batch)
+        cmp("--val-fraction", validationFraction, other.validationFraction)
+        cmp("training images", trainImages, other.trainImages)
+        cmp("--lr-schedule", schedule, other.schedule)
+        cmp("--patience", patience.map(String.init) ?? "-", other.patience.map(String.init) ?? "-")
+        cmp("--step-size", stepSize.map(String.init) ?? "-", other.stepSize.map(String.init) ?? "-")
+        cmp("--gamma", gamma.map { "\($0)" } ?? "-", other.gamma.map { "\($0)" } ?? "-")
+        cmp("--eps-train", epsTrain.map { "\($0)" } ?? "-", other.epsTrain.map { "\($0)" } ?? "-")
+        cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
+        return out
+    }
+}
+
+/// The toolkit's version, recorded in what it writes.
+public enum RobustVAE {
+    public static let version = "0.3.0"
 }

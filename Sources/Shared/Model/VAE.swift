@@ -82,6 +82,9 @@ public final class VAE {
 
     // MARK: Files
 
+    /// Records how the model is being trained (saved in its configuration).
+    public func recordTraining(_ record: TrainingRecord) { config.training = record }
+
     /// A fingerprint of the weights (64-bit FNV-1a over every parameter's name, shape and
     /// bytes, in order, as hex): a latent classifier records it, so that it is never used
     /// with the codes of another model.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An optimizer updates a fixed list of parameters from their accumulated gradients.
 /// The driver walks the parameters and applies a per-parameter update (the shape of
 /// mlx-swift's `Optimizers.swift`; the update loop itself is flat, as in llm.c).
@@ -57,8 +59,8 @@ public final class Adam: Optimizer {
     public func update(_ index: Int, _ value: inout Tensor, gradient: Tensor) {
         t[index] += 1
         let (b1, b2, eps, lr, wd) = (beta1, beta2, epsilon, learningRate, decoupledWeightDecay)
-        let c1 = 1 - Float(Double(b1).power(t[index]))
-        let c2 = 1 - Float(Double(b2).power(t[index]))
+        let c1 = 1 - Float(Foundation.pow(Double(b1), Double(t[index])))
+        let c2 = 1 - Float(Foundation.pow(Double(b2), Double(t[index])))
         let stepSize = lr / c1
         let c2root = c2.squareRoot()
         m[index].withUnsafeMutableBufferPointer { mb in
@@ -135,14 +137,5 @@ public final class SGD: Optimizer {
                 }
             }
         }
-    }
-}
-
-extension Double {
-    /// self^n for a non-negative integer n.
-    func power(_ n: Int) -> Double {
-        var r = 1.0
-        for _ in 0..<n { r *= self }
-        return r
     }
 }

@@ -21,6 +21,8 @@ public struct TrainingOptions {
     public var trainLimit: Int? = nil
     public var output = "vae.safetensors"
     public var resume = false
+    /// Keep `OUTPUT.ckpt` after a successful run (it is removed otherwise).
+    public var keepCheckpoint = false
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
     public init() {}
@@ -73,9 +75,23 @@ public final class Trainer {
         }
     }
 
+    /// proVAE's ramp-up in epochs: `--eps-ramp`, or half the epochs.
+    var rampEpochs: Int { options.epsRampEpochs ?? max(1, options.epochs / 2) }
+
+    /// What this run records about itself (provenance, and the resume check).
+    var record: TrainingRecord {
+        let provae = options.objective == "provae"
+        return TrainingRecord(epochs: options.epochs, batch: options.batch, learningRate: options.learningRate, schedule: options.schedule,
+                              patience: options.schedule == "plateau" ? options.patience : nil,
+                              stepSize: options.schedule == "step" ? options.stepSize : nil,
+                              gamma: options.schedule == "none" ? nil : options.gamma,
+                              validationFraction: options.validationFraction, trainImages: train.shape[0] + validation.shape[0],
+                              trainLimit: options.trainLimit, epsTrain: provae ? options.epsTrain : nil, epsRampEpochs: provae ? rampEpochs : nil)
+    }
+
     /// proVAE's radius for a point `progress` epochs into training (linear ramp-up).
     func epsilon(atEpoch progress: Double) -> Float {
-        let ramp = Double(options.epsRampEpochs ?? max(1, options.epochs / 2))
+        let ramp = Double(rampEpochs)
         return ramp <= 0 ? options.epsTrain : options.epsTrain * Float(min(1, progress / ramp))
     }
 
@@ -91,6 +107,10 @@ public final class Trainer {
         case "step": StepSchedule(stepSize: options.stepSize, gamma: options.gamma)
         case "none": nil
         default: throw ToolError("unknown --lr-schedule '\(options.schedule)' (none, plateau, step)")
+        }
+        model.recordTraining(record)
+        if case .provae = objective, rampEpochs > options.epochs {
+            progress.line("note: --eps-ramp \(rampEpochs) is longer than the run: training ends at radius \(epsilon(atEpoch: Double(options.epochs))) of \(options.epsTrain)")
         }
         var startEpoch = 0, startBatch = 0
         var secondsBefore = 0.0
@@ -173,13 +193,22 @@ public final class Trainer {
         let testRadius: Float? = if case .provae = objective { options.epsTrain } else { nil }
         let testEval = model.evaluate(test, seed: 11, boundRadius: testRadius)
         try model.save(to: options.output)
+        if !options.keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
         var summary: [String: Any] = [
             "output": options.output, "epochs": options.epochs, "seconds": (seconds * 100).rounded() / 100,
             "train_elbo": lastTrainELBO, "validation_elbo": lastVal.elbo,
             "test_elbo": testEval.elbo, "test_mse": testEval.mse,
             "images_per_second": Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9),
         ]
-        if let b = testEval.bound, testRadius != nil { summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain }
+        if let b = testEval.bound, testRadius != nil {
+            summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain
+            // a ramp longer than the run ends below the target radius: the bound there too
+            let reached = epsilon(atEpoch: Double(options.epochs))
+            if reached < options.epsTrain {
+                summary["eps_reached"] = reached
+                summary["test_elbo_bound_reached"] = model.evaluate(test, seed: 11, boundRadius: reached).bound
+            }
+        }
         if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }
         return summary
     }
@@ -218,8 +247,16 @@ public final class Trainer {
         let saved = try ModelConfig.from(file, name: checkpointPath)
         var mine = model.config, theirs = saved
         mine.spectralNorms = nil; theirs.spectralNorms = nil
+        mine.training = nil; theirs.training = nil
         guard mine == theirs else {
             throw ToolError.file(checkpointPath, "was written for a different model configuration; remove it or match the options")
+        }
+        if let before = saved.training {
+            let differ = before.resumeMismatches(record)
+            guard differ.isEmpty else {
+                throw ToolError("\(checkpointPath): was written by a run with other options (\(differ.joined(separator: ", "))); resume with the checkpoint's options, or remove it",
+                                exitCode: ToolError.usageStatus)
+            }
         }
         try model.loadWeights(from: file, name: checkpointPath)
         guard let done = file.metadata["epochs_done"].flatMap(Int.init), let lr = file.metadata["lr"].flatMap(Float.init),
