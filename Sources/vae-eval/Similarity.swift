@@ -7,11 +7,11 @@ struct MSSSIMCommand: ParsableCommand {
         commandName: "msssim",
         abstract: "MS-SSIM per image pair (Wang et al. 2003; window fitted to small images).",
         discussion: """
-        Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03, data range 1, weights 0.0448 0.2856 0.3001 0.2363 0.1333, 2×2 average down-sampling; the 11-tap window shrinks to the image at scales where it does not fit. Colour images: the mean over channels. --variant kuzina reproduces paper D's tables.
+        Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03, data range 1, weights 0.0448 0.2856 0.3001 0.2363 0.1333, 2×2 average down-sampling; the 11-tap window shrinks to the image at scales where it does not fit. Colour images: the mean over channels. --variant kuzina reproduces paper D's tables: its code's pytorch-msssim function (14-tap window, ReLU, odd sizes cropped, colour as one 3-channel image); see the README.
         Example:\n  vae-eval msssim ref.npy rec.npy
         """)
     @OptionGroup var pair: ImagePairOptions
-    @Option(help: "standard (Wang et al.) or kuzina (the pytorch-msssim variant behind paper D's tables).")
+    @Option(help: "standard (Wang et al.) or kuzina (the pytorch-msssim function behind paper D's tables).")
     var variant: SSIM.Variant = .standard
     @OptionGroup var out: MetricOutput
 

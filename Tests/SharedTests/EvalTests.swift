@@ -24,29 +24,22 @@ final class EvalTests: XCTestCase {
         C1, C2 = 0.01**2, 0.03**2
         cs = (2 * sxy + C2) / (sxx + syy + C2); l = (2 * mx * my + C1) / (mx**2 + my**2 + C1)
         return (l * cs).mean(), cs.mean()
-    def pool(x, pad):
-        if pad:
-            ph, pw = x.shape[0] % 2, x.shape[1] % 2
-            x = np.pad(x, ((ph, ph), (pw, pw)))
+    def pool(x):
         h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
         x = x[:h, :w]
         return x.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-    def msssim(x, y, kuz):
-        size = 14 if kuz else 11
+    def msssim(x, y):
         cs, last = [], 0
         for j in range(5):
-            s, c = ssim_cs(x, y, size)
+            s, c = ssim_cs(x, y, 11)
             cs.append(max(c, 0)); last = max(s, 0)
-            if j < 4: x, y = pool(x, kuz), pool(y, kuz)
-        if kuz:
-            return np.prod([cs[j] ** W[j] * last ** W[4] for j in range(4)])
+            if j < 4: x, y = pool(x), pool(y)
         return np.prod([cs[j] ** W[j] for j in range(4)]) * last ** W[4]
     a = np.load(sys.argv[1]).astype(np.float64); b = np.load(sys.argv[2]).astype(np.float64)
     for i in range(a.shape[0]):
         ch = range(a.shape[1])
         print(repr(float(np.mean([ssim_cs(a[i, c], b[i, c], 11)[0] for c in ch]))),
-              repr(float(np.mean([msssim(a[i, c], b[i, c], False) for c in ch]))),
-              repr(float(np.mean([msssim(a[i, c], b[i, c], True) for c in ch]))))
+              repr(float(np.mean([msssim(a[i, c], b[i, c]) for c in ch]))))
     """
 
     func testSSIMAndMSSSIMAgainstNumpy() throws {
@@ -66,13 +59,128 @@ final class EvalTests: XCTestCase {
                 let x = first.rows(i..<(i + 1)).reshaped([c, h, w]), y = second.rows(i..<(i + 1)).reshaped([c, h, w])
                 XCTAssertEqual(try SSIM.ssim(x, y), rows[i][0], accuracy: 1e-5, "ssim \(c)x\(h)x\(w) #\(i)")
                 XCTAssertEqual(try SSIM.msssim(x, y), rows[i][1], accuracy: 1e-5, "msssim \(c)x\(h)x\(w) #\(i)")
-                XCTAssertEqual(try SSIM.msssim(x, y, variant: .kuzina), rows[i][2], accuracy: 1e-5, "kuzina \(c)x\(h)x\(w) #\(i)")
             }
             // identical images give 1
             XCTAssertEqual(try SSIM.msssim(blobs.rows(0..<1).reshaped([c, h, w]), blobs.rows(0..<1).reshaped([c, h, w])), 1, accuracy: 1e-9)
             XCTAssertEqual(rows[3][0], 1, accuracy: 1e-9)
         }
         assertThrows(try SSIM.ssim(Tensor.zeros([1, 4, 4]), Tensor.zeros([1, 4, 5])), containing: "same [C, H, W] shape")
+    }
+
+    /// Paper D's MS-SSIM: jorge-pessoa's pytorch-msssim `msssim(img1, img2, window_size=14,
+    /// normalize='relu')` as its code calls it, ported to numpy line by line (torch ops by
+    /// their numpy equivalents: `F.conv2d(..., groups=channel)` a per-channel valid
+    /// cross-correlation, `F.avg_pool2d(x, (2, 2))` a floor 2×2 mean).
+    static let publishedMSSSIM = """
+    import numpy as np, sys
+    from math import exp
+    def gaussian(window_size, sigma):
+        gauss = np.array([exp(-(x - window_size//2)**2/float(2*sigma**2)) for x in range(window_size)])
+        return gauss/gauss.sum()
+    def create_window(window_size, channel=1):
+        _1D_window = gaussian(window_size, 1.5)[:, None]
+        _2D_window = (_1D_window @ _1D_window.T)[None, None]
+        window = np.broadcast_to(_2D_window, (channel, 1, window_size, window_size)).copy()
+        return window
+    def conv2d(img, window, padding=0, groups=1):
+        _, c, h, w = img.shape; k = window.shape[-1]
+        out = np.zeros((1, c, h - k + 1, w - k + 1))
+        for ch in range(c):
+            for i in range(h - k + 1):
+                for j in range(w - k + 1):
+                    out[0, ch, i, j] = (img[0, ch, i:i + k, j:j + k] * window[ch, 0]).sum()
+        return out
+    def avg_pool2d(img, kernel):
+        _, c, h, w = img.shape; oh, ow = h // 2, w // 2
+        return img[:, :, :oh * 2, :ow * 2].reshape(1, c, oh, 2, ow, 2).mean(axis=(3, 5))
+    def ssim(img1, img2, window_size=11, window=None, size_average=True, full=False, val_range=None):
+        if val_range is None:
+            if np.max(img1) > 128:
+                max_val = 255
+            else:
+                max_val = 1
+            if np.min(img1) < -0.5:
+                min_val = -1
+            else:
+                min_val = 0
+            L = max_val - min_val
+        else:
+            L = val_range
+        padd = 0
+        (_, channel, height, width) = img1.shape
+        if window is None:
+            real_size = min(window_size, height, width)
+            window = create_window(real_size, channel=channel)
+        mu1 = conv2d(img1, window, padding=padd, groups=channel)
+        mu2 = conv2d(img2, window, padding=padd, groups=channel)
+        mu1_sq = mu1 ** 2
+        mu2_sq = mu2 ** 2
+        mu1_mu2 = mu1 * mu2
+        sigma1_sq = conv2d(img1 * img1, window, padding=padd, groups=channel) - mu1_sq
+        sigma2_sq = conv2d(img2 * img2, window, padding=padd, groups=channel) - mu2_sq
+        sigma12 = conv2d(img1 * img2, window, padding=padd, groups=channel) - mu1_mu2
+        C1 = (0.01 * L) ** 2
+        C2 = (0.03 * L) ** 2
+        v1 = 2.0 * sigma12 + C2
+        v2 = sigma1_sq + sigma2_sq + C2
+        cs = np.mean(v1 / v2)
+        ssim_map = ((2 * mu1_mu2 + C1) * v1) / ((mu1_sq + mu2_sq + C1) * v2)
+        if size_average:
+            ret = ssim_map.mean()
+        else:
+            ret = ssim_map.mean(1).mean(1).mean(1)
+        if full:
+            return ret, cs
+        return ret
+    def msssim(img1, img2, window_size=11, size_average=True, val_range=None, normalize=None):
+        weights = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
+        levels = weights.shape[0]
+        ssims = []
+        mcs = []
+        for _ in range(levels):
+            sim, cs = ssim(img1, img2, window_size=window_size, size_average=size_average, full=True, val_range=val_range)
+            if normalize == "relu":
+                ssims.append(np.maximum(sim, 0))
+                mcs.append(np.maximum(cs, 0))
+            else:
+                ssims.append(sim)
+                mcs.append(cs)
+            img1 = avg_pool2d(img1, (2, 2))
+            img2 = avg_pool2d(img2, (2, 2))
+        ssims = np.stack(ssims)
+        mcs = np.stack(mcs)
+        pow1 = mcs ** weights
+        pow2 = ssims ** weights
+        output = np.prod(pow1[:-1] * pow2[-1])
+        return output
+    a = np.load(sys.argv[1]).astype(np.float64); b = np.load(sys.argv[2]).astype(np.float64)
+    print(' '.join(repr(float(msssim(a[i:i + 1], b[i:i + 1], window_size=14, normalize='relu'))) for i in range(a.shape[0])))
+    """
+
+    func testKuzinaMSSSIMAgainstThePublishedFunction() throws {
+        try (EvalTests.publishedMSSSIM).write(toFile: dir + "/published.py", atomically: true, encoding: .utf8)
+        for c in [1, 3] {
+            // paper-D-shaped pairs: a digit-like blob against noisy, shifted and unrelated images
+            var blob = Tensor.zeros([1, c, 28, 28])
+            for i in 0..<blob.count {
+                let x = Float(i % 28) - 14, y = Float((i / 28) % 28) - 14, ch = Float(i / 784)
+                blob.data[i] = max(0, min(1, 1.2 * exp(-(x * x + y * y) / (40 + 10 * ch)) + 0.1 * sin(x / 2)))
+            }
+            let noisy = blob.zipMap(rng.normalTensor(blob.shape)) { min(1, max(0, $0 + 0.15 * $1)) }
+            var shifted = Tensor.zeros(blob.shape)
+            for i in 0..<blob.count where i % 28 >= 2 { shifted.data[i] = blob.data[i - 2] }
+            let first = Tensor.concat([blob, blob, blob, blob, blob.map { $0 * 255 }, blob.map { $0 * 2 - 1 }], axis: 0)
+            let second = Tensor.concat([noisy, shifted, rng.uniformTensor(blob.shape), blob, noisy.map { $0 * 255 }, noisy.map { $0 * 2 - 1 }], axis: 0)
+            try Npy.write(first, to: dir + "/pa.npy"); try Npy.write(second, to: dir + "/pb.npy")
+            let out = try python("import sys; sys.argv = ['x', '\(dir)/pa.npy', '\(dir)/pb.npy']; exec(open('\(dir)/published.py').read())")
+            let ref = out.split(separator: " ").map { Double($0)! }
+            XCTAssertEqual(ref.count, 6)
+            for i in 0..<6 {
+                let x = first.rows(i..<(i + 1)).reshaped([c, 28, 28]), y = second.rows(i..<(i + 1)).reshaped([c, 28, 28])
+                XCTAssertEqual(try SSIM.msssim(x, y, variant: .kuzina), ref[i], accuracy: 1e-9 + 1e-7 * abs(ref[i]), "\(c)x28x28 pair \(i)")
+            }
+            XCTAssertEqual(ref[3], 1, accuracy: 1e-12, "identical images")
+        }
     }
 
     /// A decoder that ignores z makes the posterior equal the prior and log p(x) = log p(x|·)
