@@ -49,20 +49,48 @@ public struct OutputOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("Output file (the command's description says which format); - writes it to stdout where the command allows.", valueName: "path"))
     public var output: String
 
-    /// Command-line checks of a command's outputs: no two the same file, at most one on
-    /// stdout (and none when `stdoutAllowed` is false). Call from `validate()`.
-    public static func validate(_ paths: [String?], stdoutAllowed: Bool = true) throws {
+    /// Command-line checks of a command's outputs: none empty, no two the same file however
+    /// spelt (links followed), none the same file as an input (a model path or a `.npy`
+    /// dataset spec), at most one on stdout (none when `stdoutAllowed` is false). Call from
+    /// `validate()`.
+    public static func validate(_ paths: [String?], inputs: [String?] = [], stdoutAllowed: Bool = true) throws {
         let given = paths.compactMap { $0 }
+        if given.contains("") { throw ValidationError("an output path is empty") }
         if !stdoutAllowed && given.contains("-") { throw ValidationError("this command writes files, not stdout: give a path instead of -") }
         guard given.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("only one output can go to stdout (-)") }
-        let files = given.filter { $0 != "-" }
-        guard Set(files).count == files.count else { throw ValidationError("two outputs name the same file") }
+        var seen: [String: String] = [:]
+        for f in given where f != "-" && !AtomicFile.isSpecialFile(f) {
+            let c = AtomicFile.canonicalPath(f)
+            if let other = seen[c] { throw ValidationError("\(other) and \(f) are the same file: give each output its own") }
+            seen[c] = f
+        }
+        for input in inputs.compactMap({ $0 }) {
+            let file: String
+            if let spec = try? DatasetSpec(parsing: input) {
+                guard case .npy(let path) = spec.source, path != "-" else { continue }
+                file = path
+            } else { file = input }
+            if let out = seen[AtomicFile.canonicalPath(file)] { throw ValidationError("the output \(out) would overwrite the input \(input)") }
+        }
     }
 
     /// Checks, before any work, that every output can be written, so a failure never
     /// leaves some outputs written and others not. Call at the start of `run()`.
     public static func checkWritable(_ paths: [String?]) throws {
         for p in paths.compactMap({ $0 }) { try AtomicFile.checkWritable(p) }
+    }
+}
+
+/// `-o` for commands that write files only (a model and the checkpoint beside it).
+public struct FileOutputOptions: ParsableArguments {
+    public init() {}
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file (a regular file: a checkpoint OUTPUT.ckpt may be written beside it).", valueName: "path"))
+    public var output: String
+
+    /// The output checks of `OutputOptions.validate`, stdout refused, and no device or pipe.
+    public func check(also others: [String?] = [], inputs: [String?] = []) throws {
+        try OutputOptions.validate([output] + others, inputs: inputs, stdoutAllowed: false)
+        if AtomicFile.isSpecialFile(output) { throw ValidationError("\(output) is not a regular file: this command writes a file and a checkpoint beside it") }
     }
 }
 

@@ -14,8 +14,8 @@ public enum JSONLines {
             if let o = v as? [String: Any] { return o.mapValues(clean) }
             return v
         }
-        let d = try JSONSerialization.data(withJSONObject: clean(object), options: [.sortedKeys, .fragmentsAllowed])
-        FileHandle.standardOutput.write(d + Data("\n".utf8))
+        let d = try JSONSerialization.data(withJSONObject: clean(object), options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        try Stdout.write(d + Data("\n".utf8))
     }
 }
 

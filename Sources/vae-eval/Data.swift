@@ -14,11 +14,11 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("color-labels-out"), help: ArgumentHelp("Also write color-mnist's colour labels as an int64 .npy. Off by default.", valueName: "path"))
     var colorLabelsOut: String?
 
-    func validate() throws { try OutputOptions.validate([out.output, labelsOut, colorLabelsOut]) }
+    func validate() throws { try OutputOptions.validate([out.output, labelsOut, colorLabelsOut], inputs: [input.input, labels.labels]) }
 
     func run() throws {
-        try OutputOptions.checkWritable([out.output, labelsOut, colorLabelsOut])
         let ds = try input.load(labels: labels)
+        try OutputOptions.checkWritable([out.output, labelsOut, colorLabelsOut])
         if labelsOut != nil && ds.labels == nil { throw ToolError("\(input.input) has no labels to write") }
         if colorLabelsOut != nil && ds.colorLabels == nil { throw ToolError("\(input.input) has no colour labels (only color-mnist does)") }
         try Npy.write(ds.images, to: out.output)
@@ -49,6 +49,7 @@ struct Grid: ParsableCommand {
         guard label.isEmpty || label.count == files.count else {
             throw ValidationError("give one --label per image batch (\(files.count)), got \(label.count)")
         }
+        try OutputOptions.validate([out.output], inputs: files)
     }
 
     func run() throws {

@@ -17,13 +17,13 @@ struct Encode: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
-    func validate() throws { try OutputOptions.validate([out.output, stdOut]) }
+    func validate() throws { try OutputOptions.validate([out.output, stdOut], inputs: [model.model, input.input]) }
 
     func run() throws {
         threads.apply()
-        try OutputOptions.checkWritable([out.output, stdOut])
         let ds = try input.load()
         let vae = try model.load(for: ds)
+        try OutputOptions.checkWritable([out.output, stdOut])
         var rng = RNG(seed: seed.seed)
         var sigmas: [Tensor] = []
         let chosen: Tensor = Autodiff.withoutGradients {
@@ -53,10 +53,12 @@ struct Decode: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
+    func validate() throws { try OutputOptions.validate([out.output], inputs: [model.model, codes]) }
+
     func run() throws {
         threads.apply()
-        try OutputOptions.checkWritable([out.output])
         let vae = try model.load()
+        try OutputOptions.checkWritable([out.output])
         let z = try Npy.read(codes)
         guard z.rank == 2, z.shape[1] == vae.config.latent, z.shape[0] > 0 else {
             throw ToolError.file(codes, "expected codes of shape [N, \(vae.config.latent)], got \(z.shape)")
@@ -79,11 +81,13 @@ struct Recon: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
+    func validate() throws { try OutputOptions.validate([out.output], inputs: [model.model, input.input]) }
+
     func run() throws {
         threads.apply()
-        try OutputOptions.checkWritable([out.output])
         let ds = try input.load()
         let vae = try model.load(for: ds)
+        try OutputOptions.checkWritable([out.output])
         var rng = RNG(seed: seed.seed)
         let z: Tensor = Autodiff.withoutGradients {
             Batches.mapRows(ds.images) { x in

@@ -14,12 +14,15 @@ struct LatentPlotCommand: ParsableCommand {
     var size = 600
     @OptionGroup var out: OutputOptions
 
-    func validate() throws { guard (64...4096).contains(size) else { throw ValidationError("--size must be in 64...4096, got \(size)") } }
+    func validate() throws {
+        guard (64...4096).contains(size) else { throw ValidationError("--size must be in 64...4096, got \(size)") }
+        try OutputOptions.validate([out.output], inputs: [model.model, input.input, labels.labels])
+    }
 
     func run() throws {
-        try OutputOptions.checkWritable([out.output])
         let ds = try input.load(labels: labels)
         let vae = try model.load(for: ds)
+        try OutputOptions.checkWritable([out.output])
         guard vae.config.latent == 2 else { throw ToolError("\(model.model) has a \(vae.config.latent)-D latent space; latent-plot needs 2 (vae-train --latent 2)") }
         let (mu, sigma) = Autodiff.withoutGradients { vae.encode(Variable(ds.images)) }
         try PNG.write(try LatentPlot.render(means: mu.value, stds: sigma.value, labels: ds.labels, size: size), to: out.output)

@@ -64,7 +64,7 @@ struct Train: ParsableCommand {
     var sigmaOffset: Float = 0
     @Option(help: "Likelihood: bernoulli, cbernoulli (continuous Bernoulli), gaussian.")
     var likelihood: LikelihoodChoice = .bernoulli
-    @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian likelihood.")
+    @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian likelihood (--likelihood gaussian only).")
     var sigma0: Float = 1
     @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs = 10
@@ -88,7 +88,7 @@ struct Train: ParsableCommand {
     var resume = false
     @Flag(name: .customLong("keep-checkpoint"), help: "Keep OUTPUT.ckpt after a successful run (off by default: it is removed).")
     var keepCheckpoint = false
-    @OptionGroup var out: OutputOptions
+    @OptionGroup var out: FileOutputOptions
 
     var lipschitzConstants: [Float?] { [lipschitzDecoder ?? lipschitz, lipschitzMean ?? lipschitz, fixedSigma == nil ? (lipschitzStd ?? lipschitz) : nil] }
 
@@ -98,7 +98,7 @@ struct Train: ParsableCommand {
         try check(batch >= 1, "--batch must be at least 1, got \(batch)")
         try check(lr > 0 && lr.isFinite, "--lr must be positive, got \(lr)")
         try check(latent.map { $0 >= 1 } ?? true, "--latent must be at least 1")
-        try check(beta >= 0 && beta.isFinite, "--beta must be non-negative, got \(beta)")
+        try check(beta >= 0 && beta.isFinite, "--beta must be non-negative and finite, got \(beta)")
         try check(bjorckIterations.map { $0 >= 1 } ?? true, "--bjorck-iterations must be at least 1")
         try check(groupSize.map { $0 >= 1 } ?? true, "--group-size must be at least 1")
         try check(stepSize.map { $0 >= 1 } ?? true, "--step-size must be at least 1")
@@ -118,12 +118,11 @@ struct Train: ParsableCommand {
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
         try check(objective == .provae || (epsTrain == 0 && epsRamp == nil), "--eps-train and --eps-ramp apply to --objective provae only")
         try check(likelihood == .gaussian || sigma0 == 1, "--sigma0 applies to --likelihood gaussian only")
-        try OutputOptions.validate([out.output], stdoutAllowed: false)
+        try out.check(also: [out.output + ".ckpt"])
     }
 
     func run() throws {
         threads.apply()
-        try OutputOptions.checkWritable([out.output, out.output + ".ckpt"])
         let (trainSet, testSet) = try data.load()
         var config = ModelConfig(architecture: arch.rawValue, latent: latent ?? Architectures.defaultLatent(arch.rawValue),
                                  inputShape: trainSet.imageShape, data: data.data, seed: seed.seed)
@@ -141,6 +140,7 @@ struct Train: ParsableCommand {
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
         if objective == .provae { config.epsTrain = epsTrain }
         let model = try VAE(config: config)
+        try OutputOptions.checkWritable([out.output, out.output + ".ckpt"])  // before any training
         var options = TrainingOptions()
         options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.beta = beta
         options.objective = objective.rawValue; options.epsTrain = epsTrain; options.epsRampEpochs = epsRamp
@@ -170,19 +170,19 @@ struct Classifier: ParsableCommand {
     var lr: Float = 0.05
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
-    @OptionGroup var out: OutputOptions
+    @OptionGroup var out: FileOutputOptions
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        guard epochs >= 0 else { throw ValidationError("--epochs must be non-negative, got \(epochs)") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         guard lr > 0 && lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
-        try OutputOptions.validate([out.output], stdoutAllowed: false)
+        try out.check(inputs: [model.model])
     }
 
     func run() throws {
         threads.apply()
-        try OutputOptions.checkWritable([out.output])
         let vae = try model.load()
+        try OutputOptions.checkWritable([out.output])
         let (trainSet, testSet) = try data.load()
         guard trainSet.imageShape == vae.config.inputShape else {
             throw ToolError("\(data.data) images are \(trainSet.imageShape), \(model.model) expects \(vae.config.inputShape)")

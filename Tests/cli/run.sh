@@ -130,7 +130,14 @@ expect_status "runtime error: status 1" 1 "^vae-eval recon: error: .*expects" $B
 expect_status "unknown dataset: status 2" 2 "^vae-train: error: unknown dataset 'nope'" $BIN/vae-train --data nope -o "$T/u.safetensors"
 expect_status "bad spec: status 2" 2 "bad dataset spec" $BIN/vae-eval export --input 'synthetic:test[0:x]' -o "$T/u.npy"
 expect_status "train refuses -o -" 2 "give a path instead of -" $BIN/vae-train --data synthetic -o -
-expect_status "two outputs, one file" 2 "two outputs name the same file" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/u.npy"
+expect_status "two outputs, one file" 2 "are the same file" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/u.npy"
+expect_status "two outputs, one file, spelt apart" 2 "are the same file" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/./sub/../u.npy"
+expect_status "an output may not overwrite an input" 2 "would overwrite the input" $BIN/vae-train classifier --model "$M" --data synthetic -o "$M"
+expect_status "an empty output path" 2 "output path is empty" $BIN/vae-eval export --input synthetic:test@10 -o ''
+expect_status "vae-train needs a regular file" 2 "is not a regular file" $BIN/vae-train --data synthetic -o /dev/null
+expect_status "resume with fewer epochs than done" 2 "epochs are done already" $BIN/vae-train --data synthetic --epochs 2 --hidden 32 --latent 4 -o "$T/m.safetensors" --resume
+check "resuming a finished run reports its last epoch" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 4 -o $T/m.safetensors --resume --keep-checkpoint 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_elbo\"] is not None and d[\"validation_elbo\"] is not None, d'"
+expect_status "a closed stdout is one error line" 1 "cannot write to stdout" bash -c "$BIN/vae-eval mse synthetic:test[0:3] synthetic:test[0:3] >&-"
 expect_status "unwritable second output: nothing written" 1 "l.npy: cannot write" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/no/dir/l.npy"
 check "train checks its output before training" bash -c "$BIN/vae-train --data synthetic --epochs 50 -o $T/no/dir/m.safetensors 2>$T/err; rc=\$?; [ \$rc = 1 ] && grep -q 'm.safetensors: cannot write' $T/err && ! grep -q epoch $T/err"
 python3 -c "import numpy as np; np.save('$T/zhuge.npy', np.full((5, 4), 1e30, np.float32))"

@@ -41,7 +41,7 @@ public enum Stratified {
             let want = count / classes.count + (k < count % classes.count ? 1 : 0)
             var members = labels.indices.filter { labels[$0] == c }
             guard members.count >= want else {
-                throw ToolError("stratified selection: class \(c) has \(members.count) images, \(want) wanted")
+                throw ToolError.usage("stratified selection: class \(c) has \(members.count) images, \(want) wanted")
             }
             rng.shuffle(&members)
             picked += members.prefix(want).sorted()

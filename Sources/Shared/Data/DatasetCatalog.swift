@@ -39,7 +39,8 @@ public enum DatasetCatalog {
         if r != 0..<ds.count { ds = ds.subset(Array(r)) }
         if let n = spec.stratified {
             guard let labels = ds.labels else { throw ToolError.usage("dataset spec '\(specText)': @\(n) needs labels, and this data has none") }
-            ds = ds.subset(try Stratified.indices(labels: labels, count: n, seed: spec.stratifiedSeed))
+            do { ds = ds.subset(try Stratified.indices(labels: labels, count: n, seed: spec.stratifiedSeed)) }
+            catch let e as ToolError { throw ToolError("dataset spec '\(specText)': \(e.message)", exitCode: e.exitCode) }
         }
         return ds
     }

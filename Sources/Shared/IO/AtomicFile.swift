@@ -9,12 +9,14 @@ import Foundation
 public enum AtomicFile {
     public static func write(_ data: Data, to requested: String) throws {
         if requested == "-" {
-            FileHandle.standardOutput.write(data)
+            try Stdout.write(data)
             return
         }
         let path = resolvingLinks(requested)
         var st = stat()
-        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+        // stat follows links through /proc (/dev/stdout on a pipe) that have no path to rename
+        if stat(requested, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+            let path = requested
             guard (st.st_mode & S_IFMT) != S_IFDIR else { throw ToolError.file(requested, "cannot write: is a directory") }
             let fd = open(path, O_WRONLY)
             guard fd >= 0 else { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
@@ -46,6 +48,12 @@ public enum AtomicFile {
         }
     }
 
+    /// One spelling per file: links followed, `.` and `..` removed, made absolute; so two
+    /// outputs, or an output and an input, can be compared.
+    public static func canonicalPath(_ path: String) -> String {
+        URL(fileURLWithPath: resolvingLinks(path)).standardizedFileURL.path
+    }
+
     /// The file a chain of symbolic links ends at (itself when it is none), even when that
     /// file does not exist yet.
     static func resolvingLinks(_ path: String) -> String {
@@ -70,10 +78,16 @@ public enum AtomicFile {
         }
     }
 
+    /// Whether `path` exists and is not a regular file (a device, a pipe, a socket).
+    public static func isSpecialFile(_ path: String) -> Bool {
+        var st = stat()
+        return path != "-" && stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFDIR
+    }
+
     /// Checks, before any work, that `path` can be written: "-", or a path whose directory
     /// exists and is writable, and that is not itself a directory.
     public static func checkWritable(_ requested: String) throws {
-        guard requested != "-" else { return }
+        guard requested != "-", !isSpecialFile(requested) else { return }
         let path = resolvingLinks(requested)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
@@ -86,5 +100,14 @@ public enum AtomicFile {
             throw ToolError.file(requested, "cannot write: directory \(dir) does not exist")
         }
         guard access(dir, W_OK) == 0 else { throw ToolError.file(requested, "cannot write: directory \(dir) is not writable") }
+    }
+}
+
+/// Standard output for results, with a write error (a closed or full stdout) reported as a
+/// `ToolError` instead of a crash.
+public enum Stdout {
+    public static func write(_ data: Data) throws {
+        do { try FileHandle.standardOutput.write(contentsOf: data) }
+        catch { throw ToolError.file("-", "cannot write to stdout: \(error.localizedDescription)") }
     }
 }

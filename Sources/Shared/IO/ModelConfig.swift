@@ -94,11 +94,12 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
 
     /// The options a resumed run must share with its checkpoint for the result to equal an
     /// uninterrupted run's, by option name, with the values that differ (empty: compatible).
-    /// The epoch count may grow (training continues), the learning rate is the checkpoint's.
+    /// The epoch count may grow (training continues).
     public func resumeMismatches(_ other: TrainingRecord) -> [String] {
         var out: [String] = []
         func cmp<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { out.append("\(name) \(b) (checkpoint: \(a))") } }
         cmp("--batch", batch, other.batch)
+        cmp("--lr", learningRate, other.learningRate)
         cmp("--val-fraction", validationFraction, other.validationFraction)
         cmp("training images", trainImages, other.trainImages)
         cmp("--lr-schedule", schedule, other.schedule)

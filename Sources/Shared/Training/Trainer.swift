@@ -114,16 +114,20 @@ public final class Trainer {
         }
         var startEpoch = 0, startBatch = 0
         var secondsBefore = 0.0
-        var resumedSums = EpochSums()
+        var resumedSums = EpochSums(), resumedLast = LastEpoch()
         if options.resume {
-            (startEpoch, startBatch, secondsBefore, resumedSums) = try restore(adam: adam, schedule: schedule)
-            progress.line("resumed from \(checkpointPath) at epoch \(startEpoch + 1), batch \(startBatch + 1)")
+            (startEpoch, startBatch, secondsBefore, resumedSums, resumedLast) = try restore(adam: adam, schedule: schedule)
+            guard startEpoch <= options.epochs else {
+                throw ToolError("\(checkpointPath): \(startEpoch) epochs are done already; --epochs \(options.epochs) is fewer", exitCode: ToolError.usageStatus)
+            }
+            progress.line(startEpoch == options.epochs ? "\(checkpointPath): all \(startEpoch) epochs are done; nothing to train"
+                                                       : "resumed from \(checkpointPath) at epoch \(startEpoch + 1), batch \(startBatch + 1)")
         }
         Interrupt.install()
         let n = train.shape[0]
         let batchesPerEpoch = (n + options.batch - 1) / options.batch
-        var lastTrainELBO = Double.nan
-        var lastVal: (elbo: Double, mse: Double, bound: Double?) = (.nan, .nan, nil)
+        var lastTrainELBO = resumedLast.train
+        var lastVal: (elbo: Double, mse: Double, bound: Double?) = (resumedLast.validation, .nan, nil)
         let t0 = Date()
         var imagesDone = 0, batchesRun = 0
         for epoch in startEpoch..<options.epochs {
@@ -137,7 +141,8 @@ public final class Trainer {
                 if Interrupt.requested || options.stopAfterBatches.map({ batchesRun >= $0 }) == true {
                     try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch, batchesDone: b,
                                        seconds: secondsBefore + Date().timeIntervalSince(t0),
-                                       sums: EpochSums(elbo: sumELBO, loss: sumLoss, images: epochImages))
+                                       sums: EpochSums(elbo: sumELBO, loss: sumLoss, images: epochImages),
+                                       last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo))
                     throw ToolError("interrupted in epoch \(epoch + 1) before batch \(b + 1): saved \(checkpointPath); continue with --resume",
                                     exitCode: 130)
                 }
@@ -186,7 +191,8 @@ public final class Trainer {
             progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
                                  epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
             try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, batchesDone: 0,
-                               seconds: secondsBefore + Date().timeIntervalSince(t0))
+                               seconds: secondsBefore + Date().timeIntervalSince(t0),
+                               last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo))
         }
         let seconds = secondsBefore + Date().timeIntervalSince(t0)
         model.finalizeLipschitzLayers()
@@ -219,10 +225,14 @@ public final class Trainer {
     /// in a mid-epoch checkpoint so that a resumed epoch reports the same figures.
     struct EpochSums { var elbo = 0.0, loss = 0.0, images = 0 }
 
+    /// The last whole epoch's training and validation ELBO, kept in a checkpoint so that a
+    /// run resumed after its last epoch still reports them.
+    struct LastEpoch { var train = Double.nan, validation = Double.nan }
+
     /// Saves weights, optimizer and schedule state, and the position: `epochsDone` whole
     /// epochs plus `batchesDone` batches of the next, with those batches' `sums`.
     func saveCheckpoint(adam: Adam, schedule: LearningRateSchedule?, epochsDone: Int, batchesDone: Int, seconds: Double,
-                        sums: EpochSums = EpochSums()) throws {
+                        sums: EpochSums = EpochSums(), last: LastEpoch = LastEpoch()) throws {
         let names = model.namedParameters.map(\.name)
         var extra: [(name: String, tensor: Tensor)] = []
         var steps: [String] = []
@@ -234,12 +244,13 @@ public final class Trainer {
         var meta = ["epochs_done": String(epochsDone), "batches_done": String(batchesDone),
                     "lr": String(adam.learningRate), "seconds": String(seconds),
                     "adam_steps": steps.joined(separator: ","),
-                    "epoch_elbo_sum": String(sums.elbo), "epoch_loss_sum": String(sums.loss), "epoch_images": String(sums.images)]
+                    "epoch_elbo_sum": String(sums.elbo), "epoch_loss_sum": String(sums.loss), "epoch_images": String(sums.images),
+                    "last_train_elbo": String(last.train), "last_validation_elbo": String(last.validation)]
         if let p = schedule as? PlateauSchedule { meta["plateau_best"] = String(p.best); meta["plateau_bad"] = String(p.badEpochs) }
         try model.save(to: checkpointPath, extraTensors: extra, extraMetadata: meta)
     }
 
-    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums) {
+    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums, last: LastEpoch) {
         guard FileManager.default.fileExists(atPath: checkpointPath) else {
             throw ToolError.file(checkpointPath, "no checkpoint to resume from")
         }
@@ -280,6 +291,8 @@ public final class Trainer {
         let sums = EpochSums(elbo: file.metadata["epoch_elbo_sum"].flatMap(Double.init) ?? 0,
                              loss: file.metadata["epoch_loss_sum"].flatMap(Double.init) ?? 0,
                              images: file.metadata["epoch_images"].flatMap(Int.init) ?? 0)
-        return (done, file.metadata["batches_done"].flatMap(Int.init) ?? 0, file.metadata["seconds"].flatMap(Double.init) ?? 0, sums)
+        let last = LastEpoch(train: file.metadata["last_train_elbo"].flatMap(Double.init) ?? .nan,
+                             validation: file.metadata["last_validation_elbo"].flatMap(Double.init) ?? .nan)
+        return (done, file.metadata["batches_done"].flatMap(Int.init) ?? 0, file.metadata["seconds"].flatMap(Double.init) ?? 0, sums, last)
     }
 }
