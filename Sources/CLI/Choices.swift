@@ -32,6 +32,11 @@ public enum ScheduleChoice: String, CaseIterable, ExpressibleByArgument, Sendabl
     case none, plateau, step
 }
 
+/// `vae-train --binarize`.
+public enum BinarizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case none, dynamic
+}
+
 /// `vae-train classifier --target`.
 public enum ClassifierTarget: String, CaseIterable, ExpressibleByArgument, Sendable {
     case `class`, color

@@ -127,7 +127,7 @@ public struct TrainingDataOptions: ParsableArguments {
     public var testLimit: Int?
 
     public func validate() throws {
-        guard !data.contains(":") && !data.contains("[") else {
+        guard !data.contains(":") && !data.contains("[") && !data.contains("#") else {
             throw ValidationError("--data takes a dataset name such as mnist, got '\(data)'; limit it with --train-limit and --test-limit")
         }
         for (name, v) in [("--train-limit", trainLimit), ("--test-limit", testLimit)] {
@@ -135,9 +135,12 @@ public struct TrainingDataOptions: ParsableArguments {
         }
     }
 
-    /// The train and test sets (only the parts asked for are built).
-    public func load() throws -> (train: Dataset, test: Dataset) {
-        func spec(_ split: String, _ limit: Int?) -> String { "\(data):\(split)" + (limit.map { "[0:\($0)]" } ?? "") }
+    /// The train and test sets (only the parts asked for are built), binarised once from
+    /// `binarizeSeed` when it is given (the `#bin/SEED` of a dataset spec).
+    public func load(binarizeSeed: UInt64? = nil) throws -> (train: Dataset, test: Dataset) {
+        func spec(_ split: String, _ limit: Int?) -> String {
+            "\(data):\(split)" + (limit.map { "[0:\($0)]" } ?? "") + (binarizeSeed.map { "#bin/\($0)" } ?? "")
+        }
         return (try DatasetCatalog.load(spec("train", trainLimit)), try DatasetCatalog.load(spec("test", testLimit)))
     }
 }

@@ -80,6 +80,8 @@ struct Train: ParsableCommand {
     var stepSize: Int?
     @Option(parsing: .unconditional, help: "Learning-rate factor of the schedules (default 0.5; with --lr-schedule only).")
     var gamma: Float?
+    @Option(help: "Binarisation (paper D): none, or dynamic (each training batch drawn afresh from Bernoulli(pixel intensity), from the seed, epoch and batch; validation and test images binarised once).")
+    var binarize: BinarizeChoice = .none
     @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "Share of the training split held out for validation, in [0, 1).")
     var valFraction: Float = 0.1
     @OptionGroup var seed: SeedOption
@@ -147,6 +149,7 @@ struct Train: ParsableCommand {
         options.validationFraction = valFraction; options.schedule = lrSchedule.rawValue; options.patience = patience ?? 10
         options.stepSize = stepSize ?? 10; options.gamma = gamma ?? 0.5
         options.output = out.output; options.resume = resume; options.keepCheckpoint = keepCheckpoint
+        options.binarize = binarize == .dynamic
         options.trainLimit = data.trainLimit
         let trainer = try Trainer(model: model, trainSet: trainSet, testSet: testSet, options: options)
         try JSONLines.emit(try trainer.run())
@@ -162,6 +165,8 @@ struct Classifier: ParsableCommand {
     @OptionGroup var data: TrainingDataOptions
     @Option(help: "What to predict: class (10 classes) or color (color-mnist's 7 colours).")
     var target: ClassifierTarget = .class
+    @Flag(help: "Train and test on binarised images (each pixel drawn once from Bernoulli(intensity), from the seed), as a model trained with --binarize dynamic sees them. Off by default.")
+    var binarize = false
     @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs = 20
     @Option(parsing: .unconditional, help: "Minibatch size.")
@@ -183,7 +188,7 @@ struct Classifier: ParsableCommand {
         threads.apply()
         let vae = try model.load()
         try OutputOptions.checkWritable([out.output])
-        let (trainSet, testSet) = try data.load()
+        let (trainSet, testSet) = try data.load(binarizeSeed: binarize ? seed.seed : nil)
         guard trainSet.imageShape == vae.config.inputShape else {
             throw ToolError("\(data.data) images are \(trainSet.imageShape), \(model.model) expects \(vae.config.inputShape)")
         }
@@ -195,7 +200,7 @@ struct Classifier: ParsableCommand {
         var config = ModelConfig(architecture: "linear-classifier", latent: vae.config.latent, inputShape: vae.config.inputShape,
                                  data: data.data, seed: seed.seed)
         config.classes = classes
-        config.extra = ["model": model.model, "model_digest": vae.weightsDigest, "target": target.rawValue]
+        config.extra = ["model": model.model, "model_digest": vae.weightsDigest, "target": target.rawValue, "binarize": binarize ? "fixed" : "none"]
         if data.data != vae.config.data { Log.line("note: \(model.model) was trained on \(vae.config.data), the classifier on \(data.data)") }
         let clf = LatentClassifier(latent: vae.config.latent, classes: classes, config: config)
         let trainAcc = clf.train(features: vae.encoderMeans(trainSet.images), labels: try labels(trainSet), epochs: epochs, batch: batch, learningRate: lr)

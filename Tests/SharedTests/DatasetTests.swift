@@ -104,4 +104,28 @@ final class DatasetTests: XCTestCase {
         let ref = try python("import gzip; d=gzip.open('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz').read(); print(list(d[8:13]))")
         XCTAssertEqual("[" + ds.labels!.prefix(5).map(String.init).joined(separator: ", ") + "]", ref)
     }
+
+    /// `#bin` binarises: values in {0, 1}, each pixel 1 with probability equal to its
+    /// intensity (the mean matches to sampling error), the same spec gives the same images,
+    /// another seed others, and certain pixels (0 and 1) stay as they are.
+    func testBinarisedSpecs() throws {
+        let grey = try DatasetCatalog.load("synthetic:test[0:200]")
+        let bin = try DatasetCatalog.load("synthetic:test[0:200]#bin")
+        XCTAssertEqual(bin.images.shape, grey.images.shape)
+        XCTAssertTrue(bin.images.data.allSatisfy { $0 == 0 || $0 == 1 })
+        for i in 0..<grey.images.count where grey.images.data[i] == 0 || grey.images.data[i] == 1 {
+            XCTAssertEqual(bin.images.data[i], grey.images.data[i])
+        }
+        let n = Double(grey.images.count)
+        let mean = grey.images.data.reduce(0.0) { $0 + Double($1) } / n
+        let variance = grey.images.data.reduce(0.0) { $0 + Double($1) * (1 - Double($1)) } / n
+        let binMean = bin.images.data.reduce(0.0) { $0 + Double($1) } / n
+        XCTAssertEqual(binMean, mean, accuracy: 5 * (variance / n).squareRoot() + 1e-12, "E[Bernoulli(p)] = p")
+        XCTAssertEqual(try DatasetCatalog.load("synthetic:test[0:200]#bin/0").images, bin.images, "seed 0 is the default")
+        XCTAssertNotEqual(try DatasetCatalog.load("synthetic:test[0:200]#bin/5").images, bin.images)
+        XCTAssertEqual(try DatasetCatalog.load("synthetic:test[0:200]@20#bin").count, 20)
+        XCTAssertEqual(try DatasetSpec(parsing: "a.npy[0:5]#bin/7").binarizeSeed, 7)
+        assertThrows(try DatasetSpec(parsing: "synthetic:test#binary"), containing: "is not #bin")
+        assertThrows(try DatasetSpec(parsing: "synthetic:test#bin/x"), containing: "bad binarisation seed")
+    }
 }

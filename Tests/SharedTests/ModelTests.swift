@@ -246,12 +246,13 @@ final class ModelTests: XCTestCase {
     }
 
     func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400,
-               stopAfter: Int? = nil) throws -> [String: Any] {
+               stopAfter: Int? = nil, binarize: Bool = false) throws -> [String: Any] {
         let model = try VAE(config: config)
         var o = TrainingOptions()
         o.epochs = epochs; o.batch = 50; o.output = output; o.resume = resume; o.trainLimit = limit; o.objective = objective
         o.stopAfterBatches = stopAfter
         o.keepCheckpoint = true
+        o.binarize = binarize
         o.epsTrain = 0.02
         return try Trainer(model: model, trainSet: try DatasetCatalog.load("synthetic:train"),
                            testSet: try DatasetCatalog.load("synthetic:test[0:100]"), options: o).run()
@@ -297,6 +298,16 @@ final class ModelTests: XCTestCase {
         XCTAssertThrowsError(try train(c, epochs: 2, output: dir + "/d.safetensors", stopAfter: 11))
         let lastResumed = try train(c, epochs: 2, output: dir + "/d.safetensors", resume: true)
         XCTAssertEqual(lastResumed["train_elbo"] as? Double, full["train_elbo"] as? Double)
+        // with dynamic binarisation too: the draws come from the seed, epoch and batch
+        let fullBin = try train(c, epochs: 2, output: dir + "/e.safetensors", binarize: true)
+        XCTAssertNotEqual(fullBin["train_elbo"] as? Double, full["train_elbo"] as? Double, "binarised data trains differently")
+        XCTAssertThrowsError(try train(c, epochs: 2, output: dir + "/f.safetensors", stopAfter: 11, binarize: true))
+        XCTAssertThrowsError(try train(c, epochs: 2, output: dir + "/f.safetensors", resume: true), "a resume without --binarize is refused")
+        let resumedBin = try train(c, epochs: 2, output: dir + "/f.safetensors", resume: true, binarize: true)
+        XCTAssertEqual(resumedBin["train_elbo"] as? Double, fullBin["train_elbo"] as? Double)
+        XCTAssertEqual(resumedBin["test_elbo"] as? Double, fullBin["test_elbo"] as? Double)
+        let e = try SafeTensors.read(dir + "/e.safetensors"), f = try SafeTensors.read(dir + "/f.safetensors")
+        for (name, t) in e.tensors { XCTAssertEqual(f[name], t, name) }
     }
 
     /// A NaN loss stops training with a message naming the batch, and writes no model.

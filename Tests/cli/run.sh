@@ -159,5 +159,14 @@ check "commands list only options they use" bash -c "! $BIN/vae-eval encode --he
 check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
+# binarised data (paper D)
+check "a #bin spec binarises" bash -c "$BIN/vae-eval export --input 'synthetic:test@20#bin/3' -o $T/bin.npy 2>/dev/null && python3 -c \"import numpy as np; x = np.load('$T/bin.npy'); assert set(np.unique(x).tolist()) <= {0.0, 1.0} and x.shape == (20, 1, 28, 28)\""
+check "train with dynamic binarisation" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 16 --latent 2 --train-limit 300 --binarize dynamic --keep-checkpoint -o $T/bin.safetensors >/dev/null 2>&1 && python3 -c \"
+import json, struct
+f = open('$T/bin.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+assert json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']['binarize'] == 'dynamic'\""
+expect_status "resume without the checkpoint's binarisation" 2 "binarize none (checkpoint: dynamic)" $BIN/vae-train --data synthetic --epochs 2 --hidden 16 --latent 2 --train-limit 300 -o "$T/bin.safetensors" --resume
+check "classifier on binarised data" bash -c "$BIN/vae-train classifier --model $T/bin.safetensors --data synthetic --binarize --epochs 2 --train-limit 200 --test-limit 50 -o $T/binclf.safetensors >/dev/null 2>&1"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

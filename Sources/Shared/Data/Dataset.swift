@@ -49,3 +49,16 @@ public enum Stratified {
         return picked
     }
 }
+
+extension Tensor {
+    /// Each value p in [0, 1] replaced by a draw from Bernoulli(p): 1 when a uniform draw in
+    /// [0, 1) falls below p. Paper D trains and tests on MNIST and Fashion-MNIST binarised this
+    /// way (its data loaders apply `torch.bernoulli` to every image when it is loaded).
+    public func binarized(rng: inout RNG) -> Tensor {
+        var out = self
+        out.data.withUnsafeMutableBufferPointer { b in
+            for i in 0..<b.count { b[i] = rng.uniform() < b[i] ? 1 : 0 }
+        }
+        return out
+    }
+}

@@ -42,6 +42,10 @@ public enum DatasetCatalog {
             do { ds = ds.subset(try Stratified.indices(labels: labels, count: n, seed: spec.stratifiedSeed)) }
             catch let e as ToolError { throw ToolError("dataset spec '\(specText)': \(e.message)", exitCode: e.exitCode) }
         }
+        if let s = spec.binarizeSeed {
+            var rng = RNG(seed: s).derived(0xB1)
+            ds.images = ds.images.binarized(rng: &rng)
+        }
         return ds
     }
 

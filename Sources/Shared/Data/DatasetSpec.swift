@@ -5,7 +5,10 @@
 ///   either may be omitted: `mnist:test[:100]`)
 /// - a trailing `@N` or `@N/SEED` picks N points stratified over classes, reproducibly
 ///   (`fashion-mnist:test@50` — 5 per class with seed 0; applied after the range)
-/// - a path to a `.npy` file of images, or `-` for a `.npy` on stdin.
+/// - a path to a `.npy` file of images, or `-` for a `.npy` on stdin;
+/// - a final `#bin` or `#bin/SEED` binarises the selected images: every pixel becomes 1 with
+///   probability equal to its intensity (paper D's data), drawn from the seed (0 by default),
+///   so the same spec always gives the same images.
 public struct DatasetSpec: Equatable, CustomStringConvertible {
     public enum Source: Equatable {
         case named(name: String, split: String)
@@ -16,6 +19,8 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public var end: Int?
     public var stratified: Int?
     public var stratifiedSeed: UInt64 = 0
+    /// The seed of a `#bin` binarisation (nil: grey levels as stored).
+    public var binarizeSeed: UInt64? = nil
     public let text: String
 
     public var description: String { text }
@@ -26,6 +31,16 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
             ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N, a .npy path, or -)")
         }
         var body = Substring(text)
+        // "#bin" or "#bin/SEED" at the very end binarises
+        if let hash = body.lastIndex(of: "#") {
+            let tail = body[body.index(after: hash)...]
+            guard tail == "bin" || tail.hasPrefix("bin/") else { throw fail("'#\(tail)' is not #bin or #bin/SEED") }
+            if tail == "bin" { binarizeSeed = 0 } else {
+                guard let s = UInt64(tail.dropFirst(4)) else { throw fail("bad binarisation seed '\(tail.dropFirst(4))'") }
+                binarizeSeed = s
+            }
+            body = body[..<hash]
+        }
         // "@N" or "@N/SEED" at the very end selects stratified points (paths may contain '@' elsewhere)
         if let at = body.lastIndex(of: "@") {
             let tail = body[body.index(after: at)...]

@@ -83,13 +83,35 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var epsTrain: Float?
     /// proVAE's ramp in epochs, resolved (the default depends on the epochs).
     public var epsRampEpochs: Int?
+    /// `none`, or `dynamic` (a fresh Bernoulli draw of every training batch).
+    public var binarize: String = "none"
 
     public init(epochs: Int, batch: Int, learningRate: Float, schedule: String, patience: Int?, stepSize: Int?, gamma: Float?,
-                validationFraction: Float, trainImages: Int, trainLimit: Int?, epsTrain: Float?, epsRampEpochs: Int?) {
+                validationFraction: Float, trainImages: Int, trainLimit: Int?, epsTrain: Float?, epsRampEpochs: Int?,
+                binarize: String = "none") {
         self.epochs = epochs; self.batch = batch; self.learningRate = learningRate; self.schedule = schedule
         self.patience = patience; self.stepSize = stepSize; self.gamma = gamma
         self.validationFraction = validationFraction; self.trainImages = trainImages; self.trainLimit = trainLimit
-        self.epsTrain = epsTrain; self.epsRampEpochs = epsRampEpochs
+        self.epsTrain = epsTrain; self.epsRampEpochs = epsRampEpochs; self.binarize = binarize
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tool, epochs, batch, learningRate, schedule, patience, stepSize, gamma, validationFraction, trainImages, trainLimit,
+             epsTrain, epsRampEpochs, binarize
+    }
+
+    /// Records written before binarisation existed read as `none`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        tool = try c.decode(String.self, forKey: .tool)
+        epochs = try c.decode(Int.self, forKey: .epochs); batch = try c.decode(Int.self, forKey: .batch)
+        learningRate = try c.decode(Float.self, forKey: .learningRate); schedule = try c.decode(String.self, forKey: .schedule)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience); stepSize = try c.decodeIfPresent(Int.self, forKey: .stepSize)
+        gamma = try c.decodeIfPresent(Float.self, forKey: .gamma)
+        validationFraction = try c.decode(Float.self, forKey: .validationFraction)
+        trainImages = try c.decode(Int.self, forKey: .trainImages); trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
+        epsTrain = try c.decodeIfPresent(Float.self, forKey: .epsTrain); epsRampEpochs = try c.decodeIfPresent(Int.self, forKey: .epsRampEpochs)
+        binarize = try c.decodeIfPresent(String.self, forKey: .binarize) ?? "none"
     }
 
     /// The options a resumed run must share with its checkpoint for the result to equal an
@@ -108,6 +130,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--gamma", gamma.map { "\($0)" } ?? "-", other.gamma.map { "\($0)" } ?? "-")
         cmp("--eps-train", epsTrain.map { "\($0)" } ?? "-", other.epsTrain.map { "\($0)" } ?? "-")
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
+        cmp("--binarize", binarize, other.binarize)
         return out
     }
 }

@@ -23,6 +23,10 @@ public struct TrainingOptions {
     public var resume = false
     /// Keep `OUTPUT.ckpt` after a successful run (it is removed otherwise).
     public var keepCheckpoint = false
+    /// Dynamic binarisation (paper D): every training batch is drawn afresh from
+    /// Bernoulli(pixel intensity), from the seed, the epoch and the batch; the validation and
+    /// test images are binarised once, from the seed.
+    public var binarize = false
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
     public init() {}
@@ -60,8 +64,14 @@ public final class Trainer {
         var rng = RNG(seed: model.config.seed).derived(2)
         let perm = rng.permutation(n)
         train = all.gatherRows(Array(perm[nVal...]))
-        validation = nVal > 0 ? all.gatherRows(Array(perm[..<nVal])) : Tensor.zeros([0] + model.config.inputShape)
-        test = testSet.images
+        var val = nVal > 0 ? all.gatherRows(Array(perm[..<nVal])) : Tensor.zeros([0] + model.config.inputShape)
+        var tst = testSet.images
+        if options.binarize {
+            var r = RNG(seed: model.config.seed).derived(0xB1_0001); val = val.binarized(rng: &r)
+            var t = RNG(seed: model.config.seed).derived(0xB1_0002); tst = tst.binarized(rng: &t)
+        }
+        validation = val
+        test = tst
     }
 
     var objective: Objective {
@@ -86,7 +96,8 @@ public final class Trainer {
                               stepSize: options.schedule == "step" ? options.stepSize : nil,
                               gamma: options.schedule == "none" ? nil : options.gamma,
                               validationFraction: options.validationFraction, trainImages: train.shape[0] + validation.shape[0],
-                              trainLimit: options.trainLimit, epsTrain: provae ? options.epsTrain : nil, epsRampEpochs: provae ? rampEpochs : nil)
+                              trainLimit: options.trainLimit, epsTrain: provae ? options.epsTrain : nil, epsRampEpochs: provae ? rampEpochs : nil,
+                              binarize: options.binarize ? "dynamic" : "none")
     }
 
     /// proVAE's radius for a point `progress` epochs into training (linear ramp-up).
@@ -149,7 +160,11 @@ public final class Trainer {
                 batchesRun += 1
                 var noise = RNG(seed: model.config.seed).derived(0x4E00_0000_0000 + UInt64(epoch) << 24 + UInt64(b))
                 let idx = Array(perm[(b * options.batch)..<min(n, (b + 1) * options.batch)])
-                let xb = train.gatherRows(idx)
+                var xb = train.gatherRows(idx)
+                if options.binarize {
+                    var draws = RNG(seed: model.config.seed).derived(0xB100_0000_0000 + UInt64(epoch) << 24 + UInt64(b))
+                    xb = xb.binarized(rng: &draws)
+                }
                 var obj = objective
                 if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: Double(epoch) + Double(b) / Double(batchesPerEpoch))) }
                 // The graph is dropped before the optimizer step: while it lives, its backward
