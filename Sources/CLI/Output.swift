@@ -27,8 +27,10 @@ public struct MetricOutput: ParsableArguments {
 
     /// One JSON line per item (`index` plus its fields), then `{metric, n, mean, stderr}` of
     /// the item field `key`, plus `extraSummary`. A non-finite value of `key` (a NaN ELBO, an
-    /// infinite NLL) is an error naming the first such item, and nothing is printed.
-    public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:]) throws {
+    /// infinite NLL) is an error naming the first such item, and nothing is printed. With
+    /// `model`, the summary says how that model was trained (`model_training`), so that a
+    /// number from a short or partial run does not pass for a full one.
+    public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:], model: VAE? = nil) throws {
         let bad = items.indices.filter { i in (items[i][key] as? Double).map { !$0.isFinite } ?? false }
         if let first = bad.first {
             throw ToolError("\(bad.count) of \(items.count) \(metric) values are not finite (the first is item \(first): \(items[first][key]!))")
@@ -43,6 +45,9 @@ public struct MetricOutput: ParsableArguments {
         let s = Summary(items.compactMap { $0[key] as? Double })
         var summary: [String: Any] = ["metric": metric, "n": s.count, "mean": s.mean, "stderr": s.standardError]
         for (k, v) in extraSummary { summary[k] = v }
+        if let t = model?.config.training {
+            summary["model_training"] = ["epochs": t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool] as [String: Any]
+        }
         try JSONLines.emit(summary)
     }
 }

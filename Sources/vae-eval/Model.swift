@@ -119,7 +119,7 @@ struct ELBO: ParsableCommand {
         let ds = try input.load()
         let vae = try model.load(for: ds)
         let v = vae.elboPerImage(ds.images, samples: samples, seed: seed.seed)
-        try out.emit(metric: "elbo", key: "elbo", items: v.map { ["elbo": $0] })
+        try out.emit(metric: "elbo", key: "elbo", items: v.map { ["elbo": $0] }, model: vae)
     }
 }
 
@@ -147,6 +147,6 @@ struct NLL: ParsableCommand {
         let bpd = Summary(nll.map { $0 / (dims * log(2.0)) })
         try out.emit(metric: "nll", key: "nll",
                      items: nll.map { ["nll": $0, "bits_per_dim": $0 / (dims * log(2.0))] },
-                     extraSummary: ["bits_per_dim": bpd.mean, "bits_per_dim_stderr": bpd.standardError, "samples": samples])
+                     extraSummary: ["bits_per_dim": bpd.mean, "bits_per_dim_stderr": bpd.standardError, "samples": samples], model: vae)
     }
 }

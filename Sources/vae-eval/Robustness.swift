@@ -50,14 +50,14 @@ struct Accuracy: ParsableCommand {
             let idx = try AdversarialAccuracy.referenceIndex(adversarial: pred.count, references: refPred.count)
             try out.emit(metric: "adversarial_accuracy", key: "correct",
                          items: (0..<pred.count).map { ["correct": ok[$0], "predicted": pred[$0], "reference": idx[$0], "reference_predicted": refPred[idx[$0]]] },
-                         extraSummary: ["restarts": pred.count / refPred.count])
+                         extraSummary: ["restarts": pred.count / refPred.count], model: vae)
         } else {
             let target = clf.config.extra?["target"] ?? "class"
             guard let labels = target == "color" ? ds.colorLabels : ds.labels else {
                 throw ToolError("\(input.input) has no \(target) labels: give --labels, or --reference for adversarial accuracy")
             }
             try out.emit(metric: "accuracy", key: "correct",
-                         items: (0..<pred.count).map { ["correct": pred[$0] == labels[$0] ? 1.0 : 0.0, "predicted": pred[$0], "label": labels[$0]] })
+                         items: (0..<pred.count).map { ["correct": pred[$0] == labels[$0] ? 1.0 : 0.0, "predicted": pred[$0], "label": labels[$0]] }, model: vae)
         }
     }
 }
@@ -92,7 +92,7 @@ struct PosteriorRatio: ParsableCommand {
             return z
         }
         let r = vae.logPosteriorRatio(ds.images, z1: try codes(z1), z2: try codes(z2))
-        try out.emit(metric: "log_posterior_ratio", key: "log_ratio", items: r.map { ["log_ratio": $0] })
+        try out.emit(metric: "log_posterior_ratio", key: "log_ratio", items: r.map { ["log_ratio": $0] }, model: vae)
     }
 }
 
@@ -135,7 +135,7 @@ struct RRobustness: ParsableCommand {
         let robust = Double(res.filter { $0.p > 0.5 }.count) / Double(res.count)
         try out.emit(metric: "r_robustness", key: "p",
                      items: res.map { ["p": $0.p, "ci_low": $0.low, "ci_high": $0.high, "r_robust": $0.p > 0.5] },
-                     extraSummary: ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil])
+                     extraSummary: ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil], model: vae)
     }
 }
 
@@ -158,6 +158,6 @@ struct EncoderStats: ParsableCommand {
         try out.emit(metric: "sigma_norm", key: "sigma_norm",
                      items: s.map { ["sigma_norm": $0.sigmaNorm, "min_sigma": $0.minSigma, "jacobian_frobenius": $0.jacobianFrobenius] },
                      extraSummary: ["min_sigma_mean": minSigma.mean, "min_sigma_stderr": minSigma.standardError,
-                                    "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError])
+                                    "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError], model: vae)
     }
 }

@@ -145,4 +145,19 @@ final class LayerTests: XCTestCase {
         let ref = try python("import numpy as np; print(np.linalg.norm(np.array([\(list)]).reshape(7,5), 2))")
         XCTAssertEqual(w.spectralNorm(), Float(ref)!, accuracy: 1e-4)
     }
+
+    /// The certified bound lies above numpy's exact largest singular value, for tall, wide,
+    /// near-orthonormal and far-from-orthonormal matrices.
+    func testSpectralNormUpperBound() throws {
+        var r = RNG(seed: 17)
+        let mats = [r.normalTensor([20, 30]) * 0.2, r.normalTensor([30, 20]), r.normalTensor([16, 16]).bjorckOrthonormalized(iterations: 30, scaling: .safe)]
+        for (k, m) in mats.enumerated() {
+            let dir = tempDir()
+            try Npy.write(m, to: dir + "/m.npy")
+            let exact = Double(try python("import numpy as np; print(repr(float(np.linalg.norm(np.load('\(dir)/m.npy').astype(np.float64), 2))))"))!
+            let bound = Double(m.spectralNormUpperBound())
+            XCTAssertGreaterThanOrEqual(bound, exact, "matrix \(k)")
+            if k == 2 { XCTAssertLessThan(bound, exact + 1e-3, "tight near orthonormal") }
+        }
+    }
 }

@@ -343,6 +343,22 @@ final class ModelTests: XCTestCase {
         print(max(np.linalg.norm(v.astype(np.float64), 2) for k, v in t.items() if k.endswith('weight')))
         """)
         XCTAssertLessThanOrEqual(Double(out)!, 1.001)
+        // the certified bounds lie above every layer's exact largest singular value and near 1
+        let bounds = try XCTUnwrap(model.config.spectralNormBounds)
+        XCTAssertEqual(bounds.count, 6)
+        XCTAssertLessThanOrEqual(s["max_spectral_norm_bound"] as! Float, 1.01)
+        let exact = try python("""
+        import numpy as np
+        from safetensors.numpy import load_file
+        t = load_file('\(dir)/l.safetensors')
+        print(' '.join(k + '=' + repr(float(np.linalg.norm(v.astype(np.float64), 2))) for k, v in t.items() if k.endswith('weight')))
+        """)
+        for pair in exact.split(separator: " ") {
+            let kv = pair.split(separator: "="), name = String(kv[0])
+            let bound = try XCTUnwrap(bounds[name], name)
+            XCTAssertGreaterThanOrEqual(Double(bound), Double(kv[1])!, name)
+            XCTAssertLessThanOrEqual(Double(model.config.spectralNorms![name]!), Double(kv[1])! * (1 + 1e-5), "power iteration is a lower bound: \(name)")
+        }
     }
 
     func testProVAEAndTCVAETrain() throws {

@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// Björck orthonormalisation (paper A Algorithm 1 and Appendix B.1; Björck & Bowie 1971,
@@ -91,6 +92,41 @@ extension Tensor {
             }
         }
         return best
+    }
+
+    /// A certified upper bound on the largest singular value, for matrices near orthonormal
+    /// (Björck layers): with G the smaller Gram matrix (WᵀW or WWᵀ) computed in double
+    /// precision, σ_max² = ‖G‖₂ ≤ min(1 + ‖G − I‖_F, max_i Σ_j |G_ij|) (the triangle
+    /// inequality, and Gershgorin's theorem). A margin of 1e-9 covers the double-precision
+    /// rounding of G, and the result is rounded up to Float. Power iteration (`spectralNorm`)
+    /// only gives a lower bound.
+    public func spectralNormUpperBound() -> Float {
+        precondition(rank == 2)
+        let (r, c) = (shape[0], shape[1]), n = Swift.min(r, c)
+        let w = data.map(Double.init)
+        var g = [Double](repeating: 0, count: n * n)
+        w.withUnsafeBufferPointer { wb in g.withUnsafeMutableBufferPointer { gb in
+            // G = WᵀW (n = cols) or WWᵀ (n = rows), row-major W of r×c
+            if r >= c {
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(n), Int32(r), 1, wb.baseAddress!, Int32(c),
+                            wb.baseAddress!, Int32(c), 0, gb.baseAddress!, Int32(n))
+            } else {
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(c), 1, wb.baseAddress!, Int32(c),
+                            wb.baseAddress!, Int32(c), 0, gb.baseAddress!, Int32(n))
+            }
+        } }
+        var frob = 0.0, gersh = 0.0
+        for i in 0..<n {
+            var row = 0.0
+            for j in 0..<n {
+                let v = g[i * n + j]
+                row += Swift.abs(v)
+                let d = v - (i == j ? 1 : 0); frob += d * d
+            }
+            gersh = Swift.max(gersh, row)
+        }
+        let bound = (Swift.min(1 + frob.squareRoot(), gersh) + 1e-9).squareRoot()
+        return Float(bound).nextUp
     }
 
     /// Largest singular value of a matrix by power iteration on WᵀW (deterministic start).

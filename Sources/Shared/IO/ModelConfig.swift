@@ -32,8 +32,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Encoder standard-deviation offset τ (paper B section 4.2).
     public var sigmaOffset: Float? = nil
     public var epsTrain: Float? = nil
-    /// Measured largest singular value of every constrained layer, by parameter name.
+    /// Largest singular value of every constrained layer (before its scale), by parameter
+    /// name: measured by power iteration (a lower bound) and certified from above.
     public var spectralNorms: [String: Float]? = nil
+    public var spectralNormBounds: [String: Float]? = nil
     /// Dataset spec the model was trained on.
     public var data: String
     public var seed: UInt64

@@ -68,16 +68,20 @@ public final class VAE {
     /// Replaces every Björck layer's raw weight by its orthonormalised version after
     /// `extraIterations` more iterations than training uses (the authors run 50 more at
     /// evaluation) and records each one's measured largest singular value (before the
-    /// layer's scale) in the configuration, so the saved model demonstrably satisfies the
-    /// Lipschitz constants it claims (paper A Theorem 2 relies on them).
+    /// layer's scale) in the configuration: by power iteration (`spectralNorms`, a lower
+    /// bound) and a certified upper bound (`spectralNormBounds`), so the saved model
+    /// demonstrably satisfies the Lipschitz constants it claims (paper A Theorem 2 relies on
+    /// them).
     public func finalizeLipschitzLayers(extraIterations: Int = 50) {
-        var norms: [String: Float] = [:]
+        var norms: [String: Float] = [:], bounds: [String: Float] = [:]
         for (name, layer) in bjorckLayers {
             let q = layer.weight.value.bjorckOrthonormalized(iterations: layer.iterations + extraIterations, scaling: layer.scaling)
             layer.weight.value = q
             norms[name + "weight"] = q.spectralNorm()
+            bounds[name + "weight"] = q.spectralNormUpperBound()
         }
         config.spectralNorms = norms.isEmpty ? nil : norms
+        config.spectralNormBounds = bounds.isEmpty ? nil : bounds
     }
 
     // MARK: Files

@@ -231,6 +231,7 @@ public final class Trainer {
             }
         }
         if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }
+        if let bounds = model.config.spectralNormBounds { summary["max_spectral_norm_bound"] = bounds.values.max() }
         return summary
     }
 
@@ -273,6 +274,7 @@ public final class Trainer {
         let saved = try ModelConfig.from(file, name: checkpointPath)
         var mine = model.config, theirs = saved
         mine.spectralNorms = nil; theirs.spectralNorms = nil
+        mine.spectralNormBounds = nil; theirs.spectralNormBounds = nil
         mine.training = nil; theirs.training = nil
         guard mine == theirs else {
             throw ToolError.file(checkpointPath, "was written for a different model configuration; remove it or match the options")
