@@ -81,17 +81,52 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(ds.images.shape, [3, 1, 28, 28])
         XCTAssertEqual(ds.labels, [1, 2, 3])
         XCTAssertEqual(ds.images.data[0], Float(pixels[784]) / 255)
+        // color-mnist: every digit in all seven colours, against a numpy port of paper D's
+        // colorify() (datasets/color_mnist.py), line by line
         let c = try DatasetCatalog.load("color-mnist:train")
-        XCTAssertEqual(c.images.shape, [n, 3, 28, 28])
-        XCTAssertEqual(c.colorLabels?.count, n)
-        XCTAssertEqual(try DatasetCatalog.load("color-mnist:train").colorLabels, c.colorLabels, "fixed colours")
+        XCTAssertEqual(c.images.shape, [7 * n, 3, 28, 28])
+        try Npy.write(c.images, to: dir + "/ours.npy")
+        try Npy.write(Tensor(shape: [7 * n], data: c.colorLabels!.map(Float.init)), to: dir + "/col.npy")
+        try Npy.write(Tensor(shape: [7 * n], data: c.labels!.map(Float.init)), to: dir + "/cls.npy")
+        let check = try python("""
+        import numpy as np
+        data = np.array([i % 256 for i in range(\(n) * 28 * 28)], dtype=np.uint8).reshape(\(n), 28, 28)
+        targets = np.array([i % 10 for i in range(\(n))])
+        x = np.repeat(data[:, None], 3 * 7, axis=1)
+        idx = np.concatenate([np.array([i, j, k]) for i in range(2) for j in range(2) for k in range(2)]).astype(bool)[3:]
+        x[:, ~idx] = 0
+        color_label = np.tile(np.arange(7), x.shape[0])
+        class_label = np.repeat(targets[:, None], 7, axis=1).reshape(1, -1).squeeze(0)
+        x = x.reshape(-1, 3, 28, 28)
+        ours = np.load('\(dir)/ours.npy')
+        assert ours.shape == x.shape, (ours.shape, x.shape)
+        assert np.array_equal(ours, x.astype(np.float32) / 255)
+        assert np.array_equal(np.load('\(dir)/col.npy'), color_label) and np.array_equal(np.load('\(dir)/cls.npy'), class_label)
+        print('ok')
+        """)
+        XCTAssertEqual(check, "ok")
+        XCTAssertEqual(ColorMNIST.colorNames, ["blue", "green", "cyan", "red", "magenta", "yellow", "white"])
+        // ranges and stratification pick from the 7N images before any is built
+        let part = try DatasetCatalog.load("color-mnist:test[7:21]")
+        XCTAssertEqual(part.images.shape, [14, 3, 28, 28])
+        XCTAssertEqual(part.colorLabels, Array(0..<7) + Array(0..<7))
+        XCTAssertEqual(part.labels, [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2])
+        XCTAssertEqual(part.images.data, c.images.rows(7..<21).data, "train and test share the fake pixels")
+        let byColor = try DatasetCatalog.load("color-mnist:test@14:color")
+        XCTAssertEqual(byColor.colorLabels!.sorted(), (0..<7).flatMap { [$0, $0] }, "two of each colour")
+        let byDigit = try DatasetCatalog.load("color-mnist:test@20")
+        XCTAssertEqual(Dictionary(grouping: byDigit.labels!, by: { $0 }).mapValues(\.count), Dictionary(uniqueKeysWithValues: (0..<10).map { ($0, 2) }))
+        assertThrows(try DatasetCatalog.load("mnist:test@10:color"), containing: "needs colour labels")
+        // the older single-colour form, under its own name: each digit once
+        let single = try DatasetCatalog.load("color-mnist-single:train")
+        XCTAssertEqual(single.images.shape, [n, 3, 28, 28])
+        XCTAssertEqual(try DatasetCatalog.load("color-mnist-single:train").colorLabels, single.colorLabels, "fixed colours")
         for i in 0..<n {
-            let col = ColorMNIST.colors[c.colorLabels![i]]
+            let col = ColorMNIST.colors[single.colorLabels![i]]
             let grey = Float(pixels[i * 784 + 300]) / 255
-            XCTAssertEqual(c.images.data[(i * 3 + 0) * 784 + 300], grey * col.r)
-            XCTAssertEqual(c.images.data[(i * 3 + 2) * 784 + 300], grey * col.b)
+            XCTAssertEqual(single.images.data[(i * 3 + 0) * 784 + 300], grey * col.r)
+            XCTAssertEqual(single.images.data[(i * 3 + 2) * 784 + 300], grey * col.b)
         }
-        XCTAssertGreaterThan(Set(c.colorLabels!).count, 3)
         assertThrows(try DatasetCatalog.load("mnist-5k:train"), containing: "mnist-5k is not prepared in \(data)/mnist-5k: run `scripts/prepare-data.sh`")
     }
 

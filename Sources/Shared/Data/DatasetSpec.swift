@@ -19,6 +19,8 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public var end: Int?
     public var stratified: Int?
     public var stratifiedSeed: UInt64 = 0
+    /// `@N:color` stratifies over colour labels (color-mnist) instead of classes.
+    public var stratifyByColor = false
     /// The seed of a `#bin` binarisation (nil: grey levels as stored).
     public var binarizeSeed: UInt64? = nil
     public let text: String
@@ -41,14 +43,18 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
             }
             body = body[..<hash]
         }
-        // "@N" or "@N/SEED" at the very end selects stratified points (paths may contain '@' elsewhere)
+        // "@N" or "@N/SEED" at the very end selects stratified points (paths may contain '@' elsewhere),
+        // over colours with ":color"
         if let at = body.lastIndex(of: "@") {
-            let tail = body[body.index(after: at)...]
+            var tail = body[body.index(after: at)...]
+            let byColor = tail.hasSuffix(":color")
+            if byColor { tail = tail.dropLast(":color".count) }
             let parts = tail.split(separator: "/", omittingEmptySubsequences: false)
             if (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
                 guard let n = Int(parts[0]), n > 0 else { throw fail("'@' needs a positive count, like @50 or @50/7") }
                 guard parts.count == 1 || UInt64(parts[1]) != nil else { throw fail("bad stratification seed '\(parts[1])'") }
                 stratified = n
+                stratifyByColor = byColor
                 stratifiedSeed = parts.count == 2 ? UInt64(parts[1])! : 0
                 body = body[..<at]
             }
