@@ -32,6 +32,11 @@ public enum ScheduleChoice: String, CaseIterable, ExpressibleByArgument, Sendabl
     case none, plateau, step
 }
 
+/// `vae-train --bjorck-gradient`.
+extension BjorckGradient: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [BjorckGradient] { [.tangent, .identity] }
+}
+
 /// `vae-train --binarize`.
 public enum BinarizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     case none, dynamic

@@ -56,6 +56,8 @@ struct Train: ParsableCommand {
     var lipschitzStd: Float?
     @Option(name: .customLong("bjorck-iterations"), parsing: .unconditional, help: "Björck iterations per forward pass of a Lipschitz layer, at most (default 20; Lipschitz models only).")
     var bjorckIterations: Int?
+    @Option(name: .customLong("bjorck-gradient"), help: "The gradient of a Björck weight that is already orthonormal: tangent (what the gradient through the iterations is there, paper A) or identity (faster to state, includes the normal component). Default tangent; Lipschitz models only.")
+    var bjorckGradient: BjorckGradient?
     @Option(name: .customLong("group-size"), parsing: .unconditional, help: "GroupSort group size in Lipschitz networks (default 2 = MaxMin; Lipschitz models only).")
     var groupSize: Int?
     @Option(name: .customLong("fixed-sigma"), parsing: .unconditional, help: "A constant encoder standard deviation (paper A Theorem 2). Off by default: σ(x) is learnt.")
@@ -107,7 +109,8 @@ struct Train: ParsableCommand {
         try check(patience.map { $0 >= 0 } ?? true, "--patience must be at least 0")
         try check(gamma.map { $0 > 0 && $0.isFinite } ?? true, "--gamma must be positive")
         let lipschitzModel = lipschitzConstants.contains { $0 != nil }
-        try check(lipschitzModel || (bjorckIterations == nil && groupSize == nil), "--bjorck-iterations and --group-size apply to Lipschitz models (--lipschitz) only")
+        try check(lipschitzModel || (bjorckIterations == nil && groupSize == nil && bjorckGradient == nil),
+                  "--bjorck-iterations, --bjorck-gradient and --group-size apply to Lipschitz models (--lipschitz) only")
         try check(lrSchedule == .plateau || patience == nil, "--patience applies to --lr-schedule plateau only")
         try check(lrSchedule == .step || stepSize == nil, "--step-size applies to --lr-schedule step only")
         try check(lrSchedule != .none || gamma == nil, "--gamma applies with --lr-schedule plateau or step only")
@@ -137,6 +140,7 @@ struct Train: ParsableCommand {
         if lipschitzConstants.contains(where: { $0 != nil }) {
             config.bjorckIterations = bjorckIterations ?? 20
             config.groupSize = groupSize ?? 2
+            config.bjorckGradient = (bjorckGradient ?? .tangent).rawValue
         }
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset

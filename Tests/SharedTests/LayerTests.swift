@@ -57,6 +57,47 @@ final class LayerTests: XCTestCase {
         }
     }
 
+    /// At an orthonormal Q the gradient through the Björck iterations is the tangent
+    /// projection G − Q·sym(QᵀG) (G − sym(GQᵀ)·Q for wide Q): the tangent op equals the
+    /// autodiff gradient through 25 iterations, and central differences through them; a
+    /// projected layer uses it by default, and the identity on request.
+    func testBjorckTangentGradientIsTheGradientThroughTheIterations() {
+        var r = RNG(seed: 12)
+        for shape in [[6, 4], [4, 6], [5, 5]] {
+            let q = r.normalTensor(shape).bjorckOrthonormalized(iterations: 80, scaling: .safe)
+            let seed = r.normalTensor(shape)
+            let tangent = Autodiff.gradient(at: q) { (($0.stiefelTangentGradient()) * Variable(seed)).sum() }.gradient
+            let through = Autodiff.gradient(at: q) { ($0.bjorckOrthonormalized(iterations: 25) * Variable(seed)).sum() }.gradient
+            assertClose(tangent, through, tol: 1e-4, "tangent vs iterations \(shape)")
+            // finite differences of ⟨seed, Björck₂₅(W)⟩ at W = Q
+            let h: Float = 1e-2
+            var numeric = Tensor.zeros(shape)
+            for k in 0..<q.count {
+                var qp = q, qm = q
+                qp.data[k] += h; qm.data[k] -= h
+                func f(_ w: Tensor) -> Double {
+                    let b = w.bjorckOrthonormalized(iterations: 25)
+                    return (0..<b.count).reduce(0.0) { $0 + Double(b.data[$1]) * Double(seed.data[$1]) }
+                }
+                numeric.data[k] = Float((f(qp) - f(qm)) / (2 * Double(h)))
+            }
+            assertClose(tangent, numeric, tol: 2e-2, "tangent vs finite differences \(shape)")
+            // and it differs from the identity by the normal component
+            XCTAssertGreaterThan((tangent - seed).map { $0 * $0 }.sum(), 1e-3)
+        }
+        for (choice, expectIdentity) in [(BjorckGradient.tangent, false), (.identity, true)] {
+            let layer = BjorckLinear(5, 3, gradient: choice, rng: &r)
+            layer.project()
+            let x = Variable(r.normalTensor([4, 5]))
+            let g = r.normalTensor([4, 3])
+            (layer(x) * Variable(g)).sum().backward()
+            let identityGrad = Tensor.matmul(g, x.value, transA: true) * layer.scale   // dW of y = s·W x
+            let expected = expectIdentity ? identityGrad
+                : Autodiff.gradient(at: layer.weight.value) { ($0.stiefelTangentGradient() * Variable(identityGrad)).sum() }.gradient
+            assertClose(layer.weight.grad!, expected, tol: 1e-5, "\(choice)")
+        }
+    }
+
     func testSequentialWithActivations() {
         var r = RNG(seed: 9)
         let net = Sequential([Linear(4, 6, rng: &r), Activation.groupSort(2), Linear(6, 4, rng: &r), Activation.softplus,
@@ -121,6 +162,8 @@ final class LayerTests: XCTestCase {
         layer.weight.value = layer.weight.value + rng.normalTensor(layer.weight.shape) * 0.05
         layer.project()
         XCTAssertLessThan(Tensor.identityDeviation(Tensor.matmul(layer.weight.value, layer.weight.value, transB: true)), 1e-3)
+        XCTAssertEqual(layer.orthonormalWeight().value, layer.weight.value, "no iteration: the weight itself, with the tangent gradient")
+        layer.gradient = .identity
         XCTAssert(layer.orthonormalWeight() === layer.weight)
     }
 

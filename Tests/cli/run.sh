@@ -85,6 +85,10 @@ c = json.loads(json.loads(f.read(n))['__metadata__']['config'])
 t = c['training']
 assert t['epochs'] == 3 and t['batch'] == 128 and t['trainImages'] == 2000 and t['validationFraction'] > 0.09 and t['tool'].startswith('robustvae'), t"
 check "the checkpoint is removed after a successful run" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --train-limit 100 -o $T/nock.safetensors >/dev/null 2>&1 && test -f $T/nock.safetensors && test ! -e $T/nock.safetensors.ckpt"
+check "the Björck gradient is recorded" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 100 --hidden 8 --latent 2 --lipschitz 3 --bjorck-gradient identity -o $T/lid.safetensors >/dev/null 2>&1 && python3 -c \"
+import json, struct
+f = open('$T/lid.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+assert json.loads(json.loads(f.read(n))['__metadata__']['config'])['bjorckGradient'] == 'identity'\""
 check "train lipschitz" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --lipschitz 5 --fixed-sigma 0.1 --likelihood cbernoulli -o $T/l.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"max_spectral_norm\"] <= 1.001, d'"
 check "train classifier" bash -c "$BIN/vae-train classifier --model $T/m.safetensors --data synthetic --epochs 20 -o $T/c.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"classes\"] == 10 and d[\"test_accuracy\"] > 0.2, d'"
 expect_error "train: unknown dataset" "unknown dataset" $BIN/vae-train --data nope -o "$T/x.safetensors"

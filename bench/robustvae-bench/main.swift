@@ -7,7 +7,8 @@ import Shared
 /// rate measured alternately with it in the same run: compare runs by those ratios.
 ///
 ///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|all|profile] [--only CASE]
-/// `--only` restricts the training suite to one case (mlp, lipschitz_mlp, conv), e.g. for `perf`;
+/// `--only` restricts the training suite to one case (mlp, lipschitz_mlp,
+/// lipschitz_mlp_identity_gradient, conv), e.g. for `perf`;
 /// `--suite profile` splits the `mlp` training step into forward, backward and Adam.
 
 var threads = 2
@@ -130,9 +131,12 @@ func runTraining() {
         }
         return c
     }
+    var identity = config("mlp", lipschitz: true)
+    identity.bjorckGradient = BjorckGradient.identity.rawValue
     let cases: [(String, ModelConfig, Double)] = [
         ("mlp", config("mlp", lipschitz: false), 65),
         ("lipschitz_mlp", config("mlp", lipschitz: true), 6),
+        ("lipschitz_mlp_identity_gradient", identity, 6),
         ("conv", config("conv", lipschitz: false), 8),
     ]
     for (name, c, target) in cases where only == nil || only == name {

@@ -64,6 +64,28 @@ extension Variable {
     }
 }
 
+extension Variable {
+    /// The identity on an orthonormal matrix Q whose gradient is projected onto the tangent
+    /// space of the orthonormal matrices at Q: G ↦ G − Q·sym(QᵀG) for Q with at least as many
+    /// rows as columns, G ↦ G − sym(GQᵀ)·Q otherwise, sym(A) = (A + Aᵀ)/2. This is exactly
+    /// the Jacobian of one Björck step (and so of any number of them) at Q (see
+    /// `BjorckGradient.tangent`).
+    public func stiefelTangentGradient() -> Variable {
+        precondition(shape.count == 2, "a tangent projection needs a matrix, got \(shape)")
+        let q = value, tall = shape[0] >= shape[1]
+        return Variable(q, parents: [self]) { g in
+            if tall {
+                let a = Tensor.matmul(q, g, transA: true)                      // QᵀG
+                let sym = (a + a.transposed()) * 0.5
+                return [g - Tensor.matmul(q, sym)]
+            }
+            let a = Tensor.matmul(g, q, transB: true)                          // GQᵀ
+            let sym = (a + a.transposed()) * 0.5
+            return [g - Tensor.matmul(sym, q)]
+        }
+    }
+}
+
 extension Tensor {
     /// The same iteration on a plain matrix (no graph): for evaluation-time refinement.
     public func bjorckOrthonormalized(iterations: Int, scaling: BjorckScaling = .none, tolerance: Float = 0) -> Tensor {

@@ -27,6 +27,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Björck iterations per forward pass of a Lipschitz layer, and GroupSort's group size.
     public var bjorckIterations: Int? = nil
     public var groupSize: Int? = nil
+    /// The gradient of an already orthonormal Björck weight: `tangent` or `identity`
+    /// (`BjorckGradient`; nil: tangent).
+    public var bjorckGradient: String? = nil
     /// Number of classes of a classifier (vae-train classifier).
     public var classes: Int? = nil
     /// Encoder standard-deviation offset τ (paper B section 4.2).

@@ -11,13 +11,15 @@ public final class BjorckLinear: Layer {
     public var scaling: BjorckScaling
     /// Stop iterating once ‖G − I‖_F is below this (0: always run `iterations`).
     public var tolerance: Float
+    /// The gradient the shortcut below gives the raw weight (see `BjorckGradient`).
+    public var gradient: BjorckGradient
     /// The weight as last projected by `project()`: while the parameter still holds exactly
     /// this tensor it is known to be orthonormal within `tolerance`, and the forward pass
     /// uses it without another Gram check.
     private var projected: Tensor? = nil
 
     public init(_ inFeatures: Int, _ outFeatures: Int, scale: Float = 1, iterations: Int = 20,
-                scaling: BjorckScaling = .auto, tolerance: Float = 1e-3, bias: Bool = true, rng: inout RNG) {
+                scaling: BjorckScaling = .auto, tolerance: Float = 1e-3, gradient: BjorckGradient = .tangent, bias: Bool = true, rng: inout RNG) {
         // Start orthonormal-ish: uniform fan-in init keeps singular values well inside (0, √3)
         // after one safe pass; Björck then refines it every forward pass.
         let w = Init.uniformFanIn([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng)
@@ -27,12 +29,17 @@ public final class BjorckLinear: Layer {
         self.iterations = iterations
         self.scaling = scaling
         self.tolerance = tolerance
+        self.gradient = gradient
     }
 
-    /// The orthonormalised weight this layer applies (before `scale`); the gradient flows
-    /// through whatever iterations this takes.
+    /// The orthonormalised weight this layer applies (before `scale`). The gradient flows
+    /// through whatever iterations this takes. While the weight is the one `project()` left
+    /// (orthonormal within `tolerance`), no iteration runs: the weight is used as it is, with
+    /// the gradient `gradient` chooses.
     public func orthonormalWeight() -> Variable {
-        if let p = projected, tolerance > 0, p == weight.value { return weight }
+        if let p = projected, tolerance > 0, p == weight.value {
+            return gradient == .tangent ? weight.stiefelTangentGradient() : weight
+        }
         return weight.bjorckOrthonormalized(iterations: iterations, scaling: scaling, tolerance: tolerance)
     }
 
@@ -65,4 +72,17 @@ public final class BjorckLinear: Layer {
     public var namedParameters: [(name: String, variable: Variable)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
+}
+
+/// The gradient a Björck layer's raw weight gets when the weight is already orthonormal
+/// (after `BjorckLinear.project()`), so that no iteration needs to run in the forward pass.
+public enum BjorckGradient: String, Codable, Sendable {
+    /// What paper A's gradient through the iterations is at an orthonormal Q: every order-1
+    /// Björck step has there the Jacobian E ↦ E − Q·sym(QᵀE), a projection onto the tangent
+    /// space of the orthonormal matrices, so any number of steps back-propagates
+    /// G ↦ G − Q·sym(QᵀG) (Q tall; G − sym(GQᵀ)·Q for a wide Q). The default.
+    case tangent
+    /// The identity: G itself, including its component normal to the orthonormal matrices,
+    /// which the projection after the step then removes. The shortcut's original gradient.
+    case identity
 }
