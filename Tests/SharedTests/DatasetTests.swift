@@ -117,6 +117,8 @@ final class DatasetTests: XCTestCase {
         let byDigit = try DatasetCatalog.load("color-mnist:test@20")
         XCTAssertEqual(Dictionary(grouping: byDigit.labels!, by: { $0 }).mapValues(\.count), Dictionary(uniqueKeysWithValues: (0..<10).map { ($0, 2) }))
         assertThrows(try DatasetCatalog.load("mnist:test@10:color"), containing: "needs colour labels")
+        let joint = try DatasetCatalog.load("color-mnist:test@70:joint")
+        XCTAssertEqual(Set(zip(joint.labels!, joint.colorLabels!).map { $0 * 7 + $1 }).count, 70, "one of each digit-colour pair")
         // the older single-colour form, under its own name: each digit once
         let single = try DatasetCatalog.load("color-mnist-single:train")
         XCTAssertEqual(single.images.shape, [n, 3, 28, 28])
@@ -160,7 +162,9 @@ final class DatasetTests: XCTestCase {
         XCTAssertNotEqual(try DatasetCatalog.load("synthetic:test[0:200]#bin/5").images, bin.images)
         XCTAssertEqual(try DatasetCatalog.load("synthetic:test[0:200]@20#bin").count, 20)
         XCTAssertEqual(try DatasetSpec(parsing: "a.npy[0:5]#bin/7").binarizeSeed, 7)
-        assertThrows(try DatasetSpec(parsing: "synthetic:test#binary"), containing: "is not #bin")
+        XCTAssertNil(try DatasetSpec(parsing: "run#3/x.npy").binarizeSeed, "a '#' inside a path")
+        XCTAssertEqual(try DatasetSpec(parsing: "run#3/x.npy").source, .npy(path: "run#3/x.npy"))
+        XCTAssertNotEqual(try DatasetCatalog.load("synthetic:train[0:200]#bin").images, bin.images, "train and test draw from different streams")
         assertThrows(try DatasetSpec(parsing: "synthetic:test#bin/x"), containing: "bad binarisation seed")
     }
 }

@@ -70,7 +70,9 @@ final class EvalTests: XCTestCase {
     /// Paper D's MS-SSIM: jorge-pessoa's pytorch-msssim `msssim(img1, img2, window_size=14,
     /// normalize='relu')` as its code calls it, ported to numpy line by line (torch ops by
     /// their numpy equivalents: `F.conv2d(..., groups=channel)` a per-channel valid
-    /// cross-correlation, `F.avg_pool2d(x, (2, 2))` a floor 2×2 mean).
+    /// cross-correlation, `F.avg_pool2d(x, (2, 2))` a floor 2×2 mean). The copy paper D
+    /// imports guards the pooling of a 1×1 image after the last scale; here that pooling
+    /// yields an empty array that is never used, the same numbers.
     static let publishedMSSSIM = """
     import numpy as np, sys
     from math import exp

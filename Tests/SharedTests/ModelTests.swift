@@ -361,6 +361,20 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// A Lipschitz-VAE resumed mid-run continues exactly: the loaded weights are the
+    /// projected ones, so the resumed steps take the same path (and tangent gradient).
+    func testLipschitzResumeContinuesExactly() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 6)
+        c.hidden = [16, 16]; c.lipschitzDecoder = 4; c.lipschitzMean = 4; c.lipschitzStd = 4; c.groupSize = 2; c.bjorckIterations = 20
+        c.bjorckGradient = "tangent"
+        _ = try train(c, epochs: 2, output: dir + "/a.safetensors")
+        XCTAssertThrowsError(try train(c, epochs: 2, output: dir + "/b.safetensors", stopAfter: 11))
+        _ = try train(c, epochs: 2, output: dir + "/b.safetensors", resume: true)
+        let a = try SafeTensors.read(dir + "/a.safetensors"), b = try SafeTensors.read(dir + "/b.safetensors")
+        for (name, t) in a.tensors { XCTAssertEqual(b[name], t, name) }
+    }
+
     func testProVAEAndTCVAETrain() throws {
         let dir = tempDir()
         var c = ModelConfig(architecture: "conv-small", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 4)

@@ -55,9 +55,15 @@ public enum DatasetCatalog {
     static func select(count: Int, labels: [Int]?, colorLabels: [Int]?, spec: DatasetSpec) throws -> [Int] {
         let r = Array(try spec.range(count: count))
         guard let n = spec.stratified else { return r }
-        let over = spec.stratifyByColor ? colorLabels : labels
+        let over: [Int]?
+        switch spec.stratifyBy {
+        case .label: over = labels
+        case .color: over = colorLabels
+        case .joint:
+            if let l = labels, let c = colorLabels { let k = (c.max() ?? 0) + 1; over = zip(l, c).map { $0 * k + $1 } } else { over = nil }
+        }
         guard let all = over else {
-            throw ToolError.usage("dataset spec '\(spec.text)': @\(n) needs \(spec.stratifyByColor ? "colour labels (color-mnist)" : "labels"), and this data has none")
+            throw ToolError.usage("dataset spec '\(spec.text)': @\(n) needs \(spec.stratifyBy == .label ? "labels" : "colour labels (color-mnist)"), and this data has none")
         }
         do { return try Stratified.indices(labels: r.map { all[$0] }, count: n, seed: spec.stratifiedSeed).map { r[$0] } }
         catch let e as ToolError { throw ToolError("dataset spec '\(spec.text)': \(e.message)", exitCode: e.exitCode) }
@@ -67,7 +73,10 @@ public enum DatasetCatalog {
     static func binarize(_ data: Dataset, _ spec: DatasetSpec) throws -> Dataset {
         var ds = data
         if let s = spec.binarizeSeed {
-            var rng = RNG(seed: s).derived(0xB1)
+            // the train and test splits of a dataset draw from different streams
+            var split: UInt64 = 0
+            if case .named(_, let name) = spec.source { split = name == "train" ? 1 : 2 }
+            var rng = RNG(seed: s).derived(0xB1 + split << 8)
             ds.images = ds.images.binarized(rng: &rng)
         }
         return ds

@@ -19,8 +19,11 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public var end: Int?
     public var stratified: Int?
     public var stratifiedSeed: UInt64 = 0
-    /// `@N:color` stratifies over colour labels (color-mnist) instead of classes.
-    public var stratifyByColor = false
+    /// What `@N` stratifies over: the class labels, `@N:color` the colour labels
+    /// (color-mnist), `@N:joint` their pairs (paper D's attack code picks its color-mnist
+    /// references this way, over 70 digit-colour classes).
+    public enum Stratum: String, Equatable, Sendable { case label, color, joint }
+    public var stratifyBy = Stratum.label
     /// The seed of a `#bin` binarisation (nil: grey levels as stored).
     public var binarizeSeed: UInt64? = nil
     public let text: String
@@ -33,10 +36,8 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
             ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N, a .npy path, or -)")
         }
         var body = Substring(text)
-        // "#bin" or "#bin/SEED" at the very end binarises
-        if let hash = body.lastIndex(of: "#") {
-            let tail = body[body.index(after: hash)...]
-            guard tail == "bin" || tail.hasPrefix("bin/") else { throw fail("'#\(tail)' is not #bin or #bin/SEED") }
+        // "#bin" or "#bin/SEED" at the very end binarises (a '#' elsewhere may be part of a path)
+        if let hash = body.lastIndex(of: "#"), case let tail = body[body.index(after: hash)...], tail == "bin" || tail.hasPrefix("bin/") {
             if tail == "bin" { binarizeSeed = 0 } else {
                 guard let s = UInt64(tail.dropFirst(4)) else { throw fail("bad binarisation seed '\(tail.dropFirst(4))'") }
                 binarizeSeed = s
@@ -47,14 +48,14 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
         // over colours with ":color"
         if let at = body.lastIndex(of: "@") {
             var tail = body[body.index(after: at)...]
-            let byColor = tail.hasSuffix(":color")
-            if byColor { tail = tail.dropLast(":color".count) }
+            var by = Stratum.label
+            for s in [Stratum.color, .joint] where tail.hasSuffix(":" + s.rawValue) { by = s; tail = tail.dropLast(s.rawValue.count + 1) }
             let parts = tail.split(separator: "/", omittingEmptySubsequences: false)
             if (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
                 guard let n = Int(parts[0]), n > 0 else { throw fail("'@' needs a positive count, like @50 or @50/7") }
                 guard parts.count == 1 || UInt64(parts[1]) != nil else { throw fail("bad stratification seed '\(parts[1])'") }
                 stratified = n
-                stratifyByColor = byColor
+                stratifyBy = by
                 stratifiedSeed = parts.count == 2 ? UInt64(parts[1])! : 0
                 body = body[..<at]
             }

@@ -27,7 +27,8 @@ public enum SSIM {
         /// `avg_pool2d(·, (2, 2))`, which crops odd sizes (28 → 14 → 7 → 3 → 1); the result is
         /// `prod(mcs[:-1]**w[:-1] * ssim[-1]**w[-1])` = Π_{j<4} cs_j^{w_j} · ssim_5^{4·w_5}
         /// (the last scale's SSIM raised to four times its weight and the fifth CS dropped, as
-        /// in that version of the function).
+        /// in that version of the function). The copy paper D's code imports skips the pooling
+        /// of a 1×1 image after the last scale (which PyTorch refuses); so does this.
         case kuzina
     }
 

@@ -52,6 +52,11 @@ public final class BjorckLinear: Layer {
         projected = weight.value
     }
 
+    /// Declares the current weight to be a projected one (as `project()` left it): a resumed
+    /// run loads weights that `project()` wrote, and must take the same path as the
+    /// uninterrupted run, which knew them to be projected.
+    public func markProjected() { projected = weight.value }
+
     /// The weight actually applied: `scale · Björck(W)`.
     public func effectiveWeight() -> Variable {
         let w = orthonormalWeight()

@@ -65,6 +65,11 @@ public final class VAE {
         for (_, layer) in bjorckLayers { layer.project() }
     }
 
+    /// Marks every Björck layer's weight as projected (see `BjorckLinear.markProjected`).
+    public func markLipschitzLayersProjected() {
+        for (_, layer) in bjorckLayers { layer.markProjected() }
+    }
+
     /// Replaces every Björck layer's raw weight by its orthonormalised version after
     /// `extraIterations` more iterations than training uses (the authors run 50 more at
     /// evaluation) and records each one's measured largest singular value (before the

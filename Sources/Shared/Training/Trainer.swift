@@ -301,6 +301,8 @@ public final class Trainer {
         }
         adam.state = state
         adam.learningRate = lr
+        // after an optimizer step, every checkpoint holds weights project() left
+        if steps.contains(where: { $0 > 0 }) { model.markLipschitzLayersProjected() }
         if let p = schedule as? PlateauSchedule {
             p.best = file.metadata["plateau_best"].flatMap(Float.init) ?? .infinity
             p.badEpochs = file.metadata["plateau_bad"].flatMap(Int.init) ?? 0
