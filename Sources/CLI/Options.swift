@@ -26,7 +26,7 @@ public struct ModelOptions: ParsableArguments {
 public struct InputOptions: ParsableArguments {
     public init() {}
     @Option(help: ArgumentHelp(
-        "Images: a dataset spec NAME:SPLIT[START:END]@N/SEED (datasets: \(DatasetCatalog.names.joined(separator: ", "))), a .npy file (optionally with [START:END]), or - for a .npy on stdin.",
+        "Images: a dataset spec NAME:SPLIT[START:END]@N/SEED (datasets: \(DatasetCatalog.names.joined(separator: ", "))), a .npy file (optionally with [START:END]), or - for a .npy on stdin. @N:color and @N:joint stratify color-mnist by colour or by digit and colour; a final #bin or #bin/SEED binarises.",
         valueName: "spec"))
     public var input: String
 
@@ -136,12 +136,14 @@ public struct TrainingDataOptions: ParsableArguments {
     }
 
     /// The train and test sets (only the parts asked for are built), binarised once from
-    /// `binarizeSeed` when it is given (the `#bin/SEED` of a dataset spec).
-    public func load(binarizeSeed: UInt64? = nil) throws -> (train: Dataset, test: Dataset) {
+    /// `binarizeSeed` when it is given (the `#bin/SEED` of a dataset spec). With
+    /// `limitTraining: false` the whole training split comes back, for a caller that applies
+    /// `--train-limit` itself (vae-train's Trainer, which records it).
+    public func load(binarizeSeed: UInt64? = nil, limitTraining: Bool = true) throws -> (train: Dataset, test: Dataset) {
         func spec(_ split: String, _ limit: Int?) -> String {
             "\(data):\(split)" + (limit.map { "[0:\($0)]" } ?? "") + (binarizeSeed.map { "#bin/\($0)" } ?? "")
         }
-        return (try DatasetCatalog.load(spec("train", trainLimit)), try DatasetCatalog.load(spec("test", testLimit)))
+        return (try DatasetCatalog.load(spec("train", limitTraining ? trainLimit : nil)), try DatasetCatalog.load(spec("test", testLimit)))
     }
 }
 

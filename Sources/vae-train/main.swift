@@ -128,7 +128,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let (trainSet, testSet) = try data.load()
+        let (trainSet, testSet) = try data.load(limitTraining: false)  // the Trainer applies --train-limit
         var config = ModelConfig(architecture: arch.rawValue, latent: latent ?? Architectures.defaultLatent(arch.rawValue),
                                  inputShape: trainSet.imageShape, data: data.data, seed: seed.seed)
         config.hidden = hidden?.values ?? Architectures.defaultHidden(arch.rawValue)
@@ -140,7 +140,7 @@ struct Train: ParsableCommand {
         if lipschitzConstants.contains(where: { $0 != nil }) {
             config.bjorckIterations = bjorckIterations ?? 20
             config.groupSize = groupSize ?? 2
-            config.bjorckGradient = (bjorckGradient ?? .tangent).rawValue
+            config.bjorckGradient = bjorckGradient ?? .tangent
         }
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
@@ -169,7 +169,7 @@ struct Classifier: ParsableCommand {
     @OptionGroup var data: TrainingDataOptions
     @Option(help: "What to predict: class (10 classes) or color (color-mnist's 7 colours).")
     var target: ClassifierTarget = .class
-    @Flag(help: "Train and test on binarised images (each pixel drawn once from Bernoulli(intensity), from the seed), as a model trained with --binarize dynamic sees them. Off by default.")
+    @Flag(help: "Train and test on binarised images (each pixel drawn once from Bernoulli(intensity), from the seed, as NAME:SPLIT#bin/SEED does; vae-train --binarize dynamic scores its test set on the same images). Off by default.")
     var binarize = false
     @Option(parsing: .unconditional, help: "Training epochs.")
     var epochs = 20

@@ -367,7 +367,7 @@ final class ModelTests: XCTestCase {
         let dir = tempDir()
         var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 6)
         c.hidden = [16, 16]; c.lipschitzDecoder = 4; c.lipschitzMean = 4; c.lipschitzStd = 4; c.groupSize = 2; c.bjorckIterations = 20
-        c.bjorckGradient = "tangent"
+        c.bjorckGradient = .tangent
         _ = try train(c, epochs: 2, output: dir + "/a.safetensors")
         XCTAssertThrowsError(try train(c, epochs: 2, output: dir + "/b.safetensors", stopAfter: 11))
         _ = try train(c, epochs: 2, output: dir + "/b.safetensors", resume: true)

@@ -132,7 +132,7 @@ func runTraining() {
         return c
     }
     var identity = config("mlp", lipschitz: true)
-    identity.bjorckGradient = BjorckGradient.identity.rawValue
+    identity.bjorckGradient = .identity
     let cases: [(String, ModelConfig, Double)] = [
         ("mlp", config("mlp", lipschitz: false), 65),
         ("lipschitz_mlp", config("mlp", lipschitz: true), 6),

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// Björck orthonormalisation (paper A Algorithm 1 and Appendix B.1; Björck & Bowie 1971,
@@ -129,13 +128,8 @@ extension Tensor {
         var g = [Double](repeating: 0, count: n * n)
         w.withUnsafeBufferPointer { wb in g.withUnsafeMutableBufferPointer { gb in
             // G = WᵀW (n = cols) or WWᵀ (n = rows), row-major W of r×c
-            if r >= c {
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(n), Int32(n), Int32(r), 1, wb.baseAddress!, Int32(c),
-                            wb.baseAddress!, Int32(c), 0, gb.baseAddress!, Int32(n))
-            } else {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(c), 1, wb.baseAddress!, Int32(c),
-                            wb.baseAddress!, Int32(c), 0, gb.baseAddress!, Int32(n))
-            }
+            BLAS.dgemm(transA: r >= c, transB: r < c, m: n, n: n, k: Swift.max(r, c), a: wb.baseAddress!, lda: c,
+                       b: wb.baseAddress!, ldb: c, c: gb.baseAddress!, ldc: n)
         } }
         var frob = 0.0, gersh = 0.0
         for i in 0..<n {

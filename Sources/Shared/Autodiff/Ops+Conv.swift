@@ -110,7 +110,8 @@ enum Conv {
                     col.data.withUnsafeBufferPointer { multiply($0.baseAddress!, 0, n) }
                     return
                 }
-                var scratch = [Float](repeating: 0, count: ckk * step * p)
+                // every entry is written by im2col before it is read
+                var scratch = [Float](unsafeUninitializedCapacity: ckk * step * p) { _, count in count = ckk * step * p }
                 x.data.withUnsafeBufferPointer { xb in scratch.withUnsafeMutableBufferPointer { sb in
                     for i0 in stride(from: 0, to: n, by: step) {
                         let m = min(step, n - i0)
@@ -147,7 +148,8 @@ enum Conv {
             let step = chunk(floatsPerImage: ckk * p, images: n)
             gx = Tensor(shape: x.shape) { xb in
                 xb.initialize(repeating: 0)
-                var scratch = [Float](repeating: 0, count: ckk * step * p)
+                // every entry is written by the sgemm (beta = 0) before it is read
+                var scratch = [Float](unsafeUninitializedCapacity: ckk * step * p) { _, count in count = ckk * step * p }
                 w.data.withUnsafeBufferPointer { wb in gONP.data.withUnsafeBufferPointer { gb in scratch.withUnsafeMutableBufferPointer { sb in
                     for i0 in stride(from: 0, to: n, by: step) {
                         let m = min(step, n - i0)

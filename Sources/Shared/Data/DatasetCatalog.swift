@@ -38,23 +38,24 @@ public enum DatasetCatalog {
                 // select among the 7N images by their labels, then build only those
                 let grey = try loadNamed("mnist", split: split)
                 let (digits, colors) = ColorMNIST.labels(grey)
-                let picked = try select(count: digits?.count ?? colors.count, labels: digits, colorLabels: colors, spec: spec)
-                ds = ColorMNIST.build(grey, indices: picked)
+                let n7 = digits?.count ?? colors.count
+                ds = ColorMNIST.build(grey, indices: try select(count: n7, labels: digits, colorLabels: colors, spec: spec) ?? Array(0..<n7))
                 ds.source = specText
                 return try binarize(ds, spec)
             }
             ds = try loadNamed(name, split: split)
             ds.source = specText
         }
-        let picked = try select(count: ds.count, labels: ds.labels, colorLabels: ds.colorLabels, spec: spec)
-        if picked != Array(0..<ds.count) { ds = ds.subset(picked) }
+        if let picked = try select(count: ds.count, labels: ds.labels, colorLabels: ds.colorLabels, spec: spec) { ds = ds.subset(picked) }
         return try binarize(ds, spec)
     }
 
-    /// The indices a spec's range and stratification pick out of `count` items.
-    static func select(count: Int, labels: [Int]?, colorLabels: [Int]?, spec: DatasetSpec) throws -> [Int] {
-        let r = Array(try spec.range(count: count))
-        guard let n = spec.stratified else { return r }
+    /// The indices a spec's range and stratification pick out of `count` items; nil when
+    /// they pick every item in order (no copy needed).
+    static func select(count: Int, labels: [Int]?, colorLabels: [Int]?, spec: DatasetSpec) throws -> [Int]? {
+        let range = try spec.range(count: count)
+        guard let n = spec.stratified else { return range == 0..<count ? nil : Array(range) }
+        let r = Array(range)
         let over: [Int]?
         switch spec.stratifyBy {
         case .label: over = labels
@@ -69,14 +70,20 @@ public enum DatasetCatalog {
         catch let e as ToolError { throw ToolError("dataset spec '\(spec.text)': \(e.message)", exitCode: e.exitCode) }
     }
 
+    /// The random stream of a `#bin/SEED` binarisation: the train and test splits of a named
+    /// dataset draw from different streams, `.npy` images from a third. vae-train binarises
+    /// its test set with the same rule, so `NAME:test#bin/SEED` is what it was scored on.
+    public static func binarizationStream(seed: UInt64, split: String?) -> RNG {
+        RNG(seed: seed).derived(0xB1 + (split == "train" ? 1 : split == "test" ? 2 : 0) << 8)
+    }
+
     /// The `#bin` binarisation of a spec, if it has one.
     static func binarize(_ data: Dataset, _ spec: DatasetSpec) throws -> Dataset {
         var ds = data
         if let s = spec.binarizeSeed {
-            // the train and test splits of a dataset draw from different streams
-            var split: UInt64 = 0
-            if case .named(_, let name) = spec.source { split = name == "train" ? 1 : 2 }
-            var rng = RNG(seed: s).derived(0xB1 + split << 8)
+            var split: String? = nil
+            if case .named(_, let name) = spec.source { split = name }
+            var rng = binarizationStream(seed: s, split: split)
             ds.images = ds.images.binarized(rng: &rng)
         }
         return ds
@@ -101,9 +108,6 @@ public enum DatasetCatalog {
                 throw ToolError("\(name) is not prepared in \(dir): run `scripts/prepare-data.sh` (or `make -C pipelines data`); set ROBUSTVAE_DATA to choose the directory")
             }
             return try loadIDX(dir: dir, split: split, source: "\(name):\(split)")
-        case "color-mnist":
-            let grey = try loadNamed("mnist", split: split)
-            return ColorMNIST.build(grey, indices: Array(0..<(grey.count * 7)))
         case "color-mnist-single":
             let grey = try loadNamed("mnist", split: split)
             return ColorMNIST.colorizeOnce(grey, seed: split == "train" ? 0xC010_0001 : 0xC010_0002)

@@ -4,7 +4,8 @@
 /// - `NAME:SPLIT[START:END]`, a range of that split (Python slice rules for the bounds,
 ///   either may be omitted: `mnist:test[:100]`)
 /// - a trailing `@N` or `@N/SEED` picks N points stratified over classes, reproducibly
-///   (`fashion-mnist:test@50` — 5 per class with seed 0; applied after the range)
+///   (`fashion-mnist:test@50` — 5 per class with seed 0; applied after the range); `@N:color`
+///   stratifies over color-mnist's colours, `@N:joint` over its digit-colour pairs
 /// - a path to a `.npy` file of images, or `-` for a `.npy` on stdin;
 /// - a final `#bin` or `#bin/SEED` binarises the selected images: every pixel becomes 1 with
 ///   probability equal to its intensity (paper D's data), drawn from the seed (0 by default),
@@ -33,7 +34,7 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         self.text = text
         func fail(_ why: String) -> ToolError {
-            ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N, a .npy path, or -)")
+            ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N[/SEED][:color|:joint][#bin[/SEED]], a .npy path, or -)")
         }
         var body = Substring(text)
         // "#bin" or "#bin/SEED" at the very end binarises (a '#' elsewhere may be part of a path)
@@ -45,7 +46,7 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
             body = body[..<hash]
         }
         // "@N" or "@N/SEED" at the very end selects stratified points (paths may contain '@' elsewhere),
-        // over colours with ":color"
+        // over colours with ":color", over digit-colour pairs with ":joint"
         if let at = body.lastIndex(of: "@") {
             var tail = body[body.index(after: at)...]
             var by = Stratum.label

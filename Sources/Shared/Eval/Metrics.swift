@@ -113,8 +113,8 @@ extension VAE {
     public func encoderStats(_ images: Tensor, batch: Int = 100) -> [(sigmaNorm: Double, minSigma: Double, jacobianFrobenius: Double)] {
         Autodiff.withFrozen(parameters) {
             Batches.map(images, size: batch) { x in
-                let (mu, jac) = Autodiff.jacobian(at: x) { encode($0).mu }
-                let sigma = Autodiff.withoutGradients { encode(Variable(x)).sigma.value }
+                var sigma = Tensor.zeros([0])
+                let (mu, jac) = Autodiff.jacobian(at: x) { let e = encode($0); sigma = e.sigma.value; return e.mu }
                 let (n, m) = (mu.shape[0], mu.shape[1]), d = jac.count / max(n, 1)
                 return (0..<n).map { i in
                     let frob = (0..<d).reduce(0.0) { acc, k in let v = Double(jac.data[i * d + k]); return acc + v * v }

@@ -29,7 +29,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var groupSize: Int? = nil
     /// The gradient of an already orthonormal Björck weight: `tangent` or `identity`
     /// (`BjorckGradient`; nil: tangent).
-    public var bjorckGradient: String? = nil
+    public var bjorckGradient: BjorckGradient? = nil
     /// Number of classes of a classifier (vae-train classifier).
     public var classes: Int? = nil
     /// Encoder standard-deviation offset τ (paper B section 4.2).

@@ -53,7 +53,7 @@ public enum Architectures {
                         // paper A Appendix B.2: each of the L layers scaled by M^(1/L)
                         layers.append(BjorckLinear(widths[i], widths[i + 1], scale: pow(m, 1 / Float(n)),
                                                    iterations: c.bjorckIterations ?? 20,
-                                                   gradient: BjorckGradient(rawValue: c.bjorckGradient ?? "tangent") ?? .tangent, rng: &rng))
+                                                   gradient: c.bjorckGradient ?? .tangent, rng: &rng))
                     } else {
                         layers.append(Linear(widths[i], widths[i + 1], rng: &rng))
                     }

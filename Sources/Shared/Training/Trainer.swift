@@ -25,7 +25,8 @@ public struct TrainingOptions {
     public var keepCheckpoint = false
     /// Dynamic binarisation (paper D): every training batch is drawn afresh from
     /// Bernoulli(pixel intensity), from the seed, the epoch and the batch; the validation and
-    /// test images are binarised once, from the seed.
+    /// test images are binarised once, from the seed (the test images as `NAME:test#bin/SEED`
+    /// binarises them).
     public var binarize = false
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
@@ -68,7 +69,7 @@ public final class Trainer {
         var tst = testSet.images
         if options.binarize {
             var r = RNG(seed: model.config.seed).derived(0xB1_0001); val = val.binarized(rng: &r)
-            var t = RNG(seed: model.config.seed).derived(0xB1_0002); tst = tst.binarized(rng: &t)
+            var t = DatasetCatalog.binarizationStream(seed: model.config.seed, split: "test"); tst = tst.binarized(rng: &t)
         }
         validation = val
         test = tst
@@ -129,7 +130,7 @@ public final class Trainer {
         if options.resume {
             (startEpoch, startBatch, secondsBefore, resumedSums, resumedLast) = try restore(adam: adam, schedule: schedule)
             guard startEpoch <= options.epochs else {
-                throw ToolError("\(checkpointPath): \(startEpoch) epochs are done already; --epochs \(options.epochs) is fewer", exitCode: ToolError.usageStatus)
+                throw ToolError.usage("\(checkpointPath): \(startEpoch) epochs are done already; --epochs \(options.epochs) is fewer")
             }
             progress.line(startEpoch == options.epochs ? "\(checkpointPath): all \(startEpoch) epochs are done; nothing to train"
                                                        : "resumed from \(checkpointPath) at epoch \(startEpoch + 1), batch \(startBatch + 1)")
@@ -282,8 +283,7 @@ public final class Trainer {
         if let before = saved.training {
             let differ = before.resumeMismatches(record)
             guard differ.isEmpty else {
-                throw ToolError("\(checkpointPath): was written by a run with other options (\(differ.joined(separator: ", "))); resume with the checkpoint's options, or remove it",
-                                exitCode: ToolError.usageStatus)
+                throw ToolError.usage("\(checkpointPath): was written by a run with other options (\(differ.joined(separator: ", "))); resume with the checkpoint's options, or remove it")
             }
         }
         try model.loadWeights(from: file, name: checkpointPath)
