@@ -150,7 +150,7 @@ expect_status "a non-finite metric is an error naming the item" 1 "5 of 5 log_po
 expect_status "classifier of another model" 1 "c.safetensors was trained on the codes of another model" $BIN/vae-eval accuracy --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10
 expect_status "options that would be ignored are refused" 2 "apply to Lipschitz models" $BIN/vae-train --data synthetic --group-size 4 -o "$T/u.safetensors"
 expect_status "schedule options need their schedule" 2 "applies to --lr-schedule plateau only" $BIN/vae-train --data synthetic --patience 3 -o "$T/u.safetensors"
-expect_status "stubs fail until implemented" 1 "^vae-attack: error: not implemented yet" $BIN/vae-attack
+expect_status "stubs fail until implemented" 1 "^vae-certify: error: not implemented yet" $BIN/vae-certify
 ln -s "$T/linked-target.npy" "$T/link.npy"
 check "-o through a symlink writes its target" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o $T/link.npy 2>/dev/null && test -L $T/link.npy && python3 -c \"import numpy as np; assert np.load('$T/linked-target.npy').shape == (10, 1, 28, 28)\""
 mkfifo "$T/fifo.npy"
@@ -172,6 +172,24 @@ f = open('$T/bin.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 assert json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']['binarize'] == 'dynamic'\""
 expect_status "resume without the checkpoint's binarisation" 2 "binarize none (checkpoint: dynamic)" $BIN/vae-train --data synthetic --epochs 2 --hidden 16 --latent 2 --train-limit 300 -o "$T/bin.safetensors" --resume
 check "classifier on binarised data" bash -c "$BIN/vae-train classifier --model $T/bin.safetensors --data synthetic --binarize --epochs 2 --train-limit 200 --test-limit 50 -o $T/binclf.safetensors >/dev/null 2>&1"
+
+# vae-attack
+check "skl attack: refs × restarts rows, JSON lines, inside the ball and the box" bash -c "$BIN/vae-attack skl --model $M --input 'synthetic:test@10' --restarts 3 --steps 10 -o $T/adv.npy > $T/adv.jsonl 2>/dev/null && $BIN/vae-eval export --input 'synthetic:test@10' -o $T/advref.npy 2>/dev/null && python3 -c \"
+import json, numpy as np
+L = [json.loads(l) for l in open('$T/adv.jsonl')]
+assert len(L) == 31 and L[-1]['attack'] == 'skl' and L[-1]['restarts'] == 3, L[-1]
+assert [l['reference'] for l in L[:-1]] == [i // 3 for i in range(30)] and [l['restart'] for l in L[:-1]] == [i % 3 for i in range(30)]
+a = np.load('$T/adv.npy'); r = np.repeat(np.load('$T/advref.npy'), 3, axis=0)
+assert a.shape == (30, 1, 28, 28) and np.abs(a - r).max() <= 0.1 + 1e-6 and a.min() >= 0 and a.max() <= 1
+assert all(l['objective'] > 0 for l in L[:-1])\""
+check "--keep best keeps one row per reference" bash -c "$BIN/vae-attack skl --model $M --input 'synthetic:test@10' --restarts 3 --steps 5 --keep best -o $T/advb.npy --summary-only 2>/dev/null >/dev/null && python3 -c \"import numpy as np; assert np.load('$T/advb.npy').shape == (10, 1, 28, 28)\""
+check "classifier attack lowers adversarial accuracy" bash -c "$BIN/vae-attack classifier --model $M --classifier $T/c.safetensors --input 'synthetic:test@10' --restarts 2 --steps 20 --radius 0.2 -o $T/advc.npy --summary-only >/dev/null 2>&1 && $BIN/vae-eval accuracy --model $M --classifier $T/c.safetensors --input $T/advc.npy --reference 'synthetic:test@10' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"restarts\"] == 2 and d[\"mean\"] < 0.9, d'"
+check "latent attack with an L2 budget" bash -c "$BIN/vae-attack latent --model $M --input 'synthetic:test[0:4]' --target 'synthetic:test[4:5]' --norm l2 --radius 2 --steps 10 -o $T/advl.npy --summary-only >/dev/null 2>&1 && python3 -c \"import numpy as np; a = np.load('$T/advl.npy'); assert a.shape == (4, 1, 28, 28)\""
+expect_status "latent needs a target" 2 "needs --target" $BIN/vae-attack latent --model "$M" --input synthetic:test@10 -o "$T/u.npy"
+expect_status "attack radius must be positive" 2 "radius must be positive" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --radius -0.1 -o "$T/u.npy"
+expect_status "targets must fit the references" 1 "give one target, or one per reference" $BIN/vae-attack output --model "$M" --input 'synthetic:test[0:4]' --target 'synthetic:test[0:3]' -o "$T/u.npy"
+expect_status "attack with another model's classifier" 1 "trained on the codes of another model" $BIN/vae-attack classifier --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10 -o "$T/u.npy"
+check "no output after attack errors" test ! -e "$T/u.npy"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

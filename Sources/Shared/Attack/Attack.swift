@@ -1,0 +1,206 @@
+import Foundation
+
+/// The attacks of the four papers as objectives to maximise over x + δ, one value per row.
+/// Every one is a function of the perturbed images alone, so `Autodiff.valueAndGradient`
+/// gives all references and restarts their gradients in one backward pass, with the model
+/// frozen.
+public enum AttackKind: String, CaseIterable, Sendable {
+    /// Paper A Eq. 2-3: minimise KL(q(z|x+δ) ‖ q(z|x_t)) (+ λ‖δ‖₂ with a penalty), supervised.
+    case latent
+    /// Paper D Table 1, the unsupervised encoder attack: maximise SKL(q(z|x+δ), q(z|x)).
+    case skl
+    /// Paper D Table 1, supervised: minimise ‖g(μ(x+δ)) − g(μ(x_t))‖² (decoder means).
+    case output
+    /// Paper A Eq. 4, paper B Eq. 5: maximise ‖g(z_δ) − g(z_x)‖₂, through μ, σ or both.
+    case maxDamage = "max-damage"
+    /// Paper C Figure 3: minimise the ELBO of x + δ.
+    case elbo
+    /// Paper D's adversarial accuracy: maximise the cross-entropy of the latent classifier on
+    /// z ~ q(z|x+δ) against its prediction on the clean input.
+    case classifier
+    /// Paper D Table 1 [13]: maximise the 2-Wasserstein distance between q(z|x+δ) and q(z|x)
+    /// (its square is what is maximised and reported).
+    case wasserstein
+
+    public var needsTarget: Bool { self == .latent || self == .output }
+    public var usesSamples: Bool { self == .maxDamage || self == .elbo || self == .classifier }
+}
+
+/// Which encoder outputs a maximum-damage perturbation acts through (paper B Figure 4); the
+/// others keep their clean values.
+public enum AttackPath: String, CaseIterable, Sendable {
+    case mu, sigma, both
+}
+
+/// How the perturbation of each restart starts.
+public enum AttackInit: Equatable, Sendable {
+    case zero
+    case uniform            // uniform over the L∞ cube of the radius, then projected
+    case normal(Float)      // N(0, σ²) per pixel, then projected (paper D Table 8: σ = 0.2)
+}
+
+/// Everything an attack run needs besides the model and the images.
+public struct AttackSettings: Sendable {
+    public var kind: AttackKind
+    public var norm: PerturbationNorm = .linf
+    public var radius: Float = 0.1
+    public var steps = 50
+    /// PGD step: the signed gradient times `step` for L∞, the normalised gradient times `step`
+    /// for L2.
+    public var step: Float = 0.01
+    public var restarts = 1
+    public var initialization: AttackInit = .uniform
+    /// Reparameterised samples per step for the sampling objectives (0: encoder means).
+    public var samples = 1
+    public var through: AttackPath = .both
+    /// Paper A's penalty form of the latent attack: + λ‖δ‖₂.
+    public var penalty: Float = 0
+    public var seed: UInt64 = 0
+    /// The index of the first reference in the whole run: every random draw of a row (its
+    /// start, its noise per step) comes from the seed and the row's global index, so results
+    /// do not depend on how the references are cut into batches.
+    public var firstReference = 0
+    public init(kind: AttackKind) { self.kind = kind }
+}
+
+/// The result of an attack: the perturbed images (row r·K + k is restart k of reference r),
+/// their final objective values and perturbation norms.
+public struct AttackResult {
+    public var images: Tensor
+    public var objective: [Double]
+    public var norms: [Double]
+}
+
+public enum Attack {
+    /// Projected gradient ascent on `settings.kind`'s objective for every reference and
+    /// restart at once. Each row keeps its best iterate (the highest objective seen); every
+    /// iterate lies in the ball and the pixel box. `targets` (one row per reference) are
+    /// needed by `latent` and `output`, `classifier` by `classifier`.
+    public static func run(_ vae: VAE, references x: Tensor, targets: Tensor? = nil, classifier: LatentClassifier? = nil,
+                           settings s: AttackSettings) -> AttackResult {
+        let (nRef, k) = (x.shape[0], s.restarts)
+        let rows = (0..<(nRef * k)).map { $0 / k }
+        let x0 = x.gatherRows(rows)
+        return Autodiff.withFrozen(vae.parameters + (classifier?.layer.parameters ?? [])) {
+            let objective = Attack.objective(vae, clean: x0, targets: targets?.gatherRows(rows), classifier: classifier, settings: s)
+            let d = x0.count / max(1, x0.shape[0])
+            let starts = (0..<x0.shape[0]).map { i -> Tensor in
+                var rng = RNG(seed: s.seed).derived(0xA77A_0000_0000 + UInt64(s.firstReference * k + i))
+                switch s.initialization {
+                case .zero: return Tensor.zeros([1, d])
+                case .uniform: return rng.uniformTensor([1, d], -s.radius, s.radius)
+                case .normal(let sd): return rng.normalTensor([1, d]) * sd
+                }
+            }
+            var delta = Tensor.concatRows(starts).reshaped(x0.shape)
+            delta = BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius)
+            var best = delta, bestValue = [Double](repeating: -.infinity, count: x0.shape[0])
+            for t in 0...s.steps {
+                let (values, grad) = Autodiff.valueAndGradient(at: x0 + delta) { objective($0, t) }
+                for i in 0..<values.count where Double(values.data[i]) > bestValue[i] {
+                    bestValue[i] = Double(values.data[i])
+                    best.data.replaceSubrange((i * d)..<((i + 1) * d), with: delta.data[(i * d)..<((i + 1) * d)])
+                }
+                if t == s.steps { break }
+                delta = BallProjection.project(delta + ascent(grad, norm: s.norm, step: s.step), around: x0, norm: s.norm, radius: s.radius)
+            }
+            return AttackResult(images: x0 + best, objective: bestValue, norms: BallProjection.norms(best, norm: s.norm))
+        }
+    }
+
+    /// The step direction: sign(g)·step for L∞, g/‖g‖·step for L2 (rows with a zero gradient
+    /// stay where they are).
+    static func ascent(_ g: Tensor, norm: PerturbationNorm, step: Float) -> Tensor {
+        switch norm {
+        case .linf: return g.map { $0 > 0 ? step : ($0 < 0 ? -step : 0) }
+        case .l2:
+            let n = g.shape[0], d = g.count / max(1, n)
+            var out = g
+            for i in 0..<n {
+                let norm = (0..<d).reduce(0.0) { $0 + Double(g.data[i * d + $1]) * Double(g.data[i * d + $1]) }.squareRoot()
+                let c = norm > 0 ? Float(Double(step) / norm) : 0
+                for j in 0..<d { out.data[i * d + j] *= c }
+            }
+            return out
+        }
+    }
+
+    /// The objective to maximise, as a function of the perturbed images and the step (the
+    /// sampling objectives draw fixed noise per step from the seed, the same for every
+    /// evaluation within a step).
+    public static func objective(_ vae: VAE, clean x0: Tensor, targets: Tensor?, classifier: LatentClassifier?,
+                              settings s: AttackSettings) -> (Variable, Int) -> Variable {
+        let (mu0, sigma0) = Autodiff.withoutGradients { vae.encode(Variable(x0)) }
+        let latent = mu0.shape[1]
+        let rowsBefore = s.firstReference * s.restarts
+        func noise(_ t: Int, _ j: Int) -> Variable {
+            // per row, from the seed, the step, the sample and the row's global index
+            Variable(Tensor.concatRows((0..<x0.shape[0]).map { i in
+                var r = RNG(seed: s.seed).derived(0xA700_0000_0000_0000 ^ (UInt64(t) << 40 | UInt64(j) << 32 | UInt64(rowsBefore + i)))
+                return r.normalTensor([1, latent])
+            }))
+        }
+        switch s.kind {
+        case .skl:
+            return { x, _ in let (mu, sg) = vae.encode(x); return DiagonalGaussian.symmetricKL(mu1: mu, sigma1: sg, mu2: mu0, sigma2: sigma0) }
+        case .wasserstein:
+            return { x, _ in let (mu, sg) = vae.encode(x); return DiagonalGaussian.wasserstein2Squared(mu1: mu, sigma1: sg, mu2: mu0, sigma2: sigma0) }
+        case .latent:
+            let (muT, sigmaT) = Autodiff.withoutGradients { vae.encode(Variable(targets!)) }
+            return { x, _ in
+                let (mu, sg) = vae.encode(x)
+                var loss = DiagonalGaussian.kl(mu1: mu, sigma1: sg, mu2: muT, sigma2: sigmaT)
+                if s.penalty > 0 { loss = loss + ((x - Variable(x0)).square().flattened().sum(axis: 1) + 1e-12).sqrt() * s.penalty }
+                return -loss
+            }
+        case .output:
+            let recT = Autodiff.withoutGradients { vae.decodeMean(vae.encode(Variable(targets!)).mu).value }
+            return { x, _ in -(vae.decodeMean(vae.encode(x).mu) - Variable(recT)).square().flattened().sum(axis: 1) }
+        case .maxDamage:
+            return { x, t in
+                let (mu, sg) = vae.encode(x)
+                let muA = s.through == .sigma ? mu0 : mu, sgA = s.through == .mu ? sigma0 : sg
+                if s.samples == 0 {
+                    let ref = Autodiff.withoutGradients { vae.decodeMean(mu0).value }
+                    return ((vae.decodeMean(muA) - Variable(ref)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
+                }
+                var total: Variable? = nil
+                for j in 0..<s.samples {
+                    let e = noise(t, j)
+                    let ref = Autodiff.withoutGradients { vae.decodeMean(mu0 + sigma0 * e).value }
+                    let dist = ((vae.decodeMean(muA + sgA * e) - Variable(ref)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
+                    total = total.map { $0 + dist } ?? dist
+                }
+                return total! * (1 / Float(s.samples))
+            }
+        case .elbo:
+            return { x, t in
+                var total: Variable? = nil
+                for j in 0..<max(1, s.samples) {
+                    let (mu, sg) = vae.encode(x)
+                    let z = mu + sg * noise(t, j)
+                    let elbo = vae.likelihood.logProb(x, logits: vae.decodeLogits(z)) - DiagonalGaussian.klToStandard(mu: mu, sigma: sg)
+                    total = total.map { $0 + elbo } ?? elbo
+                }
+                return -(total! * (1 / Float(max(1, s.samples))))
+            }
+        case .classifier:
+            let clf = classifier!
+            let cleanPred = clf.predict(mu0.value)
+            var onehot = Tensor.zeros([x0.shape[0], clf.config.classes ?? 10])
+            for (i, c) in cleanPred.enumerated() { onehot.data[i * onehot.shape[1] + c] = 1 }
+            let target = Variable(onehot)
+            return { x, t in
+                let (mu, sg) = vae.encode(x)
+                var total: Variable? = nil
+                for j in 0..<max(1, s.samples) {
+                    let z = s.samples == 0 ? mu : mu + sg * noise(t, j)
+                    let logits = clf.logits(z)
+                    let ce = logits.logSumExp(axis: 1) - (logits * target).sum(axis: 1)
+                    total = total.map { $0 + ce } ?? ce
+                }
+                return total! * (1 / Float(max(1, s.samples)))
+            }
+        }
+    }
+}

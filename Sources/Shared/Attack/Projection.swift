@@ -1,0 +1,88 @@
+import Foundation
+
+/// The perturbation budgets of the attacks: an Lp ball around the reference, intersected with
+/// the pixel box [0, 1], so that x + δ is always a valid image.
+public enum PerturbationNorm: String, CaseIterable, Sendable {
+    case l2, linf
+}
+
+/// Exact Euclidean projection of perturbations onto {δ : ‖δ‖ ≤ r, 0 ≤ x + δ ≤ 1}, row by row.
+public enum BallProjection {
+    /// Projects every row of `delta` (perturbations of the rows of `x`, both `[N, ...]`).
+    ///
+    /// L∞: the ball is itself a box, so the intersection is the box [max(−r, −x), min(r, 1 − x)]
+    /// and the projection clamps each pixel into it.
+    ///
+    /// L2: the projection of v onto the intersection of the ball and the box is, by the KKT
+    /// conditions, δ(λ) = clamp(v / (1 + λ), −x, 1 − x) for the smallest λ ≥ 0 with
+    /// ‖δ(λ)‖ ≤ r; ‖δ(λ)‖ falls monotonically with λ, so λ is found by bisection (to 1e-7
+    /// relative in the norm, after which the row is scaled onto the ball).
+    public static func project(_ delta: Tensor, around x: Tensor, norm: PerturbationNorm, radius r: Float) -> Tensor {
+        precondition(delta.shape == x.shape && r >= 0)
+        let n = x.shape[0], d = n == 0 ? 0 : x.count / n
+        var out = delta
+        out.data.withUnsafeMutableBufferPointer { ob in
+            x.data.withUnsafeBufferPointer { xb in
+                for i in 0..<n {
+                    let o = ob.baseAddress! + i * d, xi = xb.baseAddress! + i * d
+                    switch norm {
+                    case .linf:
+                        for k in 0..<d { o[k] = Swift.min(Swift.max(o[k], Swift.max(-r, -xi[k])), Swift.min(r, 1 - xi[k])) }
+                    case .l2:
+                        projectL2(o, xi, d, r)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func projectL2(_ v: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ d: Int, _ r: Float) {
+        let orig = (0..<d).map { Double(v[$0]) }
+        func at(_ lambda: Double) -> (values: [Double], norm: Double) {
+            var s = 0.0
+            let vals = (0..<d).map { k -> Double in
+                let c = Swift.min(Swift.max(orig[k] / (1 + lambda), -Double(x[k])), 1 - Double(x[k]))
+                s += c * c
+                return c
+            }
+            return (vals, s.squareRoot())
+        }
+        var best = at(0)
+        if best.norm > Double(r) {
+            var lo = 0.0, hi = 1.0
+            while at(hi).norm > Double(r) { hi *= 2 }
+            for _ in 0..<100 {
+                let mid = (lo + hi) / 2
+                if at(mid).norm > Double(r) { lo = mid } else { hi = mid }
+                if hi - lo <= 1e-12 * Swift.max(1, hi) { break }
+            }
+            best = at(hi)
+        }
+        // rounding to Float must not leave the ball or the box
+        let scale = best.norm > Double(r) && best.norm > 0 ? Double(r) / best.norm : 1
+        for k in 0..<d {
+            var f = Float(best.values[k] * scale)
+            f = Swift.min(Swift.max(f, -x[k]), 1 - x[k])
+            v[k] = f
+        }
+        var s: Double = 0
+        for k in 0..<d { s += Double(v[k]) * Double(v[k]) }
+        if s.squareRoot() > Double(r) {
+            let c = Float(Double(r) / s.squareRoot()).nextDown
+            for k in 0..<d { v[k] *= c }
+        }
+    }
+
+    /// ‖δ‖ of every row.
+    public static func norms(_ delta: Tensor, norm: PerturbationNorm) -> [Double] {
+        let n = delta.shape[0], d = n == 0 ? 0 : delta.count / n
+        return (0..<n).map { i in
+            let row = delta.data[(i * d)..<((i + 1) * d)]
+            switch norm {
+            case .linf: return Double(row.map { Swift.abs($0) }.max() ?? 0)
+            case .l2: return row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            }
+        }
+    }
+}
