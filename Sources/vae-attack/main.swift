@@ -96,9 +96,7 @@ struct Tool: ParsableCommand {
         }
         var clf: LatentClassifier? = nil
         if let c = classifier {
-            clf = try LatentClassifier.load(c)
-            guard clf!.config.latent == vae.config.latent else { throw ToolError("\(c) takes codes of size \(clf!.config.latent), \(model.model) makes \(vae.config.latent)") }
-            if let d = clf!.config.extra?["model_digest"], d != vae.weightsDigest { throw ToolError("\(c) was trained on the codes of another model") }
+            clf = try LatentClassifier.load(c, for: vae, modelPath: model.model)
         }
         try OutputOptions.checkWritable([out.output])
         var s = AttackSettings(kind: kind)

@@ -34,13 +34,7 @@ struct Accuracy: ParsableCommand {
         threads.apply()
         let ds = try input.load(labels: labels)
         let vae = try model.load(for: ds)
-        let clf = try LatentClassifier.load(classifier)
-        guard clf.config.latent == vae.config.latent else {
-            throw ToolError("\(classifier) takes codes of size \(clf.config.latent), \(model.model) makes \(vae.config.latent)")
-        }
-        if let d = clf.config.extra?["model_digest"], d != vae.weightsDigest {
-            throw ToolError("\(classifier) was trained on the codes of another model (\(clf.config.extra?["model"] ?? "unknown"), not \(model.model)): train one with vae-train classifier --model \(model.model)")
-        }
+        let clf = try LatentClassifier.load(classifier, for: vae, modelPath: model.model)
         let pred = clf.predict(vae.encoderMeans(ds.images))
         if let r = reference {
             let ref = try DatasetCatalog.load(r)

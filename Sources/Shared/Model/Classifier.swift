@@ -69,4 +69,18 @@ public final class LatentClassifier {
         }
         return c
     }
+
+    /// Loads a classifier for the codes of `vae` (loaded from `modelPath`), refusing one that
+    /// takes codes of another size or that was trained on another model's codes (its recorded
+    /// weight digest differs).
+    public static func load(_ path: String, for vae: VAE, modelPath: String) throws -> LatentClassifier {
+        let clf = try load(path)
+        guard clf.config.latent == vae.config.latent else {
+            throw ToolError("\(path) takes codes of size \(clf.config.latent), \(modelPath) makes \(vae.config.latent)")
+        }
+        if let d = clf.config.extra?["model_digest"], d != vae.weightsDigest {
+            throw ToolError("\(path) was trained on the codes of another model (\(clf.config.extra?["model"] ?? "unknown"), not \(modelPath)): train one with vae-train classifier --model \(modelPath)")
+        }
+        return clf
+    }
 }
