@@ -47,10 +47,10 @@ struct Tool: ParsableCommand {
     var restarts = 1
     @Option(name: .customLong("init"), help: "Start of each restart: zero, uniform (in the L∞ cube of the radius) or normal (N(0, --init-sigma²)); projected.")
     var initialization: InitChoice = .uniform
-    @Option(name: .customLong("init-sigma"), parsing: .unconditional, help: "Standard deviation of --init normal (paper D Table 8: 0.2).")
-    var initSigma: Float = 0.2
-    @Option(parsing: .unconditional, help: "Reparameterised samples per step for max-damage, elbo and classifier (0: encoder means), with fixed noise per step from the seed.")
-    var samples = 1
+    @Option(name: .customLong("init-sigma"), parsing: .unconditional, help: "Standard deviation of --init normal (default 0.2, paper D Table 8; --init normal only).")
+    var initSigma: Float?
+    @Option(parsing: .unconditional, help: "Reparameterised samples per step for max-damage, elbo and classifier (0: encoder means), with fixed noise per step from the seed (default 1; those kinds only).")
+    var samples: Int?
     @Option(help: "max-damage: act through the encoder's mu, sigma or both (paper B Figure 4).")
     var through: AttackPath = .both
     @Option(parsing: .unconditional, help: "latent: paper A's penalty form, adding λ‖δ‖₂ to the KL (0: the constrained form only).")
@@ -70,8 +70,14 @@ struct Tool: ParsableCommand {
         guard steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(steps)") }
         if let s = step { guard s > 0 && s.isFinite else { throw ValidationError("--step must be positive, got \(s)") } }
         guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
-        guard samples >= 0 else { throw ValidationError("--samples must be at least 0, got \(samples)") }
-        guard initSigma > 0 && initSigma.isFinite else { throw ValidationError("--init-sigma must be positive") }
+        if let n = samples {
+            guard n >= 0 else { throw ValidationError("--samples must be at least 0, got \(n)") }
+            guard kind.usesSamples else { throw ValidationError("--samples applies to the max-damage, elbo and classifier attacks only") }
+        }
+        if let sd = initSigma {
+            guard sd > 0 && sd.isFinite else { throw ValidationError("--init-sigma must be positive") }
+            guard initialization == .normal else { throw ValidationError("--init-sigma applies to --init normal only") }
+        }
         guard penalty >= 0 && penalty.isFinite else { throw ValidationError("--penalty must be non-negative") }
         if kind.needsTarget && target == nil { throw ValidationError("the \(kind.rawValue) attack needs --target") }
         if !kind.needsTarget && target != nil { throw ValidationError("--target applies to the latent and output attacks only") }
@@ -101,8 +107,8 @@ struct Tool: ParsableCommand {
         try OutputOptions.checkWritable([out.output])
         var s = AttackSettings(kind: kind)
         s.norm = norm; s.radius = radius; s.steps = steps; s.step = step ?? radius / 10; s.restarts = restarts
-        s.initialization = initialization == .zero ? .zero : (initialization == .uniform ? .uniform : .normal(initSigma))
-        s.samples = samples; s.through = through; s.penalty = penalty; s.seed = seed.seed
+        s.initialization = initialization == .zero ? .zero : (initialization == .uniform ? .uniform : .normal(initSigma ?? 0.2))
+        s.samples = samples ?? 1; s.through = through; s.penalty = penalty; s.seed = seed.seed
         let t0 = Date()
         var images: [Tensor] = [], objective: [Double] = [], norms: [Double] = []
         // references in chunks of about 500 rows (references × restarts); random draws are per

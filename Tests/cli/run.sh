@@ -189,6 +189,7 @@ expect_status "latent needs a target" 2 "needs --target" $BIN/vae-attack latent 
 expect_status "attack radius must be positive" 2 "radius must be positive" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --radius -0.1 -o "$T/u.npy"
 expect_status "targets must fit the references" 1 "give one target, or one per reference" $BIN/vae-attack output --model "$M" --input 'synthetic:test[0:4]' --target 'synthetic:test[0:3]' -o "$T/u.npy"
 expect_status "attack with another model's classifier" 1 "trained on the codes of another model" $BIN/vae-attack classifier --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10 -o "$T/u.npy"
+expect_status "attack options of other kinds are refused" 2 "applies to the max-damage, elbo and classifier attacks only" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --samples 2 -o "$T/u.npy"
 check "no output after attack errors" test ! -e "$T/u.npy"
 
 echo "cli: $pass passed, $fail failed"
