@@ -6,7 +6,7 @@ import Shared
 /// The host's speed drifts by up to 1.5x within seconds, so every figure is reported next to the sgemm
 /// rate measured alternately with it in the same run: compare runs by those ratios.
 ///
-///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|all|profile] [--only CASE]
+///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|attack|all|profile] [--only CASE]
 /// `--only` restricts the training suite to one case (mlp, lipschitz_mlp,
 /// lipschitz_mlp_identity_gradient, conv), e.g. for `perf`;
 /// `--suite profile` splits the `mlp` training step into forward, backward and Adam.
@@ -23,7 +23,7 @@ while let a = args.popFirst() {
     case "--suite": suite = args.popFirst() ?? suite
     case "--only": only = args.popFirst()
     default:
-        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|all|profile] [--only CASE]\n".utf8)); exit(2)
+        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|attack|all|profile] [--only CASE]\n".utf8)); exit(2)
     }
 }
 Runtime.configure(blasThreads: threads)
@@ -240,7 +240,28 @@ func runGradients() {
     }
 }
 
+/// Paper D's attack setting: 50 references × 10 restarts, 50 PGD steps of the symmetric-KL
+/// attack at L∞ radius 0.1 on the `conv` model (as `vae-attack skl --restarts 10`).
+func runAttack() {
+    let data = (try? DatasetCatalog.load("fashion-mnist:test@50")) ?? (try! DatasetCatalog.load("synthetic:test@50"))
+    var c = ModelConfig(architecture: "conv", latent: 64, inputShape: data.imageShape, data: data.source, seed: 0)
+    c.hidden = Architectures.defaultHidden("conv")
+    let vae = try! VAE(config: c)
+    vae.freeze()
+    var s = AttackSettings(kind: .skl)
+    s.restarts = 10; s.steps = 50; s.radius = 0.1; s.step = 0.01
+    var times: [Double] = []
+    for _ in 0..<3 {
+        let g = sgemmRate(512, 512, 512)
+        let t0 = now()
+        _ = Attack.run(vae, references: data.images, settings: s)
+        times.append(now() - t0)
+        emit(["bench": "attack_skl_conv_50x10_50steps", "seconds": times.last!, "sgemm_gflops": g, "threads": threads])
+    }
+}
+
 if suite == "core" || suite == "all" { runCore() }
+if suite == "attack" || suite == "all" { runAttack() }
 if suite == "gradients" || suite == "all" { runGradients() }
 if suite == "train" || suite == "all" { runTraining() }
 if suite == "profile" { profileMLP() }
