@@ -157,11 +157,11 @@ public enum Attack {
             let recT = Autodiff.withoutGradients { vae.decodeMean(vae.encode(Variable(targets!)).mu).value }
             return { x, _ in -(vae.decodeMean(vae.encode(x).mu) - Variable(recT)).square().flattened().sum(axis: 1) }
         case .maxDamage:
+            let meanRef = s.samples == 0 ? Autodiff.withoutGradients { vae.decodeMean(mu0).value } : nil
             return { x, t in
                 let (mu, sg) = vae.encode(x)
                 let muA = s.through == .sigma ? mu0 : mu, sgA = s.through == .mu ? sigma0 : sg
-                if s.samples == 0 {
-                    let ref = Autodiff.withoutGradients { vae.decodeMean(mu0).value }
+                if let ref = meanRef {
                     return ((vae.decodeMean(muA) - Variable(ref)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
                 }
                 var total: Variable? = nil
@@ -175,9 +175,9 @@ public enum Attack {
             }
         case .elbo:
             return { x, t in
+                let (mu, sg) = vae.encode(x)  // once per evaluation; only z is sampled
                 var total: Variable? = nil
                 for j in 0..<max(1, s.samples) {
-                    let (mu, sg) = vae.encode(x)
                     let z = mu + sg * noise(t, j)
                     let elbo = vae.likelihood.logProb(x, logits: vae.decodeLogits(z)) - DiagonalGaussian.klToStandard(mu: mu, sigma: sg)
                     total = total.map { $0 + elbo } ?? elbo
