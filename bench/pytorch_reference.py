@@ -5,8 +5,15 @@ objective (Bernoulli likelihood on grey levels, one reparameterised sample, Adam
 10% validation hold-out) and prints one JSON line: training images/s and the test ELBO
 (one sample per image, as vae-train reports it) and reconstruction MSE from z = mu.
 
+With --attack it instead times paper D's attack setting as `robustvae-bench --suite attack`
+runs it: the `conv` model (freshly initialised, weights frozen), the first 50 Fashion-MNIST
+test images x 10 restarts as one batch of 500, 50 PGD steps of the symmetric-KL attack at
+L-inf radius 0.1 (signed gradient times 0.01, uniform start, clamp to the ball and [0, 1],
+best iterate per row kept), three runs, one JSON line each.
+
     pip install torch   # from PyPI
     python3 bench/pytorch_reference.py --arch mlp --epochs 10 --threads 2
+    python3 bench/pytorch_reference.py --attack --threads 2
 """
 import argparse, gzip, json, time
 import numpy as np
@@ -68,6 +75,37 @@ def elbo(model, x):
     kl = 0.5 * (mu ** 2 + sigma ** 2 - 1 - 2 * sigma.log()).sum(1)
     return logpx - kl
 
+def skl(mu1, s1, mu2, s2):
+    """Symmetric KL between diagonal Gaussians per row, (KL(1||2) + KL(2||1)) / 2."""
+    v1, v2 = s1 ** 2, s2 ** 2
+    d2 = (mu1 - mu2) ** 2
+    return 0.25 * ((v1 + d2) / v2 + (v2 + d2) / v1 - 2).sum(1)
+
+def attack(model, refs, restarts=10, steps=50, radius=0.1, step=0.01):
+    """Batched PGD on the symmetric KL, every restart of every reference in one batch."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+    x0 = refs.repeat_interleave(restarts, 0)
+    with torch.no_grad():
+        mu0, s0 = model.encode(x0)
+    delta = (torch.rand_like(x0) * 2 - 1) * radius
+    delta = torch.clamp(x0 + delta, 0, 1) - x0
+    best, best_value = delta.clone(), torch.full((len(x0),), -float("inf"))
+    for t in range(steps + 1):
+        x = (x0 + delta).requires_grad_(True)
+        mu, s = model.encode(x)
+        value = skl(mu, s, mu0, s0)
+        (grad,) = torch.autograd.grad(value.sum(), x)
+        with torch.no_grad():
+            better = value > best_value
+            best_value = torch.where(better, value, best_value)
+            best[better] = delta[better]
+            if t == steps:
+                break
+            delta = torch.clamp(delta + step * grad.sign(), -radius, radius)
+            delta = torch.clamp(x0 + delta, 0, 1) - x0
+    return x0 + best, best_value
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
@@ -75,9 +113,19 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--attack", action="store_true", help="time paper D's skl attack setting instead of training")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    if a.attack:
+        refs = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz")[:50], dtype=torch.float32).div(255).unsqueeze(1)
+        model = ConvVAE()
+        for _ in range(3):
+            t0 = time.perf_counter()
+            _, v = attack(model, refs)
+            print(json.dumps({"bench": "attack_skl_conv_50x10_50steps", "seconds": time.perf_counter() - t0,
+                              "mean_best_objective": v.mean().item(), "threads": a.threads, "torch": torch.__version__}))
+        return
     train = torch.tensor(idx(f"{a.data}/train-images-idx3-ubyte.gz"), dtype=torch.float32).div(255).unsqueeze(1)
     test = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32).div(255).unsqueeze(1)
     perm = torch.randperm(len(train))

@@ -6,6 +6,16 @@ import Shared
 extension AttackKind: ExpressibleByArgument {}
 extension AttackPath: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
+extension AttackOptimizer: ExpressibleByArgument {}
+extension AttackIterate: ExpressibleByArgument {}
+
+/// `--preset`.
+enum Preset: String, CaseIterable, ExpressibleByArgument {
+    /// Paper D Table 8 as its code runs it (attack/attacker.py): SGD, lr 1, 50 steps, δ from
+    /// N(0, 0.2²), 10 restarts, L∞, the learning rate halved after 20 steps without
+    /// improvement, the last iterate kept; the classifier attack acts on the encoder means.
+    case paperD
+}
 
 /// `--init`.
 enum InitChoice: String, CaseIterable, ExpressibleByArgument { case zero, uniform, normal }
@@ -25,6 +35,10 @@ struct Tool: ParsableCommand {
             --radius 0.1 -o adv.npy
           vae-attack latent --model vae.safetensors --input mnist:test[0:10] \\
             --target mnist:test[10:20] --norm l2 --radius 3 --step 0.3 -o adv.npy
+          vae-attack skl --preset paperD --model vae.safetensors \\
+            --input mnist:test@50#bin --radius 0.2 -o adv.npy
+
+        --preset paperD sets paper D Table 8's optimiser as the authors' code runs it (--optimizer sgd --lr 1 --steps 50 --init normal --init-sigma 0.2 --restarts 10 --norm linf --patience 20 --factor 0.5 --iterate last, and --samples 0 for the classifier attack); options given explicitly win.
         """)
 
     @Argument(help: "The attack: latent, skl, output, max-damage, elbo, classifier or wasserstein.")
@@ -33,20 +47,35 @@ struct Tool: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Option(help: ArgumentHelp("Targets of the supervised attacks (latent, output): one image, or one per reference (a spec or .npy).", valueName: "spec"))
     var target: String?
+    @Option(name: .customLong("target-index"), parsing: .unconditional,
+            help: ArgumentHelp("Take the targets by index: rows of --target if given, else of the input; one index for every reference, or a comma-separated list with one per reference.", valueName: "i[,j...]"))
+    var targetIndex: String?
     @Option(help: ArgumentHelp("Latent classifier for the classifier attack (.safetensors from vae-train classifier).", valueName: "path"))
     var classifier: String?
-    @Option(help: "The perturbation norm: linf or l2.")
-    var norm: PerturbationNorm = .linf
+    @Option(help: "Preset: paperD (Table 8 of paper D, see below); explicit options win.")
+    var preset: Preset?
+    @Option(help: "The perturbation norm: linf or l2 (default linf).")
+    var norm: PerturbationNorm?
     @Option(parsing: .unconditional, help: "Radius of the norm ball (paper D: 0.1 and 0.2 in L∞).")
     var radius: Float = 0.1
-    @Option(parsing: .unconditional, help: "Gradient steps.")
-    var steps = 50
-    @Option(parsing: .unconditional, help: "Step size: the signed gradient times it for linf, the normalised gradient times it for l2 (default: radius / 10).")
+    @Option(help: "The optimiser: pgd (signed or normalised gradient times --step), sgd or adam (--lr, reduce-on-plateau; paper D's code) (default pgd).")
+    var optimizer: AttackOptimizer?
+    @Option(parsing: .unconditional, help: "Gradient steps (default 50).")
+    var steps: Int?
+    @Option(parsing: .unconditional, help: "pgd step size: the signed gradient times it for linf, the normalised gradient times it for l2 (default: radius / 10).")
     var step: Float?
-    @Option(parsing: .unconditional, help: "Restarts per reference, each from its own random start.")
-    var restarts = 1
-    @Option(name: .customLong("init"), help: "Start of each restart: zero, uniform (in the L∞ cube of the radius) or normal (N(0, --init-sigma²)); projected.")
-    var initialization: InitChoice = .uniform
+    @Option(parsing: .unconditional, help: "sgd and adam learning rate (default: 1 for sgd, as paper D; radius / 10 for adam).")
+    var lr: Float?
+    @Option(parsing: .unconditional, help: "sgd and adam: reduce a row's learning rate after more than this many steps without improvement (default 20).")
+    var patience: Int?
+    @Option(parsing: .unconditional, help: "sgd and adam: the factor of each reduction (default 0.5; 1 keeps the rate).")
+    var factor: Float?
+    @Option(help: "The result of each row: best (the highest objective seen) or last (the final iterate, as paper D's code) (default best).")
+    var iterate: AttackIterate?
+    @Option(parsing: .unconditional, help: "Restarts per reference, each from its own random start (default 1).")
+    var restarts: Int?
+    @Option(name: .customLong("init"), help: "Start of each restart: zero, uniform (in the L∞ cube of the radius) or normal (N(0, --init-sigma²)) (default uniform). pgd projects it onto the ball and the box; sgd and adam clamp it to the box and take the first gradient there, as paper D's code does.")
+    var initialization: InitChoice?
     @Option(name: .customLong("init-sigma"), parsing: .unconditional, help: "Standard deviation of --init normal (default 0.2, paper D Table 8; --init normal only).")
     var initSigma: Float?
     @Option(parsing: .unconditional, help: "Reparameterised samples per step for max-damage, elbo and classifier (0: encoder means), with fixed noise per step from the seed (default 1; those kinds only).")
@@ -65,50 +94,106 @@ struct Tool: ParsableCommand {
 
     static func main() { ToolMain.run(Tool.self) }
 
+    /// The settings from the preset and the explicit options (which win).
+    var settings: AttackSettings {
+        let paperD = preset == .paperD
+        var s = AttackSettings(kind: kind)
+        s.norm = norm ?? .linf
+        s.radius = radius
+        s.optimizer = optimizer ?? (paperD ? .sgd : .pgd)
+        s.steps = steps ?? 50
+        s.step = step ?? radius / 10
+        s.lr = lr ?? (s.optimizer == .adam ? radius / 10 : 1)
+        s.patience = patience ?? 20
+        s.factor = factor ?? 0.5
+        s.iterate = iterate ?? (paperD ? .last : .best)
+        s.restarts = restarts ?? (paperD ? 10 : 1)
+        switch initialization ?? (paperD ? .normal : .uniform) {
+        case .zero: s.initialization = .zero
+        case .uniform: s.initialization = .uniform
+        case .normal: s.initialization = .normal(initSigma ?? 0.2)
+        }
+        s.samples = samples ?? (paperD && kind == .classifier ? 0 : 1)
+        s.through = through
+        s.penalty = penalty
+        s.seed = seed.seed
+        return s
+    }
+
     func validate() throws {
+        let s = settings
         guard radius > 0 && radius.isFinite else { throw ValidationError("--radius must be positive, got \(radius)") }
-        guard steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(steps)") }
-        if let s = step { guard s > 0 && s.isFinite else { throw ValidationError("--step must be positive, got \(s)") } }
-        guard restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(restarts)") }
+        guard s.steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(s.steps)") }
+        if let v = step { guard v > 0 && v.isFinite else { throw ValidationError("--step must be positive, got \(v)") } }
+        if let v = lr { guard v > 0 && v.isFinite else { throw ValidationError("--lr must be positive, got \(v)") } }
+        if let v = patience { guard v >= 0 else { throw ValidationError("--patience must be at least 0, got \(v)") } }
+        if let v = factor { guard v > 0 && v <= 1 else { throw ValidationError("--factor must be in (0, 1], got \(v)") } }
+        if s.optimizer == .pgd && (lr != nil || patience != nil || factor != nil) {
+            throw ValidationError("--lr, --patience and --factor apply to --optimizer sgd and adam only")
+        }
+        if s.optimizer != .pgd && step != nil { throw ValidationError("--step applies to --optimizer pgd only (sgd and adam take --lr)") }
+        guard s.restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(s.restarts)") }
         if let n = samples {
             guard n >= 0 else { throw ValidationError("--samples must be at least 0, got \(n)") }
             guard kind.usesSamples else { throw ValidationError("--samples applies to the max-damage, elbo and classifier attacks only") }
         }
         if let sd = initSigma {
             guard sd > 0 && sd.isFinite else { throw ValidationError("--init-sigma must be positive") }
-            guard initialization == .normal else { throw ValidationError("--init-sigma applies to --init normal only") }
+            guard case .normal = s.initialization else { throw ValidationError("--init-sigma applies to --init normal only") }
         }
         guard penalty >= 0 && penalty.isFinite else { throw ValidationError("--penalty must be non-negative") }
-        if kind.needsTarget && target == nil { throw ValidationError("the \(kind.rawValue) attack needs --target") }
-        if !kind.needsTarget && target != nil { throw ValidationError("--target applies to the latent and output attacks only") }
+        if kind.needsTarget && target == nil && targetIndex == nil { throw ValidationError("the \(kind.rawValue) attack needs --target or --target-index") }
+        if !kind.needsTarget && (target != nil || targetIndex != nil) { throw ValidationError("--target and --target-index apply to the latent and output attacks only") }
+        if let t = targetIndex { _ = try Tool.indices(t) }
         if kind == .classifier && classifier == nil { throw ValidationError("the classifier attack needs --classifier") }
         if kind != .classifier && classifier != nil { throw ValidationError("--classifier applies to the classifier attack only") }
         if kind != .latent && penalty != 0 { throw ValidationError("--penalty applies to the latent attack only") }
         if kind != .maxDamage && through != .both { throw ValidationError("--through applies to the max-damage attack only") }
-        if kind == .maxDamage && through != .mu && samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
+        if kind == .maxDamage && through != .mu && s.samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
         try OutputOptions.validate([out.output], inputs: [model.model, input.input, target, classifier])
+    }
+
+    /// `--target-index`'s list.
+    static func indices(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            throw ValidationError("--target-index takes non-negative integers separated by commas, got '\(text)'")
+        }
+        return parts.map { $0! }
+    }
+
+    /// One target image per reference from --target and --target-index.
+    func targets(for refs: Dataset) throws -> Tensor? {
+        guard kind.needsTarget else { return nil }
+        let source = target ?? input.input
+        let ds = target == nil ? refs : try DatasetCatalog.load(source)
+        guard ds.imageShape == refs.imageShape else { throw ToolError("\(source) images are \(ds.imageShape), the references \(refs.imageShape)") }
+        var rows = Array(0..<ds.count)
+        if let t = targetIndex {
+            rows = try Tool.indices(t)
+            if let bad = rows.first(where: { $0 >= ds.count }) {
+                throw ToolError("--target-index \(bad) is out of range: \(source) has \(ds.count) images")
+            }
+        }
+        guard rows.count == 1 || rows.count == refs.count else {
+            let what = targetIndex == nil ? "\(source) has \(rows.count) images" : "--target-index lists \(rows.count) indices"
+            throw ToolError("\(what): give one target, or one per reference (\(refs.count))")
+        }
+        return ds.images.gatherRows(rows.count == 1 ? [Int](repeating: rows[0], count: refs.count) : rows)
     }
 
     func run() throws {
         threads.apply()
         let refs = try input.load()
         let vae = try model.load(for: refs)
-        var targets: Tensor? = nil
-        if let t = target {
-            let ds = try DatasetCatalog.load(t)
-            guard ds.imageShape == refs.imageShape else { throw ToolError("\(t) images are \(ds.imageShape), the references \(refs.imageShape)") }
-            guard ds.count == 1 || ds.count == refs.count else { throw ToolError("\(t) has \(ds.count) images: give one target, or one per reference (\(refs.count))") }
-            targets = ds.count == 1 ? ds.images.gatherRows([Int](repeating: 0, count: refs.count)) : ds.images
-        }
+        let targets = try targets(for: refs)
         var clf: LatentClassifier? = nil
         if let c = classifier {
             clf = try LatentClassifier.load(c, for: vae, modelPath: model.model)
         }
         try OutputOptions.checkWritable([out.output])
-        var s = AttackSettings(kind: kind)
-        s.norm = norm; s.radius = radius; s.steps = steps; s.step = step ?? radius / 10; s.restarts = restarts
-        s.initialization = initialization == .zero ? .zero : (initialization == .uniform ? .uniform : .normal(initSigma ?? 0.2))
-        s.samples = samples ?? 1; s.through = through; s.penalty = penalty; s.seed = seed.seed
+        let s = settings
+        let restarts = s.restarts
         let t0 = Date()
         var images: [Tensor] = [], objective: [Double] = [], norms: [Double] = []
         // references in chunks of about 500 rows (references × restarts); random draws are per
@@ -134,8 +219,9 @@ struct Tool: ParsableCommand {
             }
         }
         let bestPerRef = (0..<refs.count).map { i in (0..<restarts).map { objective[i * restarts + $0] }.max()! }
-        try JSONLines.emit(["attack": kind.rawValue, "references": refs.count, "restarts": restarts, "norm": norm.rawValue,
-                            "radius": Double(String(radius)) ?? Double(radius), "steps": steps, "mean_objective": Summary(objective).mean,
+        try JSONLines.emit(["attack": kind.rawValue, "references": refs.count, "restarts": restarts, "norm": s.norm.rawValue,
+                            "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
+                            "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
                             "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
                             "kept": keep.rawValue, "output": out.output])
         Log.line("attacked \(refs.count) references × \(restarts) restarts in \(String(format: "%.2f", seconds)) s")

@@ -133,4 +133,101 @@ final class AttackTests: XCTestCase {
         let tail = Attack.run(vae, references: refs.rows(2..<4), settings: s2)
         XCTAssertEqual(tail.images, a.images.rows(6..<12))
     }
+
+    /// sgd and adam against a line-by-line numpy port of paper D's attack loop
+    /// (AKuzina/defend_vae_mcmc, attack/attacker.py, `AttackVAE.train_eps` for an
+    /// unsupervised L∞ attack with the `skl` loss of utils/divergence.py `gaus_skl`, and
+    /// `torch.optim.SGD` / `Adam` / `ReduceLROnPlateau` as PyTorch documents them), on the same
+    /// model, references and starts. The port returns its last iterate, as the authors' code.
+    func testSGDAndAdamMatchAPortOfPaperDsAttackLoop() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 5, 5], data: "test", seed: 8)
+        c.hidden = [12]
+        let vae = try VAE(config: c)
+        vae.freeze()
+        // binarised references with both 0 and 1 (the authors clamp to [min x, max x])
+        var refs = rng.uniformTensor([3, 1, 5, 5]).map { $0 > 0.5 ? 1 : 0 }
+        refs.data[0] = 0; refs.data[1] = 1; refs.data[25] = 0; refs.data[26] = 1; refs.data[50] = 0; refs.data[51] = 1
+        let dir = tempDir()
+        for (name, p) in vae.encoder.namedParameters { try Npy.write(p.value, to: "\(dir)/\(name).npy") }
+        try Npy.write(refs, to: "\(dir)/x.npy")
+        for optimizer in [AttackOptimizer.sgd, .adam] {
+            var s = AttackSettings(kind: .skl)
+            s.optimizer = optimizer; s.lr = optimizer == .sgd ? 1 : 0.02; s.steps = 40; s.restarts = 2
+            s.radius = 0.1; s.initialization = .normal(0.2); s.iterate = .last
+            s.patience = 4; s.factor = 0.5  // short patience so that the rate is reduced in 40 steps
+            let ours = Attack.run(vae, references: refs, settings: s)
+            try Npy.write(Attack.starts(s, rows: 6, size: 25), to: "\(dir)/starts.npy")
+            let out = try python("""
+            import numpy as np
+            d = '\(dir)'
+            P = {n: np.load(f'{d}/{n}.npy').astype(np.float64) for n in
+                 ['mean.1.0.weight', 'mean.1.0.bias', 'mean.1.2.weight', 'mean.1.2.bias',
+                  'scale.1.0.weight', 'scale.1.0.bias', 'scale.1.2.weight', 'scale.1.2.bias']}
+            def head(x, h):
+                a = x @ P[h + '.1.0.weight'].T + P[h + '.1.0.bias']
+                return a, np.maximum(a, 0) @ P[h + '.1.2.weight'].T + P[h + '.1.2.bias']
+            def q_z(x):  # the model: mu, and log sigma^2 of sigma = sigmoid(...)
+                _, m = head(x, 'mean'); _, s = head(x, 'scale')
+                return m, 2 * np.log(1 / (1 + np.exp(-s)))
+            def back(x, h, g):  # vector-Jacobian product of one head's output
+                a, _ = head(x, h)
+                ga = (g @ P[h + '.1.2.weight']) * (a > 0)
+                return ga @ P[h + '.1.0.weight']
+            def loss_and_grad(x, z_m, z_logv):  # -gaus_skl(m_a, logv_a, m_r, logv_r).sum(1), unsupervised
+                m_a, lv_a = q_z(x)
+                dif = lv_a - z_logv  # q = adversarial, p = reference
+                mu2 = (m_a - z_m) ** 2
+                skl = (0.25 * (np.exp(-dif) + np.exp(dif) + mu2 * (np.exp(-z_logv) + np.exp(-lv_a))) - 0.5).sum()
+                g_m = 0.5 * (m_a - z_m) * (np.exp(-z_logv) + np.exp(-lv_a))
+                g_lv = 0.25 * (np.exp(dif) - np.exp(-dif) - mu2 * np.exp(-lv_a))
+                _, s = head(x, 'scale')
+                g_s = g_lv * 2 * (1 - 1 / (1 + np.exp(-s)))
+                return -skl, -(back(x, 'mean', g_m) + back(x, 'scale', g_s))
+            class Plateau:  # torch.optim.lr_scheduler.ReduceLROnPlateau(mode='min', threshold=1e-4)
+                def __init__(self, lr, patience, factor): self.lr, self.patience, self.factor, self.best, self.bad = lr, patience, factor, np.inf, 0
+                def step(self, loss):
+                    if loss < self.best * (1 - 1e-4): self.best, self.bad = loss, 0
+                    else: self.bad += 1
+                    if self.bad > self.patience:
+                        new = self.lr * self.factor
+                        if self.lr - new > 1e-8: self.lr = new
+                        self.bad = 0
+            def train_eps(x_ref, eps, z_info, opt, lr, eps_norm, patience, factor, max_iter):
+                sched = Plateau(lr, patience, factor)
+                m = np.zeros_like(eps); v = np.zeros_like(eps); t = 0
+                mi, ma = x_ref.min(), x_ref.max()
+                for i in range(max_iter):
+                    eps = np.clip(x_ref + eps, mi, ma) - x_ref
+                    loss, grad = loss_and_grad(x_ref + eps, *z_info)
+                    if opt == 'sgd':
+                        eps = eps - sched.lr * grad
+                    else:  # torch.optim.Adam, betas (0.9, 0.999), eps 1e-8
+                        t += 1
+                        m = m + (grad - m) * (1 - 0.9); v = v * 0.999 + (1 - 0.999) * grad * grad
+                        denom = np.sqrt(v) / np.sqrt(1 - 0.999 ** t) + 1e-8
+                        eps = eps - sched.lr / (1 - 0.9 ** t) * m / denom
+                    sched.step(loss)
+                    eps = np.clip(eps, -eps_norm, eps_norm)
+                    if sched.lr < 1e-6: break
+                return np.clip(x_ref + eps, mi, ma)
+            X = np.load(f'{d}/x.npy').reshape(3, 25).astype(np.float64)
+            S = np.load(f'{d}/starts.npy').astype(np.float64)
+            rows = []
+            for r in range(6):
+                x_ref = X[r // 2:r // 2 + 1]
+                z_info = q_z(x_ref)
+                rows.append(train_eps(x_ref, S[r:r + 1], z_info, '\(optimizer.rawValue)', \(s.lr), 0.1, \(s.patience), \(s.factor), \(s.steps)))
+            print(' '.join(f'{v:.9g}' for v in np.concatenate(rows).ravel()))
+            """)
+            let port = out.split(separator: " ").map { Float($0)! }
+            XCTAssertEqual(port.count, ours.images.count)
+            var worst: Float = 0
+            for (a, b) in zip(ours.images.data, port) { worst = max(worst, abs(a - b)) }
+            XCTAssertLessThan(worst, 2e-5, "\(optimizer): largest pixel difference to the port")
+            // the port moved: the attack is not its start
+            let start = (refs.gatherRows((0..<6).map { $0 / 2 }) + BallProjection.project(Attack.starts(s, rows: 6, size: 25).reshaped([6, 1, 5, 5]),
+                         around: refs.gatherRows((0..<6).map { $0 / 2 }), norm: .linf, radius: 0.1))
+            XCTAssertGreaterThan(zip(start.data, port).map { abs($0 - $1) }.max()!, 0.05, "\(optimizer): the attack moved")
+        }
+    }
 }

@@ -32,6 +32,27 @@ public enum AttackPath: String, CaseIterable, Sendable {
     case mu, sigma, both
 }
 
+/// How a perturbation moves from one iterate to the next.
+public enum AttackOptimizer: String, CaseIterable, Sendable {
+    /// Projected gradient ascent: the signed gradient times `step` for L∞, the normalised
+    /// gradient times `step` for L2.
+    case pgd
+    /// Plain gradient ascent with learning rate `lr` and reduce-on-plateau, as paper D's code
+    /// runs its attacks (its Table 8: lr 1, 50 steps).
+    case sgd
+    /// Adam (PyTorch's `torch.optim.Adam` update, β = (0.9, 0.999), ε = 1e-8) with learning
+    /// rate `lr` and reduce-on-plateau.
+    case adam
+}
+
+/// Which iterate of a row becomes its result.
+public enum AttackIterate: String, CaseIterable, Sendable {
+    /// The iterate with the highest objective seen.
+    case best
+    /// The final iterate, as paper D's code returns it.
+    case last
+}
+
 /// How the perturbation of each restart starts.
 public enum AttackInit: Equatable, Sendable {
     case zero
@@ -48,6 +69,15 @@ public struct AttackSettings: Sendable {
     /// PGD step: the signed gradient times `step` for L∞, the normalised gradient times `step`
     /// for L2.
     public var step: Float = 0.01
+    public var optimizer: AttackOptimizer = .pgd
+    /// The learning rate of `sgd` and `adam`.
+    public var lr: Float = 1
+    /// Reduce-on-plateau of `sgd` and `adam` (PyTorch's `ReduceLROnPlateau`, relative
+    /// threshold 1e-4): a row's rate is multiplied by `factor` once its loss has not improved
+    /// for more than `patience` steps; a row stops moving once its rate falls below 1e-6.
+    public var patience = 20
+    public var factor: Float = 0.5
+    public var iterate: AttackIterate = .best
     public var restarts = 1
     public var initialization: AttackInit = .uniform
     /// Reparameterised samples per step for the sampling objectives (0: encoder means).
@@ -84,28 +114,52 @@ public enum Attack {
         return Autodiff.withFrozen(vae.parameters + (classifier?.layer.parameters ?? [])) {
             let objective = Attack.objective(vae, clean: x0, targets: targets?.gatherRows(rows), classifier: classifier, settings: s)
             let d = x0.count / max(1, x0.shape[0])
-            let starts = (0..<x0.shape[0]).map { i -> Tensor in
-                var rng = RNG(seed: s.seed).derived(0xA77A_0000_0000 + UInt64(s.firstReference * k + i))
-                switch s.initialization {
-                case .zero: return Tensor.zeros([1, d])
-                case .uniform: return rng.uniformTensor([1, d], -s.radius, s.radius)
-                case .normal(let sd): return rng.normalTensor([1, d]) * sd
-                }
-            }
-            var delta = Tensor.concatRows(starts).reshaped(x0.shape)
-            delta = BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius)
+            var delta = Attack.starts(s, rows: x0.shape[0], size: d).reshaped(x0.shape)
+            // PGD starts inside the ball and the box. sgd and adam follow paper D's code
+            // (attack/attacker.py, train_eps): the start is clamped to the box only, the first
+            // gradient is taken there, and the ball applies from the first step on; that first
+            // iterate can lie outside the ball and is never a result.
+            let startFeasible = s.optimizer == .pgd
+            delta = startFeasible ? BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius) : BallProjection.box(delta, around: x0)
+            var stepper = AttackStepper(settings: s, rows: x0.shape[0], size: d)
             var best = delta, bestValue = [Double](repeating: -.infinity, count: x0.shape[0])
             for t in 0...s.steps {
-                let (values, grad) = Autodiff.valueAndGradient(at: x0 + delta) { objective($0, t) }
-                for i in 0..<values.count where Double(values.data[i]) > bestValue[i] {
-                    bestValue[i] = Double(values.data[i])
-                    best.data.replaceSubrange((i * d)..<((i + 1) * d), with: delta.data[(i * d)..<((i + 1) * d)])
+                let feasible = t > 0 || startFeasible
+                if t == s.steps {
+                    // without a single step an sgd or adam start still has to enter the ball
+                    if !feasible { delta = BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius) }
+                    // the final iterate needs its value only
+                    let values = Autodiff.withoutGradients { objective(Variable(x0 + delta), t).value }
+                    for i in 0..<values.count where s.iterate == .last || Double(values.data[i]) > bestValue[i] {
+                        bestValue[i] = Double(values.data[i])
+                        best.data.replaceSubrange((i * d)..<((i + 1) * d), with: delta.data[(i * d)..<((i + 1) * d)])
+                    }
+                    break
                 }
-                if t == s.steps { break }
-                delta = BallProjection.project(delta + ascent(grad, norm: s.norm, step: s.step), around: x0, norm: s.norm, radius: s.radius)
+                let (values, grad) = Autodiff.valueAndGradient(at: x0 + delta) { objective($0, t) }
+                if feasible && s.iterate == .best {
+                    for i in 0..<values.count where Double(values.data[i]) > bestValue[i] {
+                        bestValue[i] = Double(values.data[i])
+                        best.data.replaceSubrange((i * d)..<((i + 1) * d), with: delta.data[(i * d)..<((i + 1) * d)])
+                    }
+                }
+                delta = BallProjection.project(stepper.step(delta, gradient: grad, values: values), around: x0, norm: s.norm, radius: s.radius)
             }
             return AttackResult(images: x0 + best, objective: bestValue, norms: BallProjection.norms(best, norm: s.norm))
         }
+    }
+
+    /// The unprojected starts of `rows` rows of `size` pixels, row i drawn from the seed and
+    /// its global index `firstReference · restarts + i`.
+    public static func starts(_ s: AttackSettings, rows: Int, size d: Int) -> Tensor {
+        Tensor.concatRows((0..<rows).map { i -> Tensor in
+            var rng = RNG(seed: s.seed).derived(0xA77A_0000_0000 + UInt64(s.firstReference * s.restarts + i))
+            switch s.initialization {
+            case .zero: return Tensor.zeros([1, d])
+            case .uniform: return rng.uniformTensor([1, d], -s.radius, s.radius)
+            case .normal(let sd): return rng.normalTensor([1, d]) * sd
+            }
+        })
     }
 
     /// The step direction: sign(g)·step for L∞, g/‖g‖·step for L2 (rows with a zero gradient

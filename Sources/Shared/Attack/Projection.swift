@@ -74,6 +74,15 @@ public enum BallProjection {
         }
     }
 
+    /// δ clamped so that x + δ lies in the pixel box [0, 1] (the ball left aside), as
+    /// `clamp(x + δ, 0, 1) − x` in paper D's code.
+    public static func box(_ delta: Tensor, around x: Tensor) -> Tensor {
+        precondition(delta.shape == x.shape)
+        var out = delta
+        for k in 0..<out.count { out.data[k] = Swift.min(Swift.max(x.data[k] + out.data[k], 0), 1) - x.data[k] }
+        return out
+    }
+
     /// ‖δ‖ of every row.
     public static func norms(_ delta: Tensor, norm: PerturbationNorm) -> [Double] {
         let n = delta.shape[0], d = n == 0 ? 0 : delta.count / n
