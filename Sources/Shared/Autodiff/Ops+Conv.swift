@@ -14,20 +14,32 @@ extension Variable {
                      "conv2d: input \(xv.shape) does not match weight \(wv.shape)")
         let (oh, ow) = g.convOutput(h: xv.shape[2], w: xv.shape[3])
         precondition(oh > 0 && ow > 0, "conv2d: input \(xv.shape[2])x\(xv.shape[3]) too small for the kernel")
+        let shape = ConvShape(input: xv.shape, output: wv.shape[0], geometry: g, outH: oh, outW: ow)
         let bv = b?.value
-        let parts = BatchSplit.parts(xv)
-        // im2col's columns are needed again only for the weight gradient
-        let keepColumns = Autodiff.isRecording && w.requiresGrad
-        let fwd = BatchSplit.map(parts) { Conv.forward($0, wv, bv, g, keepColumns: keepColumns) }
-        let out = Tensor.concatRows(fwd.map(\.out))
+        let parts = BatchSplit.ranges(xv.shape[0])
+        let out = Tensor(shape: [shape.n, shape.o, oh, ow]) { ob in
+            xv.data.withUnsafeBufferPointer { xb in wv.data.withUnsafeBufferPointer { wb in
+                withOptionalBuffer(bv) { bb in
+                    _ = BatchSplit.map(parts) { r in Conv.forward(xb.baseAddress!, wb.baseAddress!, bb, shape, images: r, into: ob.baseAddress!) }
+                }
+            } }
+        }
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
             let need = ConvNeeds(input: x.requiresGrad, weight: w.requiresGrad, bias: b?.requiresGrad ?? false)
-            let gParts = BatchSplit.split(gOut, like: parts)
-            let grads = BatchSplit.map(Array(zip(parts.indices, gParts))) { i, gp in
-                Conv.backward(gp, input: parts[i], col: fwd[i].col, wv, g, need: need)
+            // col2im accumulates into the input gradient
+            var gx = need.input ? Tensor.zeros(xv.shape) : Tensor.zeros([0])
+            let grads = gx.data.withUnsafeMutableBufferPointer { gxb in
+                gOut.data.withUnsafeBufferPointer { gb in xv.data.withUnsafeBufferPointer { xb in wv.data.withUnsafeBufferPointer { wb in
+                    BatchSplit.map(parts) { r in
+                        Conv.backward(gb.baseAddress!, input: xb.baseAddress!, wb.baseAddress!, shape, images: r, need: need,
+                                      inputGradient: need.input ? gxb.baseAddress! : nil)
+                    }
+                } } }
             }
-            return ConvGradients.combine(grads, need: need, hasBias: b != nil)
+            var result: [Tensor?] = [need.input ? gx : nil, need.weight ? BatchSplit.sum(grads.map { $0.weight! }).reshaped(wv.shape) : nil]
+            if b != nil { result.append(need.bias ? BatchSplit.sum(grads.map { $0.bias! }) : nil) }
+            return result
         }
     }
 
@@ -68,7 +80,7 @@ struct ConvNeeds { var input: Bool; var weight: Bool; var bias: Bool }
 
 /// Gradients of a convolution for one part of the batch (nil: not asked for).
 struct ConvGradients {
-    var input: Tensor?, weight: Tensor?, bias: Tensor?
+    var input: Tensor? = nil, weight: Tensor? = nil, bias: Tensor? = nil
 
     /// The op's gradients `[input, weight, bias?]` from the parts': input gradients are
     /// stacked, weight and bias gradients summed over the parts.
@@ -82,87 +94,101 @@ struct ConvGradients {
     }
 }
 
-/// Convolution on plain tensors: im2col and sgemm over the (part of the) batch, in cache-sized
-/// chunks of images where the columns need not be kept.
+/// The sizes of one convolution: input `[N, C, H, W]`, `O` output channels of `Ho`×`Wo`.
+struct ConvShape {
+    let n: Int, c: Int, h: Int, w: Int, o: Int, geometry: ConvGeometry, outH: Int, outW: Int
+    init(input s: [Int], output o: Int, geometry: ConvGeometry, outH: Int, outW: Int) {
+        (n, c, h, w) = (s[0], s[1], s[2], s[3])
+        self.o = o; self.geometry = geometry; self.outH = outH; self.outW = outW
+    }
+    /// Output positions per image, and rows of the column matrix (C·kh·kw).
+    var p: Int { outH * outW }
+    var ckk: Int { c * geometry.kernel.h * geometry.kernel.w }
+    /// Images per chunk so that a chunk's scratch (`floatsPerImage` each) stays near 512 KB,
+    /// half a core's 1 MB L2 cache here (the rest holds sgemm's packed panels): the chunk's
+    /// columns are built, multiplied and scattered while they are still there.
+    func chunk(floatsPerImage: Int, images: Int) -> Int { max(1, min(images, (1 << 17) / max(1, floatsPerImage))) }
+}
+
+/// Calls `body` with the tensor's buffer, or nil.
+func withOptionalBuffer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.data.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Convolution on raw buffers: im2col and sgemm a chunk of images at a time, every chunk
+/// built, multiplied and moved into place while it is in cache. Each call handles the images
+/// `images` of the batch and reads and writes only their rows, so the two parts of a batch run
+/// concurrently on one shared input and output (`BatchSplit`).
 enum Conv {
-    /// The output, and im2col's columns when `keepColumns` (for the weight gradient).
-    ///
-    /// Columns that are not kept are built a few images at a time (`chunk`), each chunk
-    /// multiplied while it is still in cache: for the 14×14 layer of paper D's encoder the
-    /// whole part's columns are 14 MB, a chunk's about 1 MB. Frozen weights (attacks, HMC)
-    /// take this path.
-    static func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry, keepColumns: Bool) -> (out: Tensor, col: Tensor?) {
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let o = w.shape[0], (oh, ow) = g.convOutput(h: h, w: wd)
-        let p = oh * ow, ckk = c * g.kernel.h * g.kernel.w
-        let col = keepColumns ? columns(x, g, outH: oh, outW: ow) : nil
-        let step = keepColumns ? n : chunk(floatsPerImage: ckk * p, images: n)
-        // [O, N·P] = W · col, added onto the bias preloaded row by row (beta = 1)
-        let outONP = Tensor(shape: [o, n * p]) { ob in
-            if let b { for oc in 0..<o { (ob.baseAddress! + oc * n * p).initialize(repeating: b.data[oc], count: n * p) } }
-            w.data.withUnsafeBufferPointer { wb in
-                /// output columns of images i0..<i0+m from their im2col columns
-                func multiply(_ cols: UnsafePointer<Float>, _ i0: Int, _ m: Int) {
-                    BLAS.sgemm(m: o, n: m * p, k: ckk, a: wb.baseAddress!, lda: ckk, b: cols, ldb: m * p,
-                               beta: b == nil ? 0 : 1, c: ob.baseAddress! + i0 * p, ldc: n * p)
-                }
-                if let col {
-                    col.data.withUnsafeBufferPointer { multiply($0.baseAddress!, 0, n) }
-                    return
-                }
-                // every entry is written by im2col before it is read
-                var scratch = [Float](unsafeUninitializedCapacity: ckk * step * p) { _, count in count = ckk * step * p }
-                x.data.withUnsafeBufferPointer { xb in scratch.withUnsafeMutableBufferPointer { sb in
-                    for i0 in stride(from: 0, to: n, by: step) {
-                        let m = min(step, n - i0)
-                        Im2col.im2col(xb.baseAddress! + i0 * c * h * wd, n: m, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: sb.baseAddress!)
-                        multiply(UnsafePointer(sb.baseAddress!), i0, m)
+    /// The output rows of `images`: im2col of a chunk → `[C·kh·kw, m·P]`, sgemm with the
+    /// weight → `[O, m·P]`, then each image's `[O, P]` block, plus the bias, into the NCHW
+    /// output.
+    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ s: ConvShape,
+                        images: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let (p, ckk, o) = (s.p, s.ckk, s.o)
+        let step = s.chunk(floatsPerImage: (ckk + o) * p, images: images.count)
+        // every scratch entry is written (im2col, sgemm with beta = 0) before it is read
+        var scratch = [Float](unsafeUninitializedCapacity: (ckk + o) * step * p) { _, count in count = (ckk + o) * step * p }
+        scratch.withUnsafeMutableBufferPointer { sb in
+            let col = sb.baseAddress!, prod = sb.baseAddress! + ckk * step * p
+            for i0 in stride(from: images.lowerBound, to: images.upperBound, by: step) {
+                let m = min(step, images.upperBound - i0)
+                Im2col.im2col(x + i0 * s.c * s.h * s.w, n: m, c: s.c, h: s.h, w: s.w, geometry: s.geometry, outH: s.outH, outW: s.outW, into: col)
+                BLAS.sgemm(m: o, n: m * p, k: ckk, a: w, lda: ckk, b: col, ldb: m * p, c: prod, ldc: m * p)
+                for j in 0..<m {
+                    for oc in 0..<o {
+                        let src = prod + oc * m * p + j * p, dst = out + ((i0 + j) * o + oc) * p
+                        let bias = b?[oc] ?? 0
+                        for q in 0..<p { dst[q] = src[q] + bias }
                     }
-                } }
+                }
             }
-        }
-        return (outONP.swapLeadingAxes(a: o, b: n, inner: p).reshaped([n, o, oh, ow]), col)
-    }
-
-    /// Images per chunk of columns (`floatsPerImage` each): about 1 MB, at least one image.
-    static func chunk(floatsPerImage: Int, images n: Int) -> Int { max(1, min(n, (1 << 18) / max(1, floatsPerImage))) }
-
-    /// im2col of `x` for an output of `oh`×`ow`: `[C·kh·kw, N·oh·ow]`.
-    static func columns(_ x: Tensor, _ g: ConvGeometry, outH oh: Int, outW ow: Int) -> Tensor {
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        return Tensor(shape: [c * g.kernel.h * g.kernel.w, n * oh * ow]) { cb in
-            x.data.withUnsafeBufferPointer { Im2col.im2col($0.baseAddress!, n: n, c: c, h: h, w: wd, geometry: g, outH: oh, outW: ow, into: cb.baseAddress!) }
         }
     }
 
-    /// The gradients `need` asks for; `col` is the forward pass's im2col when it kept it
-    /// (recomputed otherwise, should a weight be unfrozen between forward and backward).
-    static func backward(_ gOut: Tensor, input x: Tensor, col: Tensor?, _ w: Tensor, _ g: ConvGeometry, need: ConvNeeds) -> ConvGradients {
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let o = w.shape[0], p = gOut.shape[2] * gOut.shape[3], ckk = c * g.kernel.h * g.kernel.w
-        let gONP = gOut.swapLeadingAxes(a: n, b: o, inner: p).reshaped([o, n * p])
-        var gx: Tensor? = nil
-        if need.input {
-            // the column gradient Wᵀ·G [CKK, N·P], a chunk of images at a time, each chunk
-            // scattered back (col2im) while it is in cache
-            let step = chunk(floatsPerImage: ckk * p, images: n)
-            gx = Tensor(shape: x.shape) { xb in
-                xb.initialize(repeating: 0)
-                // every entry is written by the sgemm (beta = 0) before it is read
-                var scratch = [Float](unsafeUninitializedCapacity: ckk * step * p) { _, count in count = ckk * step * p }
-                w.data.withUnsafeBufferPointer { wb in gONP.data.withUnsafeBufferPointer { gb in scratch.withUnsafeMutableBufferPointer { sb in
-                    for i0 in stride(from: 0, to: n, by: step) {
-                        let m = min(step, n - i0)
-                        BLAS.sgemm(transA: true, m: ckk, n: m * p, k: o, a: wb.baseAddress!, lda: ckk, b: gb.baseAddress! + i0 * p, ldb: n * p,
-                                   c: sb.baseAddress!, ldc: m * p)
-                        Im2col.col2im(sb.baseAddress!, n: m, c: c, h: h, w: wd, geometry: g, outH: gOut.shape[2], outW: gOut.shape[3],
-                                      into: xb.baseAddress! + i0 * c * h * wd)
+    /// The gradients `need` asks for, for the images `images`, a chunk at a time: the output
+    /// gradient's `[O, m·P]` block is gathered from NCHW; the weight gradient adds G·colᵀ over
+    /// chunks (im2col recomputed per chunk: nothing is kept from the forward pass); the input
+    /// gradient is Wᵀ·G scattered back by col2im into `inputGradient` (zeroed by the caller).
+    static func backward(_ gOut: UnsafePointer<Float>, input x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ s: ConvShape,
+                         images: Range<Int>, need: ConvNeeds, inputGradient gx: UnsafeMutablePointer<Float>?) -> ConvGradients {
+        let (p, ckk, o) = (s.p, s.ckk, s.o)
+        var gw: Tensor? = need.weight ? Tensor.zeros([o, ckk]) : nil
+        var gb: Tensor? = need.bias ? Tensor.zeros([o]) : nil
+        guard need.input || need.weight || need.bias else { return ConvGradients() }
+        let floats = o + (need.weight ? ckk : 0) + (need.input ? ckk : 0)
+        let step = s.chunk(floatsPerImage: floats * p, images: images.count)
+        var scratch = [Float](unsafeUninitializedCapacity: floats * step * p) { _, count in count = floats * step * p }
+        scratch.withUnsafeMutableBufferPointer { sb in
+            let g = sb.baseAddress!
+            let col = g + o * step * p, dcol = col + (need.weight ? ckk * step * p : 0)
+            for i0 in stride(from: images.lowerBound, to: images.upperBound, by: step) {
+                let m = min(step, images.upperBound - i0)
+                for j in 0..<m {
+                    for oc in 0..<o {
+                        UnsafeMutableRawPointer(g + oc * m * p + j * p)
+                            .copyMemory(from: gOut + ((i0 + j) * o + oc) * p, byteCount: p * MemoryLayout<Float>.size)
                     }
-                } } }
+                }
+                if need.bias {
+                    gb!.data.withUnsafeMutableBufferPointer { bb in for oc in 0..<o { bb[oc] += Reduce.sum(g + oc * m * p, m * p) } }
+                }
+                if need.weight {
+                    Im2col.im2col(x + i0 * s.c * s.h * s.w, n: m, c: s.c, h: s.h, w: s.w, geometry: s.geometry, outH: s.outH, outW: s.outW, into: col)
+                    gw!.data.withUnsafeMutableBufferPointer { wb in
+                        BLAS.sgemm(transB: true, m: o, n: ckk, k: m * p, a: g, lda: m * p, b: col, ldb: m * p,
+                                   beta: 1, c: wb.baseAddress!, ldc: ckk)
+                    }
+                }
+                if need.input, let gx {
+                    BLAS.sgemm(transA: true, m: ckk, n: m * p, k: o, a: w, lda: ckk, b: g, ldb: m * p, c: dcol, ldc: m * p)
+                    Im2col.col2im(dcol, n: m, c: s.c, h: s.h, w: s.w, geometry: s.geometry, outH: s.outH, outW: s.outW,
+                                  into: gx + i0 * s.c * s.h * s.w)
+                }
             }
         }
-        let gw = need.weight ? Tensor.matmul(gONP, col ?? columns(x, g, outH: gOut.shape[2], outW: gOut.shape[3]), transB: true).reshaped(w.shape) : nil
-        return ConvGradients(input: gx, weight: gw, bias: need.bias ? gONP.rowSums() : nil)
+        return ConvGradients(input: nil, weight: gw, bias: gb)
     }
 }
 

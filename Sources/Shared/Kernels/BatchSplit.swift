@@ -11,9 +11,15 @@ enum BatchSplit {
 
     /// The batch cut into `partsPerBatch` parts (a single part for batches under 16).
     static func parts(_ x: Tensor) -> [Tensor] {
-        let n = x.shape[0], k = n >= 16 ? partsPerBatch : 1
-        guard k > 1 else { return [x] }
-        return (0..<k).map { i in x.rows((i * n / k)..<((i + 1) * n / k)) }
+        let r = ranges(x.shape[0])
+        guard r.count > 1 else { return [x] }
+        return r.map { x.rows($0) }
+    }
+
+    /// The row ranges of those parts, for ops that work on one shared buffer.
+    static func ranges(_ n: Int) -> [Range<Int>] {
+        let k = n >= 16 ? partsPerBatch : 1
+        return (0..<k).map { i in (i * n / k)..<((i + 1) * n / k) }
     }
 
     /// `gOut` cut like `parts` (same row counts).
