@@ -118,10 +118,10 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// Frozen weights build im2col columns a few images at a time (about 1 MB each); the
-    /// input gradient is always computed that way. 11 images of 32×14×14 under a 3×3 kernel
-    /// make chunks of 4, 4 and 3: forward against the direct loop, input gradient against
-    /// the direct transposed convolution (the adjoint), and both against trainable weights.
+    /// im2col columns are built a few images at a time (about 512 KB each) and never kept:
+    /// 11 images of 32×14×14 under a 3×3 kernel take several chunks. Forward against the
+    /// direct loop, input gradient against the direct transposed convolution (the adjoint),
+    /// and both against trainable weights (whose gradient rebuilds the columns).
     func testChunkedColumnsMatchDirectLoops() {
         for g in [ConvGeometry(kernel: 3, padding: 1), ConvGeometry(kernel: 3, stride: 2, padding: 1)] {
             let x = rng.normalTensor([11, 32, 14, 14]), w = rng.normalTensor([5, 32, 3, 3]) * 0.1, b = rng.normalTensor([5])
@@ -148,5 +148,78 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(y.shape, [2, 32, 14, 14])
         let up = ConvTranspose2d(32, 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1, rng: &r)
         XCTAssertEqual(up(y).shape, [2, 1, 28, 28])
+    }
+
+    /// NCHW ↔ NHWC of `[N, C, H, W]`.
+    func nhwc(_ t: Tensor) -> Tensor { Variable(t).channelsLast().value }
+    func nchw(_ t: Tensor) -> Tensor { Variable(t).channelsFirst().value }
+
+    /// The channels-last convolution, with its positions split by padded taps and whole:
+    /// forward against the direct loop, the input gradient against the direct transposed
+    /// convolution, weight and bias gradients against `conv2d`'s, on paper D's encoder shapes
+    /// (28→14 stays whole; 7→4, 4→2 and 2→1 split), odd sizes and other geometries, with
+    /// batches split across cores (20 images) and not (3).
+    func testChannelsLastConvMatchesDirectLoops() {
+        let cases: [(c: Int, h: Int, w: Int, o: Int, g: ConvGeometry)] = [
+            (1, 28, 28, 8, ConvGeometry(kernel: 3, stride: 2, padding: 1)), (6, 7, 7, 5, ConvGeometry(kernel: 3, stride: 2, padding: 1)),
+            (5, 4, 4, 7, ConvGeometry(kernel: 3, stride: 2, padding: 1)), (9, 2, 2, 4, ConvGeometry(kernel: 3, stride: 2, padding: 1)),
+            (3, 9, 8, 4, ConvGeometry(kernel: 3)), (2, 5, 7, 3, ConvGeometry(kernelH: 3, kernelW: 2, stride: 2, padding: 1)),
+            (3, 9, 9, 2, ConvGeometry(kernel: 3, stride: 3, padding: 2, dilation: 2)), (4, 6, 5, 3, ConvGeometry(kernel: 4, stride: 2, padding: 1)),
+        ]
+        for (c, h, w, o, g) in cases {
+            for n in [3, 20] {
+                let x = rng.normalTensor([n, c, h, w]), wt = rng.normalTensor([o, c, g.kernel.h, g.kernel.w]), b = rng.normalTensor([o])
+                let reference = directConv(x, wt, b, g)
+                let seed = rng.normalTensor(reference.shape)
+                let (xr, wr, br) = (Variable(x, requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
+                Variable.conv2d(xr, weight: wr, bias: br, geometry: g).backward(seed: seed)
+                let op = h - g.transposedOutput(h: reference.shape[2], w: reference.shape[3], outputPadding: 0).h
+                let opW = w - g.transposedOutput(h: reference.shape[2], w: reference.shape[3], outputPadding: 0).w
+                let inputGradient = op == opW ? directConvTranspose(seed, wt, nil, g, outputPadding: op) : xr.grad!
+                for share in [0.0, 1.0] {
+                    let what = "\(c)x\(h)x\(w)→\(o) \(g) n \(n) \(share == 0 ? "split" : "whole")"
+                    let (xv, wv, bv) = (Variable(nhwc(x), requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
+                    let out = Variable.conv2dChannelsLast(xv, weight: wv, bias: bv, geometry: g, maxPaddedShare: share)
+                    assertClose(nchw(out.value), reference, tol: 1e-4, "forward \(what)")
+                    out.backward(seed: nhwc(seed))
+                    assertClose(nchw(xv.grad!), inputGradient, tol: 1e-4, "input gradient \(what)")
+                    assertClose(wv.grad!, wr.grad!, tol: 1e-3, "weight gradient \(what)")
+                    assertClose(bv.grad!, br.grad!, tol: 1e-3, "bias gradient \(what)")
+                }
+            }
+        }
+    }
+
+    func testChannelsLastConvGradientsMatchFiniteDifferences() {
+        for g in [ConvGeometry(kernel: 3, stride: 2, padding: 1), ConvGeometry(kernel: 2, stride: 1, padding: 0, dilation: 2)] {
+            for share in [0.0, 1.0] {
+                let x = rng.normalTensor([2, 5, 4, 3]), w = rng.normalTensor([3, 3, g.kernel.h, g.kernel.w]), b = rng.normalTensor([3])
+                gradCheck([x, w, b]) { Variable.conv2dChannelsLast($0[0], weight: $0[1], bias: $0[2], geometry: g, maxPaddedShare: share) }
+            }
+        }
+        // the layout changes, both ways
+        gradCheck([rng.normalTensor([2, 3, 4, 5])]) { $0[0].channelsLast() }
+        gradCheck([rng.normalTensor([2, 4, 5, 3])]) { $0[0].channelsFirst() }
+    }
+
+    /// A `Sequential` of convolutions and ReLUs (run channels-last) against the same layers
+    /// applied one by one (each `Conv2d` on NCHW), values and input gradients, on paper D's
+    /// encoder trunk and head.
+    func testSequentialChannelsLastMatchesLayerByLayer() {
+        var r = RNG(seed: 4)
+        let layers: [any Layer] = [Conv2d(1, 8, kernel: 3, stride: 2, padding: 1, rng: &r), Activation.relu,
+                                   Conv2d(8, 6, kernel: 3, stride: 2, padding: 1, rng: &r), Activation.relu,
+                                   Conv2d(6, 5, kernel: 3, stride: 2, padding: 1, rng: &r), Activation.relu,
+                                   Conv2d(5, 4, kernel: 3, stride: 2, padding: 1, rng: &r), Activation.relu,
+                                   Conv2d(4, 3, kernel: 3, stride: 2, padding: 1, rng: &r), Reshape([3])]
+        let net = Sequential(layers)
+        let x = r.normalTensor([17, 1, 28, 28])
+        let (a, b) = (Variable(x, requiresGrad: true), Variable(x, requiresGrad: true))
+        let ya = net(a), yb = layers.reduce(b) { $1($0) }
+        XCTAssertEqual(ya.shape, [17, 3])
+        assertClose(ya.value, yb.value, tol: 1e-4, "values")
+        let seed = r.normalTensor(ya.shape)
+        ya.backward(seed: seed); yb.backward(seed: seed)
+        assertClose(a.grad!, b.grad!, tol: 1e-4, "input gradients")
     }
 }

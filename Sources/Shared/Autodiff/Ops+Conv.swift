@@ -107,7 +107,8 @@ struct ConvShape {
     /// Images per chunk so that a chunk's scratch (`floatsPerImage` each) stays near 512 KB,
     /// half a core's 1 MB L2 cache here (the rest holds sgemm's packed panels): the chunk's
     /// columns are built, multiplied and scattered while they are still there.
-    func chunk(floatsPerImage: Int, images: Int) -> Int { max(1, min(images, (1 << 17) / max(1, floatsPerImage))) }
+    func chunk(floatsPerImage: Int, images: Int) -> Int { ConvShape.images(floatsPerImage: floatsPerImage, of: images) }
+    static func images(floatsPerImage: Int, of images: Int, budget: Int = 1 << 17) -> Int { max(1, min(images, budget / max(1, floatsPerImage))) }
 }
 
 /// Calls `body` with the tensor's buffer, or nil.

@@ -108,4 +108,14 @@ public enum Im2col {
             }
         }
     }
+
+    /// Transposes each of `count` consecutive `[rows, cols]` matrices into `[cols, rows]`.
+    public static func transposeBlocks(_ src: UnsafePointer<Float>, count: Int, rows: Int, cols: Int,
+                                       into dst: UnsafeMutablePointer<Float>) {
+        let size = rows * cols
+        for b in 0..<count {
+            let s = src + b * size, d = dst + b * size
+            for r in 0..<rows { for c in 0..<cols { d[c * rows + r] = s[r * cols + c] } }
+        }
+    }
 }

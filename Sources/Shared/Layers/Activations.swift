@@ -29,3 +29,12 @@ public final class Activation: Layer {
     public static var softplus: Activation { Activation(.softplus) }
     public static func groupSort(_ k: Int = 2) -> Activation { Activation(.groupSort(k)) }
 }
+
+extension Activation: ChannelsLastLayer {
+    /// Element-wise activations do not care about the layout; GroupSort groups channels.
+    public var runsChannelsLast: Bool {
+        if case .groupSort = kind { return false }
+        return true
+    }
+    public func channelsLast(_ x: Variable) -> Variable { self(x) }
+}

@@ -1,5 +1,5 @@
 /// 2-D convolution, weight `[out, in, k, k]` (PyTorch layout).
-public final class Conv2d: Layer {
+public final class Conv2d: ChannelsLastLayer {
     public let weight: Variable
     public let bias: Variable?
     public let geometry: ConvGeometry
@@ -14,6 +14,11 @@ public final class Conv2d: Layer {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         Variable.conv2d(x, weight: weight, bias: bias, geometry: geometry)
+    }
+
+    public var runsChannelsLast: Bool { true }
+    public func channelsLast(_ x: Variable) -> Variable {
+        Variable.conv2dChannelsLast(x, weight: weight, bias: bias, geometry: geometry)
     }
 
     /// Paper C Eq. 12 (a convolution is linear).

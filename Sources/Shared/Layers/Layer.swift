@@ -22,11 +22,39 @@ extension Layer {
     public var isFrozen: Bool { parameters.allSatisfy { !$0.requiresGrad } }
 }
 
+/// A layer that can also run on channels-last `[N, H, W, C]` feature maps.
+public protocol ChannelsLastLayer: Layer {
+    /// Whether this instance can (an activation that mixes channels cannot).
+    var runsChannelsLast: Bool { get }
+    /// The layer on channels-last input, giving channels-last output.
+    func channelsLast(_ x: Variable) -> Variable
+}
+
 /// Layers applied one after another; parameter names are prefixed with the layer index.
+///
+/// Each stretch of layers that starts with a `Conv2d` and continues with convolutions and
+/// element-wise activations runs channels-last (`Variable.conv2dChannelsLast`), with one
+/// layout change at each end; everything else runs layer by layer as written.
 public final class Sequential: Layer {
     public let layers: [any Layer]
     public init(_ layers: [any Layer]) { self.layers = layers }
-    public func callAsFunction(_ x: Variable) -> Variable { layers.reduce(x) { $1($0) } }
+    public func callAsFunction(_ x: Variable) -> Variable {
+        var h = x, i = 0
+        while i < layers.count {
+            if layers[i] is Conv2d && h.shape.count == 4 {
+                h = h.channelsLast()
+                while i < layers.count, let l = layers[i] as? any ChannelsLastLayer, l.runsChannelsLast {
+                    h = l.channelsLast(h)
+                    i += 1
+                }
+                h = h.channelsFirst()
+            } else {
+                h = layers[i](h)
+                i += 1
+            }
+        }
+        return h
+    }
     public var namedParameters: [(name: String, variable: Variable)] {
         layers.enumerated().flatMap { i, l in l.namedParameters.map { ("\(i).\($0.name)", $0.variable) } }
     }
