@@ -176,8 +176,19 @@ final class ConvolutionTests: XCTestCase {
                 let op = h - g.transposedOutput(h: reference.shape[2], w: reference.shape[3], outputPadding: 0).h
                 let opW = w - g.transposedOutput(h: reference.shape[2], w: reference.shape[3], outputPadding: 0).w
                 let inputGradient = op == opW ? directConvTranspose(seed, wt, nil, g, outputPadding: op) : xr.grad!
+                // the fused ReLU against conv2d followed by relu
+                let (xq, wq, bq) = (Variable(x, requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
+                let refRelu = Variable.conv2d(xq, weight: wq, bias: bq, geometry: g).relu()
+                refRelu.backward(seed: seed)
                 for share in [0.0, 1.0] {
                     let what = "\(c)x\(h)x\(w)→\(o) \(g) n \(n) \(share == 0 ? "split" : "whole")"
+                    let (xf, wf, bf) = (Variable(nhwc(x), requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
+                    let fused = Variable.conv2dChannelsLast(xf, weight: wf, bias: bf, geometry: g, relu: true, maxPaddedShare: share)
+                    assertClose(nchw(fused.value), refRelu.value, tol: 1e-4, "relu forward \(what)")
+                    fused.backward(seed: nhwc(seed))
+                    assertClose(nchw(xf.grad!), xq.grad!, tol: 1e-4, "relu input gradient \(what)")
+                    assertClose(wf.grad!, wq.grad!, tol: 1e-3, "relu weight gradient \(what)")
+                    assertClose(bf.grad!, bq.grad!, tol: 1e-3, "relu bias gradient \(what)")
                     let (xv, wv, bv) = (Variable(nhwc(x), requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
                     let out = Variable.conv2dChannelsLast(xv, weight: wv, bias: bv, geometry: g, maxPaddedShare: share)
                     assertClose(nchw(out.value), reference, tol: 1e-4, "forward \(what)")

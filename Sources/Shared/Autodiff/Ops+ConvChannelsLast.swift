@@ -14,10 +14,13 @@ extension Variable {
     /// Per chunk of images and per `TapPlan` group: the group's rows `[m·Pg, Tg·C]` times
     /// its taps' weights `[O, Tg·C]`ᵀ. With one group the product lands in the output
     /// directly; otherwise each group's rows of O go to their positions.
+    /// With `relu` the op is `relu(conv(x))`, applied to each chunk while it is in cache, and
+    /// its backward masks the output gradient chunk by chunk: no separate pass over the
+    /// feature maps either way, and the mask runs on both cores with the convolution.
     /// `maxPaddedShare` is `TapPlan`'s threshold for splitting the positions (tests force
     /// both ways).
     public static func conv2dChannelsLast(_ x: Variable, weight w: Variable, bias b: Variable?, geometry g: ConvGeometry,
-                                          maxPaddedShare: Double = 0.125) -> Variable {
+                                          relu: Bool = false, maxPaddedShare: Double = 0.125) -> Variable {
         let (xv, wv) = (x.value, w.value)
         precondition(xv.rank == 4 && wv.rank == 4 && xv.shape[3] == wv.shape[1]
                      && wv.shape[2] == g.kernel.h && wv.shape[3] == g.kernel.w,
@@ -72,6 +75,10 @@ extension Variable {
                                     } }
                                 }
                             }
+                            if relu {
+                                let chunk = out + i0 * p * o
+                                VectorMath.map(chunk, chunk, m * p * o) { VectorMath.max($0, VectorMath.V(repeating: 0)) }
+                            }
                         }
                     }
                 }
@@ -85,29 +92,43 @@ extension Variable {
                 gOut.data.withUnsafeBufferPointer { gb in xv.data.withUnsafeBufferPointer { xb in
                     BatchSplit.map(parts) { r -> ConvGradients in
                         var gbias: Tensor? = need.bias ? Tensor.zeros([o]) : nil
-                        if need.bias {
-                            gbias!.data.withUnsafeMutableBufferPointer { bb in
-                                for row in (r.lowerBound * p)..<(r.upperBound * p) { VectorMath.map2(bb.baseAddress!, gb.baseAddress! + row * o, bb.baseAddress!, o, +) }
-                            }
-                        }
-                        guard need.input || need.weight else { return ConvGradients(bias: gbias) }
+                        guard need.input || need.weight || need.bias else { return ConvGradients() }
                         // per group: its weight gradient [O, Tg·C], scattered into [O, C, kh, kw] below
                         var groupGrads = need.weight ? groupWeights.map { Tensor.zeros($0.shape) } : []
-                        let floats = (need.weight ? groupRows : 0) + (need.input ? groupRows : 0) + (plan.direct ? 0 : groupPositions * o)
+                        // scratch per image: the masked output gradient (relu), the rows, their
+                        // gradient, and a split plan's gathered gradient rows
+                        let floats = (relu ? p * o : 0) + (need.weight ? groupRows : 0) + (need.input ? groupRows : 0) + (plan.direct ? 0 : groupPositions * o)
                         let step = ConvShape.images(floatsPerImage: floats, of: r.count, budget: 1 << 19)
                         var scratch = [Float](unsafeUninitializedCapacity: floats * step) { _, count in count = floats * step }
                         scratch.withUnsafeMutableBufferPointer { sb in
-                            let rows = sb.baseAddress!, dRows = rows + (need.weight ? groupRows * step : 0)
+                            let masked = sb.baseAddress!, rows = masked + (relu ? p * o * step : 0)
+                            let dRows = rows + (need.weight ? groupRows * step : 0)
                             let gathered = dRows + (need.input ? groupRows * step : 0)
                             for i0 in stride(from: r.lowerBound, to: r.upperBound, by: step) {
                                 let m = min(step, r.upperBound - i0)
+                                // the gradient before the relu: zero where the output is
+                                var gImages = UnsafePointer(gb.baseAddress! + i0 * p * o)
+                                if relu {
+                                    out.data.withUnsafeBufferPointer { yb in
+                                        VectorMath.map2(gImages, yb.baseAddress! + i0 * p * o, masked, m * p * o) { g, y in
+                                            VectorMath.V(repeating: 0).replacing(with: g, where: y .> 0)
+                                        }
+                                    }
+                                    gImages = UnsafePointer(masked)
+                                }
+                                if need.bias {
+                                    gbias!.data.withUnsafeMutableBufferPointer { bb in
+                                        for row in 0..<(m * p) { VectorMath.map2(bb.baseAddress!, gImages + row * o, bb.baseAddress!, o, +) }
+                                    }
+                                }
+                                guard need.input || need.weight else { continue }
                                 for (gi, group) in plan.groups.enumerated() {
                                     let (pg, kg) = (group.positions.count, group.taps.count * c)
                                     // the output gradient's rows of this group's positions
-                                    var gRows = UnsafePointer(gb.baseAddress! + i0 * p * o)
+                                    var gRows = gImages
                                     if !plan.direct {
                                         for j in 0..<m { for (qi, q) in group.positions.enumerated() {
-                                            (gathered + (j * pg + qi) * o).update(from: gb.baseAddress! + ((i0 + j) * p + q) * o, count: o)
+                                            (gathered + (j * pg + qi) * o).update(from: gImages + (j * p + q) * o, count: o)
                                         } }
                                         gRows = UnsafePointer(gathered)
                                     }

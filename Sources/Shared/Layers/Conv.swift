@@ -17,8 +17,10 @@ public final class Conv2d: ChannelsLastLayer {
     }
 
     public var runsChannelsLast: Bool { true }
-    public func channelsLast(_ x: Variable) -> Variable {
-        Variable.conv2dChannelsLast(x, weight: weight, bias: bias, geometry: geometry)
+    public func channelsLast(_ x: Variable) -> Variable { channelsLast(x, relu: false) }
+    /// On channels-last input, optionally fused with a following ReLU.
+    public func channelsLast(_ x: Variable, relu: Bool) -> Variable {
+        Variable.conv2dChannelsLast(x, weight: weight, bias: bias, geometry: geometry, relu: relu)
     }
 
     /// Paper C Eq. 12 (a convolution is linear).

@@ -34,7 +34,8 @@ public protocol ChannelsLastLayer: Layer {
 ///
 /// Each stretch of layers that starts with a `Conv2d` and continues with convolutions and
 /// element-wise activations runs channels-last (`Variable.conv2dChannelsLast`), with one
-/// layout change at each end; everything else runs layer by layer as written.
+/// layout change at each end and each convolution fused with a ReLU that follows it;
+/// everything else runs layer by layer as written.
 public final class Sequential: Layer {
     public let layers: [any Layer]
     public init(_ layers: [any Layer]) { self.layers = layers }
@@ -44,8 +45,14 @@ public final class Sequential: Layer {
             if layers[i] is Conv2d && h.shape.count == 4 {
                 h = h.channelsLast()
                 while i < layers.count, let l = layers[i] as? any ChannelsLastLayer, l.runsChannelsLast {
-                    h = l.channelsLast(h)
-                    i += 1
+                    // a convolution and the ReLU after it run as one op
+                    if let conv = l as? Conv2d, i + 1 < layers.count, (layers[i + 1] as? Activation)?.kind == .relu {
+                        h = conv.channelsLast(h, relu: true)
+                        i += 2
+                    } else {
+                        h = l.channelsLast(h)
+                        i += 1
+                    }
                 }
                 h = h.channelsFirst()
             } else {
