@@ -87,7 +87,8 @@ extension Variable {
         let parents = b.map { [x, w, $0] } ?? [x, w]
         return Variable(out, parents: parents) { gOut in
             let need = ConvNeeds(input: x.requiresGrad, weight: w.requiresGrad, bias: b?.requiresGrad ?? false)
-            var gx = need.input ? Tensor.zeros(xv.shape) : Tensor.zeros([0])
+            // zeroed chunk by chunk below, just before row2im accumulates into it
+            var gx = need.input ? Tensor(shape: xv.shape) { _ in } : Tensor.zeros([0])
             let grads = gx.data.withUnsafeMutableBufferPointer { gxb in
                 gOut.data.withUnsafeBufferPointer { gb in xv.data.withUnsafeBufferPointer { xb in
                     BatchSplit.map(parts) { r -> ConvGradients in
@@ -122,13 +123,14 @@ extension Variable {
                                     }
                                 }
                                 guard need.input || need.weight else { continue }
+                                if need.input { (gxb.baseAddress! + i0 * h * wd * c).initialize(repeating: 0, count: m * h * wd * c) }
                                 for (gi, group) in plan.groups.enumerated() {
                                     let (pg, kg) = (group.positions.count, group.taps.count * c)
                                     // the output gradient's rows of this group's positions
                                     var gRows = gImages
                                     if !plan.direct {
                                         for j in 0..<m { for (qi, q) in group.positions.enumerated() {
-                                            (gathered + (j * pg + qi) * o).update(from: gImages + (j * p + q) * o, count: o)
+                                            TapPlan.copy(gImages + (j * p + q) * o, gathered + (j * pg + qi) * o, o)
                                         } }
                                         gRows = UnsafePointer(gathered)
                                     }
