@@ -152,18 +152,30 @@ public struct ImagePairOptions: ParsableArguments {
     public init() {}
     @Argument(help: ArgumentHelp("First images (a dataset spec, a .npy, or -).", valueName: "a"))
     public var a: String
-    @Argument(help: ArgumentHelp("Second images, the same count and shape.", valueName: "b"))
+    @Argument(help: ArgumentHelp("Second images of the same shape: as many, or K per first image with the K of each consecutive (the restarts of vae-attack's output).", valueName: "b"))
     public var b: String
 
     public func validate() throws {
         guard !(a == "-" && b == "-") else { throw ValidationError("only one of the two image sets can come from stdin") }
     }
 
-    /// `f` of every pair of `[C, H, W]` images, in order.
-    public func map(_ f: (Tensor, Tensor) throws -> Double) throws -> [Double] {
+    /// One item per second image: `f` of it and its first image (image i of b pairs with image
+    /// i / K of a), as `[key: value]`, with `reference` (i / K) and `restart` (i mod K) when
+    /// K > 1.
+    public func items(_ key: String, _ f: (Tensor, Tensor) throws -> Double) throws -> [[String: Any]] {
         let x = try DatasetCatalog.load(a).images, y = try DatasetCatalog.load(b).images
-        guard x.shape == y.shape else { throw ToolError("\(a) has shape \(x.shape) but \(b) has \(y.shape)") }
-        let shape = Array(x.shape.dropFirst())
-        return try (0..<x.shape[0]).map { i in try f(x.rows(i..<(i + 1)).reshaped(shape), y.rows(i..<(i + 1)).reshaped(shape)) }
+        guard x.shape.dropFirst() == y.shape.dropFirst() else {
+            throw ToolError("\(a) has images of shape \(Array(x.shape.dropFirst())) but \(b) has \(Array(y.shape.dropFirst()))")
+        }
+        let (n, m) = (x.shape[0], y.shape[0])
+        guard n > 0, m % n == 0 else {
+            throw ToolError("\(b) has \(m) images: give as many as \(a) (\(n)), or the same number for each of its images")
+        }
+        let k = m / n, shape = Array(x.shape.dropFirst())
+        return try (0..<m).map { i in
+            var item: [String: Any] = [key: try f(x.rows((i / k)..<(i / k + 1)).reshaped(shape), y.rows(i..<(i + 1)).reshaped(shape))]
+            if k > 1 { item["reference"] = i / k; item["restart"] = i % k }
+            return item
+        }
     }
 }

@@ -18,7 +18,12 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try DatasetSpec(parsing: "-[0:3]").source, .npy(path: "-"))
         XCTAssertEqual(try DatasetSpec(parsing: "x:y[5:]").range(count: 8), 5..<8)
         XCTAssertEqual(try DatasetSpec(parsing: "x:y[-3:]").range(count: 8), 5..<8)
-        for bad in ["mnist", "mnist:test[1:2", "mnist:test[a:b]", "mnist:test@0", ":test", "mnist:test[1]"] {
+        // steps, with Python's rules: every third of [1:10), every tenth of all, the last two
+        XCTAssertEqual(try DatasetSpec(parsing: "x:y[1:10:3]").indices(count: 20), [1, 4, 7])
+        XCTAssertEqual(try DatasetSpec(parsing: "a.npy[::10]").indices(count: 30), [0, 10, 20])
+        XCTAssertEqual(try DatasetSpec(parsing: "x:y[-2::]").indices(count: 5), [3, 4])
+        XCTAssertEqual(try DatasetCatalog.load("synthetic:test[3:12:4]").images, try DatasetCatalog.load("synthetic:test").images.gatherRows([3, 7, 11]))
+        for bad in ["mnist", "mnist:test[1:2", "mnist:test[a:b]", "mnist:test@0", ":test", "mnist:test[1]", "x:y[::0]", "x:y[::-1]", "x:y[1:2:3:4]"] {
             assertThrows(try DatasetSpec(parsing: bad), containing: "bad dataset spec '\(bad)'")
         }
         assertThrows(try DatasetSpec(parsing: "x:y[5:2]").range(count: 8), containing: "selects nothing")

@@ -116,7 +116,12 @@ check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'syn
 check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"
 check "latent-plot" bash -c "$BIN/vae-train --data synthetic --epochs 1 --latent 2 --hidden 16 --train-limit 200 -o $T/m2.safetensors >/dev/null 2>&1 && $BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat.png --size 300 && python3 -c \"d=open('$T/lat.png','rb').read(); assert d[:4]==b'\\x89PNG'\""
 expect_error "latent-plot needs 2-D codes" "needs 2" $BIN/vae-eval latent-plot --model "$M" --input synthetic:test@10 -o "$T/x.png"
-expect_error "msssim shape mismatch" "has shape" $BIN/vae-eval msssim 'synthetic:test[0:3]' 'synthetic:test[0:4]'
+expect_error "msssim count mismatch" "give as many as" $BIN/vae-eval msssim 'synthetic:test[0:3]' 'synthetic:test[0:4]'
+check "msssim pairs K images with each reference" bash -c "$BIN/vae-eval export --input 'synthetic:test[0:6]' -o $T/six.npy 2>/dev/null && python3 -c \"import numpy as np; np.save('$T/three.npy', np.load('$T/six.npy')[:3]); np.save('$T/rep.npy', np.repeat(np.load('$T/six.npy')[:3], 2, axis=0))\" && $BIN/vae-eval msssim $T/three.npy $T/six.npy > $T/k.jsonl && $BIN/vae-eval msssim $T/rep.npy $T/six.npy > $T/r.jsonl && python3 -c \"
+import json
+K = [json.loads(l) for l in open('$T/k.jsonl')]; R = [json.loads(l) for l in open('$T/r.jsonl')]
+assert [k['msssim'] for k in K[:-1]] == [r['msssim'] for r in R[:-1]] and len(K) == 7
+assert [(k['reference'], k['restart']) for k in K[:-1]] == [(i // 2, i % 2) for i in range(6)], K\""
 expect_error "decode wrong code size" "expected codes of shape" $BIN/vae-eval decode --model "$M" --codes "$T/rec.npy" -o "$T/x.npy"
 python3 -c "import numpy as np; np.save('$T/small.npy', np.random.default_rng(0).uniform(size=(3, 1, 4, 4)).astype(np.float32))"
 expect_error "model for other images" "expects" $BIN/vae-eval recon --model "$M" --input "$T/small.npy" -o "$T/x.npy"

@@ -53,9 +53,8 @@ public enum DatasetCatalog {
     /// The indices a spec's range and stratification pick out of `count` items; nil when
     /// they pick every item in order (no copy needed).
     static func select(count: Int, labels: [Int]?, colorLabels: [Int]?, spec: DatasetSpec) throws -> [Int]? {
-        let range = try spec.range(count: count)
-        guard let n = spec.stratified else { return range == 0..<count ? nil : Array(range) }
-        let r = Array(range)
+        let r = try spec.indices(count: count)
+        guard let n = spec.stratified else { return r == Array(0..<count) ? nil : r }
         let over: [Int]?
         switch spec.stratifyBy {
         case .label: over = labels

@@ -2,7 +2,8 @@
 ///
 /// - `NAME:SPLIT`, e.g. `fashion-mnist:test`
 /// - `NAME:SPLIT[START:END]`, a range of that split (Python slice rules for the bounds,
-///   either may be omitted: `mnist:test[:100]`)
+///   either may be omitted: `mnist:test[:100]`), and `[START:END:STEP]` every STEP-th image
+///   of it (`adv.npy[::10]`: the first restart of each reference of a 10-restart attack)
 /// - a trailing `@N` or `@N/SEED` picks N points stratified over classes, reproducibly
 ///   (`fashion-mnist:test@50` — 5 per class with seed 0; applied after the range); `@N:color`
 ///   stratifies over color-mnist's colours, `@N:joint` over its digit-colour pairs
@@ -18,6 +19,8 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public var source: Source
     public var start: Int?
     public var end: Int?
+    /// The slice step (nil: 1); positive.
+    public var step: Int?
     public var stratified: Int?
     public var stratifiedSeed: UInt64 = 0
     /// What `@N` stratifies over: the class labels, `@N:color` the colour labels
@@ -34,7 +37,7 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         self.text = text
         func fail(_ why: String) -> ToolError {
-            ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END]@N[/SEED][:color|:joint][#bin[/SEED]], a .npy path, or -)")
+            ToolError.usage("bad dataset spec '\(text)': \(why) (expected NAME:SPLIT[START:END[:STEP]]@N[/SEED][:color|:joint][#bin[/SEED]], a .npy path, or -)")
         }
         var body = Substring(text)
         // "#bin" or "#bin/SEED" at the very end binarises (a '#' elsewhere may be part of a path)
@@ -65,7 +68,7 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
             guard let open = body.lastIndex(of: "[") else { throw fail("unbalanced ']'") }
             let inner = body[body.index(after: open)..<body.index(before: body.endIndex)]
             let bounds = inner.split(separator: ":", omittingEmptySubsequences: false)
-            guard bounds.count == 2 else { throw fail("a range is [START:END]") }
+            guard bounds.count == 2 || bounds.count == 3 else { throw fail("a range is [START:END] or [START:END:STEP]") }
             func bound(_ s: Substring) throws -> Int? {
                 let t = s.trimmingCharacters(in: .whitespaces)
                 if t.isEmpty { return nil }
@@ -73,6 +76,10 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
                 return v
             }
             start = try bound(bounds[0]); end = try bound(bounds[1])
+            if bounds.count == 3, let st = try bound(bounds[2]) {
+                guard st > 0 else { throw fail("the step of a range must be positive, got \(st)") }
+                step = st
+            }
             body = body[..<open]
         }
         if body == "-" || body.hasSuffix(".npy") {
@@ -97,6 +104,12 @@ public struct DatasetSpec: Equatable, CustomStringConvertible {
         let lo = clamp(start, 0), hi = clamp(end, n)
         guard lo < hi else { throw ToolError.usage("dataset spec '\(text)': range [\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")] selects nothing from \(n) images") }
         return lo..<hi
+    }
+
+    /// The indices of the slice `[start:end:step]` of `n` items.
+    public func indices(count n: Int) throws -> [Int] {
+        let r = try range(count: n)
+        return Array(stride(from: r.lowerBound, to: r.upperBound, by: step ?? 1))
     }
 }
 
