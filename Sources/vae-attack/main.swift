@@ -5,6 +5,7 @@ import Shared
 
 extension AttackKind: ExpressibleByArgument {}
 extension AttackPath: ExpressibleByArgument {}
+extension DamageReference: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
 extension AttackOptimizer: ExpressibleByArgument {}
 extension AttackIterate: ExpressibleByArgument {}
@@ -12,8 +13,9 @@ extension AttackIterate: ExpressibleByArgument {}
 /// `--preset`.
 enum Preset: String, CaseIterable, ExpressibleByArgument {
     /// Paper D Table 8 as its code runs it (attack/attacker.py): SGD, lr 1, 50 steps, δ from
-    /// N(0, 0.2²), 10 restarts, L∞, the learning rate halved after 20 steps without
-    /// improvement, the last iterate kept; the classifier attack acts on the encoder means.
+    /// N(0, 0.2²), 10 restarts, L∞, the learning rate halved once more than 20 steps pass
+    /// without improvement, the last iterate kept; the classifier attack acts on the encoder
+    /// means.
     case paperD
 }
 
@@ -28,7 +30,7 @@ struct Tool: ParsableCommand {
         commandName: "vae-attack",
         abstract: "Attack a trained VAE by projected gradient ascent: latent, symmetric-KL, output, maximum-damage, ELBO, classifier and Wasserstein attacks (papers A-D).",
         discussion: """
-        Every reference and restart runs as one batch (chunks of about 500 rows). The adversarial images go to -o as a .npy in the layout of the input, one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference expects); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row keeps its best iterate, and every iterate lies in the norm ball and the pixel box [0, 1].
+        Every reference and restart runs as one batch (chunks of about 500 rows). The adversarial images go to -o as a .npy in the layout of the input, one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1].
 
         Examples:
           vae-attack skl --model vae.safetensors --input mnist:test@50 --restarts 10 \\
@@ -78,10 +80,12 @@ struct Tool: ParsableCommand {
     var initialization: InitChoice?
     @Option(name: .customLong("init-sigma"), parsing: .unconditional, help: "Standard deviation of --init normal (default 0.2, paper D Table 8; --init normal only).")
     var initSigma: Float?
-    @Option(parsing: .unconditional, help: "Reparameterised samples per step for max-damage, elbo and classifier (0: encoder means), with fixed noise per step from the seed (default 1; those kinds only).")
+    @Option(parsing: .unconditional, help: "Reparameterised samples per step for max-damage, elbo, classifier and output (0: encoder means), with fixed noise per step from the seed (default 1; those kinds only).")
     var samples: Int?
     @Option(help: "max-damage: act through the encoder's mu, sigma or both (paper B Figure 4).")
     var through: AttackPath = .both
+    @Option(name: .customLong("damage-reference"), help: "max-damage: measure from g(mu(x)) (mean, paper B Eq. 5), from an independent sample of q(z|x) (sample, paper A Eq. 4), or from the attacked sample's own noise (coupled).")
+    var damageReference: DamageReference = .mean
     @Option(parsing: .unconditional, help: "latent: paper A's penalty form, adding λ‖δ‖₂ to the KL (0: the constrained form only).")
     var penalty: Float = 0
     @Option(help: "Keep all restarts, or only the best of each reference.")
@@ -115,6 +119,7 @@ struct Tool: ParsableCommand {
         }
         s.samples = samples ?? (paperD && kind == .classifier ? 0 : 1)
         s.through = through
+        s.damageReference = damageReference
         s.penalty = penalty
         s.seed = seed.seed
         return s
@@ -135,7 +140,7 @@ struct Tool: ParsableCommand {
         guard s.restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(s.restarts)") }
         if let n = samples {
             guard n >= 0 else { throw ValidationError("--samples must be at least 0, got \(n)") }
-            guard kind.usesSamples else { throw ValidationError("--samples applies to the max-damage, elbo and classifier attacks only") }
+            guard kind.usesSamples else { throw ValidationError("--samples applies to the max-damage, elbo, classifier and output attacks only") }
         }
         if let sd = initSigma {
             guard sd > 0 && sd.isFinite else { throw ValidationError("--init-sigma must be positive") }
@@ -149,6 +154,8 @@ struct Tool: ParsableCommand {
         if kind != .classifier && classifier != nil { throw ValidationError("--classifier applies to the classifier attack only") }
         if kind != .latent && penalty != 0 { throw ValidationError("--penalty applies to the latent attack only") }
         if kind != .maxDamage && through != .both { throw ValidationError("--through applies to the max-damage attack only") }
+        if kind != .maxDamage && damageReference != .mean { throw ValidationError("--damage-reference applies to the max-damage attack only") }
+        if damageReference != .mean && s.samples == 0 { throw ValidationError("--damage-reference \(damageReference.rawValue) needs --samples of at least 1") }
         if kind == .maxDamage && through != .mu && s.samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
         try OutputOptions.validate([out.output], inputs: [model.model, input.input, target, classifier])
     }

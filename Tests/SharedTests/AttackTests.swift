@@ -54,9 +54,10 @@ final class AttackTests: XCTestCase {
         c.classes = 4
         let clf = LatentClassifier(latent: 3, classes: 4, config: c)
         let x0 = rng.uniformTensor([3, 1, 4, 4], 0.2, 0.8), targets = rng.uniformTensor([3, 1, 4, 4])
-        for kind in AttackKind.allCases {
+        let cases = AttackKind.allCases.map { ($0, DamageReference.mean) } + [(.maxDamage, .sample), (.maxDamage, .coupled)]
+        for (kind, reference) in cases {
             var s = AttackSettings(kind: kind)
-            s.samples = 2; s.penalty = kind == .latent ? 0.5 : 0
+            s.samples = 2; s.penalty = kind == .latent ? 0.5 : 0; s.damageReference = reference
             let f = Attack.objective(vae, clean: x0, targets: targets, classifier: clf, settings: s)
             let x = x0 + rng.uniformTensor(x0.shape, -0.1, 0.1)
             let (values, grad) = Autodiff.valueAndGradient(at: x) { f($0, 3) }
@@ -209,14 +210,16 @@ final class AttackTests: XCTestCase {
                     sched.step(loss)
                     eps = np.clip(eps, -eps_norm, eps_norm)
                     if sched.lr < 1e-6: break
-                return np.clip(x_ref + eps, mi, ma)
+                return np.clip(x_ref + eps, mi, ma), sched.lr
             X = np.load(f'{d}/x.npy').reshape(3, 25).astype(np.float64)
             S = np.load(f'{d}/starts.npy').astype(np.float64)
-            rows = []
+            rows, rates = [], []
             for r in range(6):
                 x_ref = X[r // 2:r // 2 + 1]
                 z_info = q_z(x_ref)
-                rows.append(train_eps(x_ref, S[r:r + 1], z_info, '\(optimizer.rawValue)', \(s.lr), 0.1, \(s.patience), \(s.factor), \(s.steps)))
+                out, lr = train_eps(x_ref, S[r:r + 1], z_info, '\(optimizer.rawValue)', \(s.lr), 0.1, \(s.patience), \(s.factor), \(s.steps))
+                rows.append(out); rates.append(lr)
+            assert min(rates) < \(s.lr), rates  # the plateau rule fired at least once
             print(' '.join(f'{v:.9g}' for v in np.concatenate(rows).ravel()))
             """)
             let port = out.split(separator: " ").map { Float($0)! }

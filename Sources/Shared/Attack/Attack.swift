@@ -9,9 +9,12 @@ public enum AttackKind: String, CaseIterable, Sendable {
     case latent
     /// Paper D Table 1, the unsupervised encoder attack: maximise SKL(q(z|x+δ), q(z|x)).
     case skl
-    /// Paper D Table 1, supervised: minimise ‖g(μ(x+δ)) − g(μ(x_t))‖² (decoder means).
+    /// Paper D Table 1, supervised: minimise ‖g(z̃_δ) − g(z̃_t)‖² with decoder means g,
+    /// z̃_δ ~ q(z|x+δ) and z̃_t ~ q(z|x_t) reparameterised with the same noise (`samples` 0:
+    /// the encoder means).
     case output
-    /// Paper A Eq. 4, paper B Eq. 5: maximise ‖g(z_δ) − g(z_x)‖₂, through μ, σ or both.
+    /// Paper B Eq. 5, paper A Eq. 4: maximise ‖g(z_δ) − g(z_ref)‖₂, through μ, σ or both; the
+    /// reference is chosen by `DamageReference`.
     case maxDamage = "max-damage"
     /// Paper C Figure 3: minimise the ELBO of x + δ.
     case elbo
@@ -23,13 +26,24 @@ public enum AttackKind: String, CaseIterable, Sendable {
     case wasserstein
 
     public var needsTarget: Bool { self == .latent || self == .output }
-    public var usesSamples: Bool { self == .maxDamage || self == .elbo || self == .classifier }
+    public var usesSamples: Bool { self == .maxDamage || self == .elbo || self == .classifier || self == .output }
 }
 
 /// Which encoder outputs a maximum-damage perturbation acts through (paper B Figure 4); the
 /// others keep their clean values.
 public enum AttackPath: String, CaseIterable, Sendable {
     case mu, sigma, both
+}
+
+/// What a maximum-damage attack measures its damage from.
+public enum DamageReference: String, CaseIterable, Sendable {
+    /// g(μ(x)), the maximum-likelihood reconstruction: paper B Eq. 5.
+    case mean
+    /// g(z) for z ~ q(z|x) drawn independently of the attacked sample: paper A Eq. 4.
+    case sample
+    /// g(μ(x) + σ(x)·ε) with the attacked sample's own noise ε: a coupled, lower-variance
+    /// variant of paper A's.
+    case coupled
 }
 
 /// How a perturbation moves from one iterate to the next.
@@ -83,6 +97,7 @@ public struct AttackSettings: Sendable {
     /// Reparameterised samples per step for the sampling objectives (0: encoder means).
     public var samples = 1
     public var through: AttackPath = .both
+    public var damageReference: DamageReference = .mean
     /// Paper A's penalty form of the latent attack: + λ‖δ‖₂.
     public var penalty: Float = 0
     public var seed: UInt64 = 0
@@ -102,10 +117,12 @@ public struct AttackResult {
 }
 
 public enum Attack {
-    /// Projected gradient ascent on `settings.kind`'s objective for every reference and
-    /// restart at once. Each row keeps its best iterate (the highest objective seen); every
-    /// iterate lies in the ball and the pixel box. `targets` (one row per reference) are
-    /// needed by `latent` and `output`, `classifier` by `classifier`.
+    /// Gradient ascent on `settings.kind`'s objective for every reference and restart at once.
+    /// Each row's result is its best iterate (the highest objective seen) or its last
+    /// (`settings.iterate`); either lies in the ball and the pixel box. Every iterate does,
+    /// except the start of `sgd` and `adam`, which is clamped to the box only (paper D's loop)
+    /// and never a result. `targets` (one row per reference) are needed by `latent` and
+    /// `output`, `classifier` by `classifier`.
     public static func run(_ vae: VAE, references x: Tensor, targets: Tensor? = nil, classifier: LatentClassifier? = nil,
                            settings s: AttackSettings) -> AttackResult {
         let (nRef, k) = (x.shape[0], s.restarts)
@@ -122,7 +139,9 @@ public enum Attack {
             let startFeasible = s.optimizer == .pgd
             delta = startFeasible ? BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius) : BallProjection.box(delta, around: x0)
             var stepper = AttackStepper(settings: s, rows: x0.shape[0], size: d)
-            var best = delta, bestValue = [Double](repeating: -.infinity, count: x0.shape[0])
+            // the projected start stands in until a finite value is seen
+            var best = startFeasible ? delta : BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius)
+            var bestValue = [Double](repeating: -.infinity, count: x0.shape[0])
             for t in 0...s.steps {
                 let feasible = t > 0 || startFeasible
                 if t == s.steps {
@@ -208,20 +227,39 @@ public enum Attack {
                 return -loss
             }
         case .output:
-            let recT = Autodiff.withoutGradients { vae.decodeMean(vae.encode(Variable(targets!)).mu).value }
-            return { x, _ in -(vae.decodeMean(vae.encode(x).mu) - Variable(recT)).square().flattened().sum(axis: 1) }
+            let (muT, sigmaT) = Autodiff.withoutGradients { vae.encode(Variable(targets!)) }
+            let meanTarget = s.samples == 0 ? Autodiff.withoutGradients { vae.decodeMean(muT).value } : nil
+            return { x, t in
+                let (mu, sg) = vae.encode(x)
+                if let rt = meanTarget { return -(vae.decodeMean(mu) - Variable(rt)).square().flattened().sum(axis: 1) }
+                var total: Variable? = nil
+                for j in 0..<s.samples {
+                    // the same noise for both samples (common random numbers): the distance
+                    // vanishes once q(z|x+δ) = q(z|x_t)
+                    let e = noise(t, j)
+                    let rt = Autodiff.withoutGradients { vae.decodeMean(muT + sigmaT * e).value }
+                    let d = (vae.decodeMean(mu + sg * e) - Variable(rt)).square().flattened().sum(axis: 1)
+                    total = total.map { $0 + d } ?? d
+                }
+                return -(total! * (1 / Float(s.samples)))
+            }
         case .maxDamage:
-            let meanRef = s.samples == 0 ? Autodiff.withoutGradients { vae.decodeMean(mu0).value } : nil
+            let meanRef = s.samples == 0 || s.damageReference == .mean ? Autodiff.withoutGradients { vae.decodeMean(mu0).value } : nil
             return { x, t in
                 let (mu, sg) = vae.encode(x)
                 let muA = s.through == .sigma ? mu0 : mu, sgA = s.through == .mu ? sigma0 : sg
-                if let ref = meanRef {
-                    return ((vae.decodeMean(muA) - Variable(ref)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
+                if s.samples == 0 {
+                    return ((vae.decodeMean(muA) - Variable(meanRef!)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
                 }
                 var total: Variable? = nil
                 for j in 0..<s.samples {
                     let e = noise(t, j)
-                    let ref = Autodiff.withoutGradients { vae.decodeMean(mu0 + sigma0 * e).value }
+                    let ref: Tensor
+                    switch s.damageReference {
+                    case .mean: ref = meanRef!
+                    case .sample: ref = Autodiff.withoutGradients { vae.decodeMean(mu0 + sigma0 * noise(t, s.samples + j)).value }
+                    case .coupled: ref = Autodiff.withoutGradients { vae.decodeMean(mu0 + sigma0 * e).value }
+                    }
                     let dist = ((vae.decodeMean(muA + sgA * e) - Variable(ref)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
                     total = total.map { $0 + dist } ?? dist
                 }

@@ -15,8 +15,9 @@ public enum BallProjection {
     ///
     /// L2: the projection of v onto the intersection of the ball and the box is, by the KKT
     /// conditions, δ(λ) = clamp(v / (1 + λ), −x, 1 − x) for the smallest λ ≥ 0 with
-    /// ‖δ(λ)‖ ≤ r; ‖δ(λ)‖ falls monotonically with λ, so λ is found by bisection (to 1e-7
-    /// relative in the norm, after which the row is scaled onto the ball).
+    /// ‖δ(λ)‖ ≤ r; ‖δ(λ)‖ falls monotonically with λ, so λ is found by bisection (to 1e-12
+    /// relative in λ, at most 100 halvings, keeping the feasible end), and the rounding to
+    /// Float is checked not to leave the ball or the box.
     public static func project(_ delta: Tensor, around x: Tensor, norm: PerturbationNorm, radius r: Float) -> Tensor {
         precondition(delta.shape == x.shape && r >= 0)
         let n = x.shape[0], d = n == 0 ? 0 : x.count / n
