@@ -6,7 +6,10 @@ import Shared
 public enum JSONLines {
     /// Prints one JSON object as a line on stdout (keys sorted). Non-finite numbers (a NaN
     /// mean of nothing, say) become `null`, since JSON has no NaN.
-    public static func emit(_ object: [String: Any]) throws {
+    public static func emit(_ object: [String: Any]) throws { try emit(object, toStandardError: false) }
+
+    /// The same line on stderr instead, for a command whose stdout carries a file (`-o -`).
+    public static func emit(_ object: [String: Any], toStandardError: Bool) throws {
         func clean(_ v: Any) -> Any {
             if let d = v as? Double { return d.isFinite ? d : NSNull() }
             if let f = v as? Float { return f.isFinite ? Double(f) : NSNull() }
@@ -15,7 +18,7 @@ public enum JSONLines {
             return v
         }
         let d = try JSONSerialization.data(withJSONObject: clean(object), options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
-        try Stdout.write(d + Data("\n".utf8))
+        if toStandardError { FileHandle.standardError.write(d + Data("\n".utf8)) } else { try Stdout.write(d + Data("\n".utf8)) }
     }
 }
 

@@ -30,7 +30,9 @@ struct Tool: ParsableCommand {
         commandName: "vae-attack",
         abstract: "Attack a trained VAE by projected gradient ascent: latent, symmetric-KL, output, maximum-damage, ELBO, classifier and Wasserstein attacks (papers A-D).",
         discussion: """
-        Every reference and restart runs as one batch (chunks of about 500 rows). The adversarial images go to -o as a .npy in the layout of the input, one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1].
+        Every reference and restart runs as one batch (chunks of about 500 rows). Kinds: latent (−KL to a target's posterior, paper A), skl (symmetric KL to the clean posterior, paper D), output (−‖g(z̃) − g(z̃_t)‖² to a target, paper D), max-damage (‖g(z_δ) − g(z_ref)‖₂, papers B and A), elbo (−ELBO, paper C), classifier (cross-entropy of a latent classifier, paper D), wasserstein (W2² to the clean posterior, paper D); the README has the formulas.
+
+        The adversarial images go to -o as a .npy of images [N·K, C, H, W], one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1].
 
         Examples:
           vae-attack skl --model vae.safetensors --input mnist:test@50 --restarts 10 \\
@@ -127,7 +129,7 @@ struct Tool: ParsableCommand {
 
     func validate() throws {
         let s = settings
-        guard radius > 0 && radius.isFinite else { throw ValidationError("--radius must be positive, got \(radius)") }
+        guard radius > 0 && radius.isFinite else { throw ValidationError("--radius must be positive and finite, got \(radius)") }
         guard s.steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(s.steps)") }
         if let v = step { guard v > 0 && v.isFinite else { throw ValidationError("--step must be positive, got \(v)") } }
         if let v = lr { guard v > 0 && v.isFinite else { throw ValidationError("--lr must be positive, got \(v)") } }
@@ -201,6 +203,13 @@ struct Tool: ParsableCommand {
         try OutputOptions.checkWritable([out.output])
         let s = settings
         let restarts = s.restarts
+        if case .zero = s.initialization {
+            if [.skl, .wasserstein].contains(kind) || (kind == .maxDamage && s.samples == 0) {
+                Log.line("vae-attack: warning: the \(kind.rawValue) objective has a zero gradient at δ = 0, so --init zero leaves the attack where it starts")
+            } else if restarts > 1 && (s.samples == 0 || !kind.usesSamples) {
+                Log.line("vae-attack: warning: with --init zero and a deterministic objective the \(restarts) restarts are identical")
+            }
+        }
         let t0 = Date()
         var images: [Tensor] = [], objective: [Double] = [], norms: [Double] = []
         // references in chunks of about 500 rows (references × restarts); random draws are per
@@ -218,19 +227,24 @@ struct Tool: ParsableCommand {
             rowsKept = (0..<refs.count).map { i in (0..<restarts).map { i * restarts + $0 }.max { objective[$0] < objective[$1] }! }
             all = all.gatherRows(rowsKept)
         }
-        try Npy.write(all, to: out.output)
+        var lines: [[String: Any]] = []
         if !summaryOnly {
             for (outRow, row) in rowsKept.enumerated() {
-                try JSONLines.emit(["index": outRow, "reference": row / restarts, "restart": row % restarts,
-                                    "objective": objective[row], "norm": norms[row]])
+                lines.append(["index": outRow, "reference": row / restarts, "restart": row % restarts,
+                              "objective": objective[row], "norm": norms[row]])
             }
         }
         let bestPerRef = (0..<refs.count).map { i in (0..<restarts).map { objective[i * restarts + $0] }.max()! }
-        try JSONLines.emit(["attack": kind.rawValue, "references": refs.count, "restarts": restarts, "norm": s.norm.rawValue,
-                            "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
-                            "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
-                            "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
-                            "kept": keep.rawValue, "output": out.output])
+        lines.append(["attack": kind.rawValue, "references": refs.count, "restarts": restarts, "norm": s.norm.rawValue,
+                      "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
+                      "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
+                      "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
+                      "kept": keep.rawValue, "output": out.output])
+        // the JSON lines are printed before the file is renamed into place, so that a failure to
+        // print leaves no output; with -o - the images take stdout and the lines go to stderr
+        try Npy.write(all, to: out.output) {
+            for l in lines { try JSONLines.emit(l, toStandardError: out.output == "-") }
+        }
         Log.line("attacked \(refs.count) references × \(restarts) restarts in \(String(format: "%.2f", seconds)) s")
     }
 }

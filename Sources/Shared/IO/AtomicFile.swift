@@ -7,8 +7,12 @@ import Foundation
 /// regular file (a device such as /dev/null, a named pipe) is written to in place, never
 /// replaced.
 public enum AtomicFile {
-    public static func write(_ data: Data, to requested: String) throws {
+    /// Writes `data` to `requested`. `beforeCommit` runs once the bytes are in the temporary
+    /// file and before it is renamed into place (before writing, for stdout and devices): a
+    /// tool prints its JSON lines there, so that a failure to print leaves no output file.
+    public static func write(_ data: Data, to requested: String, beforeCommit: () throws -> Void = {}) throws {
         if requested == "-" {
+            try beforeCommit()
             try Stdout.write(data)
             return
         }
@@ -18,6 +22,7 @@ public enum AtomicFile {
         if stat(requested, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
             let path = requested
             guard (st.st_mode & S_IFMT) != S_IFDIR else { throw ToolError.file(requested, "cannot write: is a directory") }
+            try beforeCommit()
             let fd = open(path, O_WRONLY)
             guard fd >= 0 else { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
             let err = writeAll(fd, data)
@@ -41,6 +46,7 @@ public enum AtomicFile {
             unlink(tmp)
             throw ToolError.file(requested, "cannot write: \(String(cString: strerror(err)))")
         }
+        do { try beforeCommit() } catch { unlink(tmp); throw error }
         guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)
@@ -107,7 +113,7 @@ public enum AtomicFile {
 /// `ToolError` instead of a crash.
 public enum Stdout {
     public static func write(_ data: Data) throws {
-        do { try FileHandle.standardOutput.write(contentsOf: data) }
-        catch { throw ToolError.file("-", "cannot write to stdout: \(error.localizedDescription)") }
+        let err = AtomicFile.writeAll(STDOUT_FILENO, data)
+        guard err == 0 else { throw ToolError("cannot write to stdout: \(String(cString: strerror(err)))") }
     }
 }

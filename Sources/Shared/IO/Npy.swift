@@ -168,7 +168,8 @@ public enum Npy {
     }
 
     /// Writes a tensor to `path` (atomically; "-" is stdout).
-    public static func write(_ t: Tensor, to path: String, dtype: DType = .float32) throws {
-        try AtomicFile.write(encode(t, dtype: dtype), to: path)
+    /// `beforeCommit` as in `AtomicFile.write`.
+    public static func write(_ t: Tensor, to path: String, dtype: DType = .float32, beforeCommit: () throws -> Void = {}) throws {
+        try AtomicFile.write(encode(t, dtype: dtype), to: path, beforeCommit: beforeCommit)
     }
 }

@@ -1,0 +1,154 @@
+import XCTest
+import Shared
+
+/// A linear-Gaussian model: x = W z + b + noise of standard deviation s, z ~ N(0, I), so that
+/// U(z) = ‖x − W z − b‖² / (2 s²) + ½‖z‖² (+ a constant) and the posterior is Gaussian with
+/// precision Λ = WᵀW/s² + I and mean Λ⁻¹ Wᵀ(x − b)/s².
+struct LinearGaussianEnergy: PotentialEnergy {
+    let w: Tensor, b: Tensor, x: Tensor, s: Float
+    var dimension: Int { w.shape[1] }
+    func callAsFunction(_ z: Variable) -> Variable {
+        let r = Variable(x) - Variable.linear(z, weight: Variable(w), bias: Variable(b))
+        return r.square().sum(axis: 1) * (0.5 / (s * s)) + z.square().sum(axis: 1) * 0.5
+    }
+}
+
+/// HMC: leapfrog reversibility and its η² energy error, closed-form Gaussian posteriors
+/// under both adaptation schemes, adaptation reaching its target, and the defence on a
+/// trained model (paper D section 4.1, Eq. 11).
+final class HMCTests: XCTestCase {
+    var rng = RNG(seed: 61)
+
+    /// Chains of one input each: `n` copies of x.
+    func gaussian(chains n: Int, d: Int = 3, observed m: Int = 4) -> LinearGaussianEnergy {
+        let w = rng.normalTensor([m, d]) * 0.8, b = rng.normalTensor([m]), x = rng.normalTensor([1, m])
+        return LinearGaussianEnergy(w: w, b: b, x: x.gatherRows([Int](repeating: 0, count: n)), s: 0.7)
+    }
+
+    func testLeapfrogIsReversibleAndItsEnergyErrorShrinksAsEtaSquared() {
+        let u = gaussian(chains: 8)
+        let z0 = rng.normalTensor([8, 3]), p0 = rng.normalTensor([8, 3])
+        let g0 = Autodiff.valueAndGradient(at: z0) { u($0) }
+        let forward = HMC.leapfrog(u, z: z0, p: p0, gradient: g0.1, stepSizes: [Float](repeating: 0.1, count: 8), steps: 15)
+        let back = HMC.leapfrog(u, z: forward.z, p: forward.p * -1, gradient: forward.gradient, stepSizes: [Float](repeating: 0.1, count: 8), steps: 15)
+        assertClose(back.z, z0, tol: 1e-4, "z after going back")
+        assertClose(back.p * -1, p0, tol: 1e-4, "p after going back")
+        // the same trajectory length 1 with η and η/2: the energy error falls fourfold
+        func error(_ eta: Float, _ l: Int) -> Double {
+            let e = HMC.leapfrog(u, z: z0, p: p0, gradient: g0.1, stepSizes: [Float](repeating: eta, count: 8), steps: l)
+            var total = 0.0
+            for i in 0..<8 {
+                let k0 = (0..<3).reduce(0.0) { $0 + Double(p0.data[i * 3 + $1] * p0.data[i * 3 + $1]) }
+                let k1 = (0..<3).reduce(0.0) { $0 + Double(e.p.data[i * 3 + $1] * e.p.data[i * 3 + $1]) }
+                total += abs(Double(e.energy.data[i]) + 0.5 * k1 - Double(g0.0.data[i]) - 0.5 * k0)
+            }
+            return total / 8
+        }
+        let (e1, e2, e3) = (error(0.2, 5), error(0.1, 10), error(0.05, 20))
+        XCTAssertEqual(e1 / e2, 4, accuracy: 1, "energy error ratio for η 0.2 → 0.1 (\(e1) → \(e2))")
+        XCTAssertEqual(e2 / e3, 4, accuracy: 1, "energy error ratio for η 0.1 → 0.05 (\(e2) → \(e3))")
+    }
+
+    /// 3000 independent chains of one linear-Gaussian posterior: their final states' mean and
+    /// covariance against the closed form (numpy), within Monte Carlo error. The trajectory
+    /// (3 steps of 0.3) is kept well under half the posterior's shortest period: with one step
+    /// size for all chains, a trajectory near it reflects z without mixing.
+    func testSamplesMatchTheClosedFormGaussianPosterior() throws {
+        let n = 3000
+        let u = gaussian(chains: n)
+        let out = try python("""
+        import numpy as np
+        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.array(\(Array(u.x.data[0..<4]))); s = \(u.s)
+        P = W.T @ W / s**2 + np.eye(3); C = np.linalg.inv(P); m = C @ W.T @ (x - b) / s**2
+        print(' '.join(map(str, list(m) + list(C.ravel()))))
+        """).split(separator: " ").map { Double($0)! }
+        let (mean, cov) = (Array(out[0..<3]), Array(out[3..<12]))
+        for adaptation in [StepSizeAdaptation.rule, .dualAveraging] {
+            var s = HMCSettings()
+            s.steps = 60; s.leapfrog = 3; s.stepSize = 0.3; s.adaptation = adaptation; s.seed = 3
+            let r = HMC.sample(u, from: rng.normalTensor([n, 3]) * 2, parameters: [], settings: s)
+            var m = [Double](repeating: 0, count: 3), c = [Double](repeating: 0, count: 9)
+            for i in 0..<n { for a in 0..<3 { m[a] += Double(r.z.data[i * 3 + a]) / Double(n) } }
+            for i in 0..<n { for a in 0..<3 { for b in 0..<3 {
+                c[a * 3 + b] += (Double(r.z.data[i * 3 + a]) - m[a]) * (Double(r.z.data[i * 3 + b]) - m[b]) / Double(n - 1)
+            } } }
+            for a in 0..<3 {
+                let se = (cov[a * 4] / Double(n)).squareRoot()
+                XCTAssertEqual(m[a], mean[a], accuracy: 4 * se, "\(adaptation) mean \(a)")
+                for b in 0..<3 {
+                    // standard error of a sample covariance: √((C_aa C_bb + C_ab²) / n)
+                    let se = ((cov[a * 4] * cov[b * 4] + cov[a * 3 + b] * cov[a * 3 + b]) / Double(n)).squareRoot()
+                    XCTAssertEqual(c[a * 3 + b], cov[a * 3 + b], accuracy: 4 * se, "\(adaptation) covariance \(a),\(b)")
+                }
+            }
+        }
+    }
+
+    func testAdaptationReachesItsTargetAcceptance() {
+        for (adaptation, target) in [(StepSizeAdaptation.rule, 0.7), (.rule, 0.9), (.dualAveraging, 0.65), (.dualAveraging, 0.8), (.dualAveraging, 0.9)] {
+            var s = HMCSettings()
+            s.steps = 200; s.leapfrog = 5; s.stepSize = adaptation == .rule ? 1.5 : 0.1; s.adaptation = adaptation; s.targetAccept = target; s.burnIn = 1
+            let u = gaussian(chains: 200)
+            let r = HMC.sample(u, from: rng.normalTensor([200, 3]), parameters: [], settings: s)
+            let mean = r.acceptance.reduce(0, +) / 200
+            if adaptation == .rule {
+                XCTAssertEqual(mean, target, accuracy: 0.05, "\(adaptation) towards \(target)")
+            } else {
+                // dual averaging steers the burn-in's acceptance probability to the target; the
+                // averaged step size it keeps then accepts at least as often
+                XCTAssertEqual(r.burnInAcceptance.reduce(0, +) / 200, target, accuracy: 0.03, "\(adaptation) burn-in towards \(target)")
+                XCTAssertGreaterThan(mean, target - 0.03, "\(adaptation) sampling at \(target)")
+            }
+        }
+        // no adaptation keeps the step size
+        var s = HMCSettings()
+        s.steps = 5; s.adaptation = .none; s.stepSize = 0.25
+        XCTAssertEqual(HMC.sample(gaussian(chains: 4), from: rng.normalTensor([4, 3]), parameters: [], settings: s).stepSize, [0.25, 0.25, 0.25, 0.25])
+    }
+
+    func testChainsDoNotDependOnTheBatching() {
+        var s = HMCSettings()
+        s.steps = 6; s.leapfrog = 4; s.stepSize = 0.2; s.adaptation = .dualAveraging
+        let u = gaussian(chains: 6), z0 = rng.normalTensor([6, 3])
+        let whole = HMC.sample(u, from: z0, parameters: [], settings: s)
+        var s2 = s; s2.firstChain = 4
+        let tail = HMC.sample(LinearGaussianEnergy(w: u.w, b: u.b, x: u.x.rows(4..<6), s: u.s), from: z0.rows(4..<6), parameters: [], settings: s2)
+        XCTAssertEqual(tail.z, whole.z.rows(4..<6))
+        XCTAssertEqual(HMC.sample(u, from: z0, parameters: [], settings: s).z, whole.z, "the seed fixes everything")
+    }
+
+    /// Paper D section 4.1 on a small trained model: HMC on p(z|x_adv) from the attacked codes
+    /// lowers the log posterior ratio log p(z_ref|x_ref) − log p(z|x_ref) (Eq. 11) on average,
+    /// and brings the reconstructions back towards the reference's (MS-SSIM rises).
+    func testHMCUndoesAnEncoderAttack() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 3)
+        c.hidden = [64]
+        let vae = try VAE(config: c)
+        var o = TrainingOptions()
+        o.epochs = 4; o.batch = 64; o.output = tempDir() + "/m.safetensors"; o.trainLimit = 1500
+        _ = try Trainer(model: vae, trainSet: try DatasetCatalog.load("synthetic:train"),
+                        testSet: try DatasetCatalog.load("synthetic:test[0:50]"), options: o).run()
+        vae.freeze()
+        let refs = try DatasetCatalog.load("synthetic:test@20").images
+        var a = AttackSettings(kind: .skl)
+        a.radius = 0.2; a.step = 0.02; a.steps = 40
+        let adv = Attack.run(vae, references: refs, settings: a).images
+        var r = RNG(seed: 5)
+        let (muR, sigmaR) = Autodiff.withoutGradients { vae.encode(Variable(refs)) }
+        let (muA, sigmaA) = Autodiff.withoutGradients { vae.encode(Variable(adv)) }
+        let zRef = (muR.value + sigmaR.value * r.normalTensor(muR.shape)), zAdv = muA.value + sigmaA.value * r.normalTensor(muA.shape)
+        var s = HMCSettings()
+        s.steps = 60; s.stepSize = 0.05
+        let defended = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: adv), from: zAdv, parameters: vae.parameters, settings: s)
+        let before = vae.logPosteriorRatio(refs, z1: zRef, z2: zAdv), after = vae.logPosteriorRatio(refs, z1: zRef, z2: defended.z)
+        let (mb, ma) = (before.reduce(0, +) / 20, after.reduce(0, +) / 20)
+        XCTAssertLessThan(ma, mb, "log posterior ratio \(mb) → \(ma)")
+        func msssim(_ z: Tensor) throws -> Double {
+            let rec = vae.decoderMeans(z), rr = vae.decoderMeans(muR.value)
+            return try (0..<20).reduce(0.0) { $0 + (try SSIM.msssim(rr.rows($1..<($1 + 1)).reshaped([1, 28, 28]), rec.rows($1..<($1 + 1)).reshaped([1, 28, 28]))) } / 20
+        }
+        let (simBefore, simAfter) = (try msssim(zAdv), try msssim(defended.z))
+        XCTAssertGreaterThan(simAfter, simBefore, "MS-SSIM to the reference's reconstruction \(simBefore) → \(simAfter)")
+        XCTAssertTrue(defended.acceptance.allSatisfy { $0 > 0 }, "every chain moved")
+    }
+}
