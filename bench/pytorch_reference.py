@@ -11,9 +11,17 @@ test images x 10 restarts as one batch of 500, 50 PGD steps of the symmetric-KL 
 L-inf radius 0.1 (signed gradient times 0.01, uniform start, clamp to the ball and [0, 1],
 best iterate per row kept), three runs, one JSON line each.
 
+With --hmc it times paper D's defence as `robustvae-bench --suite hmc` runs it: 500 chains x 100
+HMC transitions x 20 leapfrog steps on the `mlp` model (freshly initialised, decoder frozen,
+gradients w.r.t. z only), Bernoulli likelihood on the first 500 Fashion-MNIST test images,
+chains started at the encoder means, no burn-in, paper D's step-size rule (Eq. 67, one step
+size for the batch), the energy and gradient at the current state kept between transitions
+as RobustVAE does; three runs, one JSON line each.
+
     pip install torch   # from PyPI
     python3 bench/pytorch_reference.py --arch mlp --epochs 10 --threads 2
     python3 bench/pytorch_reference.py --attack --threads 2
+    python3 bench/pytorch_reference.py --hmc --threads 2
 """
 import argparse, gzip, json, time
 import numpy as np
@@ -106,6 +114,34 @@ def attack(model, refs, restarts=10, steps=50, radius=0.1, step=0.01):
             delta = torch.clamp(x0 + delta, 0, 1) - x0
     return x0 + best, best_value
 
+def hmc(model, x, z0, steps=100, leapfrog=20, eta=0.05, target=0.9):
+    """Batched HMC on -log p(x|z) - log N(z; 0, I), one chain per row (paper D's transition)."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+    def energy_grad(z):
+        z = z.detach().requires_grad_(True)
+        logits = model.decode(z)
+        u = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1) + 0.5 * (z ** 2).sum(1)
+        (g,) = torch.autograd.grad(u.sum(), z)
+        return u.detach(), g
+    z = z0.clone()
+    u, g = energy_grad(z)
+    accepted = torch.zeros(len(z))
+    for t in range(steps):
+        p0 = torch.randn_like(z)
+        p = p0 - 0.5 * eta * g
+        ze = z.clone()
+        for i in range(leapfrog):
+            ze = ze + eta * p
+            ue, ge = energy_grad(ze)
+            p = p - (eta if i < leapfrog - 1 else 0.5 * eta) * ge
+        ratio = u - ue + 0.5 * ((p0 ** 2).sum(1) - (p ** 2).sum(1))
+        acc = torch.log(torch.rand(len(z))) < ratio
+        z[acc], u[acc], g[acc] = ze[acc], ue[acc], ge[acc]
+        accepted += acc.float()
+        eta = eta + 0.01 * ((acc.float().mean().item() - target) / target) * eta
+    return z, accepted / steps
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="mlp", choices=["mlp", "conv"])
@@ -114,9 +150,22 @@ def main():
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--attack", action="store_true", help="time paper D's skl attack setting instead of training")
+    ap.add_argument("--hmc", action="store_true", help="time paper D's HMC defence setting instead of training")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    if a.hmc:
+        x = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz")[:500], dtype=torch.float32).div(255).unsqueeze(1)
+        model = MLPVAE()
+        with torch.no_grad():
+            z0 = model.encode(x)[0]
+        for _ in range(3):
+            t0 = time.perf_counter()
+            _, acc = hmc(model, x, z0)
+            t = time.perf_counter() - t0
+            print(json.dumps({"bench": "hmc_mlp_500x100x20", "seconds": t, "seconds_per_point": t / 500,
+                              "mean_acceptance": acc.mean().item(), "threads": a.threads, "torch": torch.__version__}))
+        return
     if a.attack:
         refs = torch.tensor(idx(f"{a.data}/t10k-images-idx3-ubyte.gz")[:50], dtype=torch.float32).div(255).unsqueeze(1)
         model = ConvVAE()

@@ -61,14 +61,14 @@ struct PosteriorRatio: ParsableCommand {
         commandName: "posterior-ratio",
         abstract: "Paper D Eq. 11: log p(z1|x) − log p(z2|x) per image (the marginal p(x) cancels).",
         discussion: """
-        x are the reference images; z1 and z2 latent codes [N, latent], e.g. the reference codes and the adversarial (or HMC-defended) codes. Lower is better for a defence.
+        x are the reference images; z1 and z2 latent codes [N, latent], e.g. the reference codes and the adversarial (or HMC-defended) codes; either may hold K codes per image (the K of an image consecutive, as vae-attack writes its restarts), each scored against its image. Lower is better for a defence.
         Example:\n  vae-eval posterior-ratio --model vae.safetensors --input ref.npy --z1 \\\n    zref.npy --z2 zadv.npy
         """)
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
-    @Option(help: ArgumentHelp("Codes z1 (.npy [N, latent]).", valueName: "path"))
+    @Option(help: ArgumentHelp("Codes z1 (.npy [N, latent] or [N·K, latent]).", valueName: "path"))
     var z1: String
-    @Option(help: ArgumentHelp("Codes z2 (.npy [N, latent]).", valueName: "path"))
+    @Option(help: ArgumentHelp("Codes z2 (.npy [N, latent] or [N·K, latent]).", valueName: "path"))
     var z2: String
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
@@ -77,16 +77,27 @@ struct PosteriorRatio: ParsableCommand {
         threads.apply()
         let ds = try input.load()
         let vae = try model.load(for: ds)
+        let n = ds.count
         func codes(_ p: String) throws -> Tensor {
             let z = try Npy.read(p)
-            guard z.shape == [ds.count, vae.config.latent] else {
-                throw ToolError.file(p, "expected codes of shape [\(ds.count), \(vae.config.latent)], got \(z.shape)")
+            guard z.rank == 2, z.shape[1] == vae.config.latent, z.shape[0] > 0, z.shape[0] % n == 0 else {
+                throw ToolError.file(p, "expected codes of shape [\(n)·K, \(vae.config.latent)] for \(n) images, got \(z.shape)")
             }
             guard z.isFinite else { throw ToolError.file(p, "contains NaN or infinite values") }
             return z
         }
-        let r = vae.logPosteriorRatio(ds.images, z1: try codes(z1), z2: try codes(z2))
-        try out.emit(metric: "log_posterior_ratio", key: "log_ratio", items: r.map { ["log_ratio": $0] }, model: vae)
+        let (a, b) = (try codes(z1), try codes(z2))
+        let m = max(a.shape[0], b.shape[0])
+        guard a.shape[0] == m || a.shape[0] == n, b.shape[0] == m || b.shape[0] == n else {
+            throw ToolError("\(z1) and \(z2) hold \(a.shape[0]) and \(b.shape[0]) codes: give N (\(n)) or the same N·K for each")
+        }
+        let k = m / n
+        func spread(_ z: Tensor) -> Tensor { z.shape[0] == m ? z : z.gatherRows((0..<m).map { $0 / k }) }
+        let x = k == 1 ? ds.images : ds.images.gatherRows((0..<m).map { $0 / k })
+        let r = vae.logPosteriorRatio(x, z1: spread(a), z2: spread(b))
+        try out.emit(metric: "log_posterior_ratio", key: "log_ratio", items: r.enumerated().map { i, v in
+            k == 1 ? ["log_ratio": v] : ["log_ratio": v, "reference": i / k, "restart": i % k]
+        }, model: vae)
     }
 }
 

@@ -151,4 +151,69 @@ final class HMCTests: XCTestCase {
         XCTAssertGreaterThan(simAfter, simBefore, "MS-SSIM to the reference's reconstruction \(simBefore) → \(simAfter)")
         XCTAssertTrue(defended.acceptance.allSatisfy { $0 > 0 }, "every chain moved")
     }
+
+    /// The sampler against a line-by-line numpy port of paper D's code (vae/model/hmc.py,
+    /// `HMC_sampler.sample` and `transition` with `adaptive=True`, as `sample_posterior` runs
+    /// it: 0.5·T burn-in transitions, then T), fed the same momenta and uniforms, on the
+    /// linear-Gaussian energy with its gradient in closed form.
+    func testSamplerMatchesAPortOfPaperDsHMC() throws {
+        let (n, d, total) = (12, 3, 30)
+        let u = gaussian(chains: n)
+        let dir = tempDir()
+        _ = try python("""
+        import numpy as np
+        r = np.random.default_rng(7)
+        np.save('\(dir)/p.npy', r.standard_normal((\(total), \(n), \(d))).astype(np.float32))
+        np.save('\(dir)/u.npy', r.uniform(size=(\(total), \(n))))
+        np.save('\(dir)/z0.npy', (2 * r.standard_normal((\(n), \(d)))).astype(np.float32))
+        print(1)
+        """)
+        let p = try Npy.read("\(dir)/p.npy"), uniforms = try Npy.read("\(dir)/u.npy"), z0 = try Npy.read("\(dir)/z0.npy")
+        var s = HMCSettings()
+        s.steps = 20; s.burnIn = 0.5; s.leapfrog = 6; s.stepSize = 0.35; s.adaptation = .rule
+        XCTAssertEqual(s.burnInSteps + s.steps, total)
+        let ours = HMC.sample(u, from: z0, parameters: [], settings: s) { t, chains, dim in
+            (p.rows(t..<(t + 1)).reshaped([chains, dim]), (0..<chains).map { Foundation.log(Double(uniforms.data[t * chains + $0])) })
+        }
+        let out = try python("""
+        import numpy as np
+        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.array(\(Array(u.x.data[0..<4]))); s = \(u.s)
+        P = np.load('\(dir)/p.npy').astype(np.float64); U = np.load('\(dir)/u.npy'); z0 = np.load('\(dir)/z0.npy').astype(np.float64)
+        def E(z): return 0.5 * ((x - z @ W.T - b) ** 2).sum(1) / s**2 + 0.5 * (z ** 2).sum(1)
+        def grad_E(z): return -((x - z @ W.T - b) @ W) / s**2 + z
+        class HMC_sampler:
+            def __init__(self, eps, L, adaptive): self.eps, self.L, self.adaptive = eps, L, adaptive
+            def transition(self, z_s, p_s):
+                z_end = z_s.copy(); p_end = p_s.copy()
+                z_grad = grad_E(z_end)
+                p_end = p_end + (-0.5 * self.eps) * z_grad
+                for i in range(self.L):
+                    z_end = z_end + self.eps * p_end
+                    z_grad = grad_E(z_end)
+                    if i < self.L - 1: p_end = p_end + (-self.eps) * z_grad
+                    else: p_end = p_end + (-0.5 * self.eps) * z_grad
+                q_ratio = 0.5 * ((p_s ** 2).sum(1) - (p_end ** 2).sum(1))
+                target_ratio = E(z_s) - E(z_end)
+                return z_end, q_ratio + target_ratio
+            def sample(self, z_0, N, burn_in):
+                z_curr = z_0.copy(); rates = []
+                for i in range(burn_in + N):
+                    z_proposed, ratio = self.transition(z_curr, P[i])
+                    log_u = np.log(U[i])
+                    accept_flag = log_u < ratio
+                    z_curr[accept_flag] = z_proposed[accept_flag]
+                    prop_accepted = np.mean(accept_flag.astype(float))
+                    if self.adaptive: self.eps += 0.01 * ((prop_accepted - 0.9) / 0.9) * self.eps
+                    if i >= burn_in: rates.append(prop_accepted)
+                return z_curr, rates
+        Q = HMC_sampler(\(s.stepSize), \(s.leapfrog), True)
+        z, rates = Q.sample(z0, \(s.steps), int(0.5 * \(s.steps)))
+        print(' '.join(map(str, list(z.ravel()) + [Q.eps, np.mean(rates)])))
+        """).split(separator: " ").map { Double($0)! }
+        for k in 0..<(n * d) { XCTAssertEqual(Double(ours.z.data[k]), out[k], accuracy: 1e-4, "z element \(k)") }
+        XCTAssertEqual(ours.stepSize[0], out[n * d], accuracy: 1e-5 * out[n * d], "final step size")
+        XCTAssertEqual(ours.acceptance.reduce(0, +) / Double(n), out[n * d + 1], accuracy: 1e-12, "acceptance rate")
+        XCTAssertGreaterThan(out[n * d + 1], 0.2, "chains moved")
+        XCTAssertLessThan(out[n * d + 1], 0.99, "not every proposal accepted")
+    }
 }

@@ -151,6 +151,7 @@ expect_status "a closed stdout is one error line" 1 "cannot write to stdout" bas
 expect_status "unwritable second output: nothing written" 1 "l.npy: cannot write" $BIN/vae-eval export --input synthetic:test@10 -o "$T/u.npy" --labels-out "$T/no/dir/l.npy"
 check "train checks its output before training" bash -c "$BIN/vae-train --data synthetic --epochs 50 -o $T/no/dir/m.safetensors 2>$T/err; rc=\$?; [ \$rc = 1 ] && grep -q 'm.safetensors: cannot write' $T/err && ! grep -q epoch $T/err"
 python3 -c "import numpy as np; np.save('$T/zhuge.npy', np.full((5, 4), 1e30, np.float32))"
+check "posterior-ratio pairs K codes with each image" bash -c "python3 -c \"import numpy as np; np.save('$T/z2k.npy', np.repeat(np.load('$T/z.npy'), 2, axis=0))\" && $BIN/vae-eval posterior-ratio --model $M --input 'synthetic:test[0:5]' --z1 $T/z.npy --z2 $T/z2k.npy | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert L[-1][\"n\"] == 10 and L[-1][\"mean\"] == 0 and [l[\"reference\"] for l in L[:-1]] == [i // 2 for i in range(10)], L'"
 expect_status "a non-finite metric is an error naming the item" 1 "5 of 5 log_posterior_ratio values are not finite (the first is item 0" $BIN/vae-eval posterior-ratio --model "$M" --input 'synthetic:test[0:5]' --z1 "$T/zhuge.npy" --z2 "$T/z.npy"
 expect_status "classifier of another model" 1 "c.safetensors was trained on the codes of another model" $BIN/vae-eval accuracy --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10
 expect_status "options that would be ignored are refused" 2 "apply to Lipschitz models" $BIN/vae-train --data synthetic --group-size 4 -o "$T/u.safetensors"
@@ -213,6 +214,22 @@ expect_status "targets must fit the references" 1 "give one target, or one per r
 expect_status "attack with another model's classifier" 1 "trained on the codes of another model" $BIN/vae-attack classifier --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10 -o "$T/u.npy"
 expect_status "attack options of other kinds are refused" 2 "applies to the max-damage, elbo, classifier and output attacks only" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --samples 2 -o "$T/u.npy"
 check "no output after attack errors" test ! -e "$T/u.npy"
+
+# vae-hmc
+check "vae-hmc: codes, reconstructions, JSON lines" bash -c "$BIN/vae-hmc --model $M --input 'synthetic:test@6' --steps 4 --leapfrog 3 -o $T/zh.npy --decode $T/rh.npy > $T/hmc.jsonl 2>/dev/null && python3 -c \"
+import json, numpy as np
+L = [json.loads(l) for l in open('$T/hmc.jsonl')]
+assert len(L) == 7 and L[-1]['inputs'] == 6 and L[-1]['burn_in'] == 2 and L[-1]['adapt'] == 'rule', L[-1]
+assert all(0 <= l['acceptance'] <= 1 for l in L[:-1]) and len({l['step_size'] for l in L[:-1]}) == 1
+z = np.load('$T/zh.npy'); r = np.load('$T/rh.npy')
+assert z.shape == (6, 4) and np.isfinite(z).all() and r.shape == (6, 1, 28, 28) and r.min() >= 0 and r.max() <= 1\""
+check "vae-hmc is reproducible and batch-independent without a shared step size" bash -c "$BIN/vae-hmc --model $M --input 'synthetic:test@6' --steps 3 --leapfrog 2 --adapt dual-averaging -o $T/zh1.npy --summary-only >/dev/null 2>&1 && $BIN/vae-hmc --model $M --input 'synthetic:test@6' --steps 3 --leapfrog 2 --adapt dual-averaging --batch 4 -o $T/zh2.npy --summary-only >/dev/null 2>&1 && cmp -s $T/zh1.npy $T/zh2.npy"
+check "vae-hmc --init mean with --adapt none keeps the step size" bash -c "$BIN/vae-hmc --model $M --input 'synthetic:test[0:3]' --steps 2 --leapfrog 2 --adapt none --step-size 0.02 --init mean -o $T/zh3.npy 2>/dev/null | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert L[-1][\"step_size_min\"] == L[-1][\"step_size_max\"] and abs(L[-1][\"step_size_min\"] - 0.02) < 1e-7, L[-1]'"
+expect_status "vae-hmc step size must be positive" 2 "step-size must be positive" $BIN/vae-hmc --model "$M" --input synthetic:test@6 --step-size 0 -o "$T/u.npy"
+expect_status "vae-hmc dual averaging needs burn-in" 2 "adapts during burn-in" $BIN/vae-hmc --model "$M" --input synthetic:test@6 --adapt dual-averaging --burn-in 0 -o "$T/u.npy"
+python3 -c "import numpy as np; np.save('$T/small.npy', np.zeros((2, 1, 10, 10), np.float32))"
+expect_status "vae-hmc images of another shape" 1 "10" $BIN/vae-hmc --model "$M" --input "$T/small.npy" -o "$T/u.npy" --steps 1
+check "no output after vae-hmc errors" test ! -e "$T/u.npy"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

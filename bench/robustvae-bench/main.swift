@@ -6,7 +6,7 @@ import Shared
 /// The host's speed drifts by up to 1.5x within seconds, so every figure is reported next to the sgemm
 /// rate measured alternately with it in the same run: compare runs by those ratios.
 ///
-///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|attack|all|profile] [--only CASE]
+///   robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|attack|hmc|all|profile] [--only CASE]
 /// `--only` restricts the training suite to one case (mlp, lipschitz_mlp,
 /// lipschitz_mlp_identity_gradient, conv), e.g. for `perf`;
 /// `--suite profile` splits the `mlp` training step into forward, backward and Adam.
@@ -23,7 +23,7 @@ while let a = args.popFirst() {
     case "--suite": suite = args.popFirst() ?? suite
     case "--only": only = args.popFirst()
     default:
-        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|attack|all|profile] [--only CASE]\n".utf8)); exit(2)
+        FileHandle.standardError.write(Data("usage: robustvae-bench [--threads N] [--seconds S] [--suite core|train|gradients|attack|hmc|all|profile] [--only CASE]\n".utf8)); exit(2)
     }
 }
 Runtime.configure(blasThreads: threads)
@@ -260,6 +260,32 @@ func runAttack() {
     }
 }
 
+/// Paper D's defence: 500 chains × 100 HMC transitions × 20 leapfrog steps on the `mlp`
+/// model (784-512-512-10 decoder, Bernoulli likelihood), no burn-in, `--adapt rule`, from the
+/// encoder means of the first 500 Fashion-MNIST test images. Each leapfrog step is one decoder
+/// forward pass plus its input gradient at batch 500, about 2.67 MFLOP per chain, so the run
+/// is 2.67 TFLOP; reported as seconds per point and as GFLOP/s next to sgemm's rate.
+func runHMC() {
+    let data = (try? DatasetCatalog.load("fashion-mnist:test[0:500]")) ?? (try! DatasetCatalog.load("synthetic:test[0:500]"))
+    var c = ModelConfig(architecture: "mlp", latent: 10, inputShape: data.imageShape, data: data.source, seed: 0)
+    c.hidden = Architectures.defaultHidden("mlp")
+    let vae = try! VAE(config: c)
+    vae.freeze()
+    let z0 = vae.encoderMeans(data.images)
+    var s = HMCSettings()
+    s.steps = 100; s.leapfrog = 20; s.burnIn = 0; s.stepSize = 0.05
+    let flop = 2.0 * Double(10 * 512 + 512 * 512 + 512 * 784) * 2 * 500 * 100 * 20
+    for _ in 0..<3 {
+        let g = sgemmRate(512, 512, 512)
+        let t0 = now()
+        _ = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: data.images), from: z0, parameters: vae.parameters, settings: s)
+        let t = now() - t0
+        emit(["bench": "hmc_mlp_500x100x20", "seconds": t, "seconds_per_point": t / 500, "gflops": flop / t / 1e9,
+              "sgemm_gflops": g, "threads": threads])
+    }
+}
+
+if suite == "hmc" || suite == "all" { runHMC() }
 if suite == "core" || suite == "all" { runCore() }
 if suite == "attack" || suite == "all" { runAttack() }
 if suite == "gradients" || suite == "all" { runGradients() }

@@ -64,14 +64,11 @@ extension VAE {
     /// Paper D Eq. 11: log p(z₁|x) − log p(z₂|x) = log p(x|z₁) + log p(z₁) − log p(x|z₂) − log p(z₂)
     /// (the marginal p(x) cancels), per image.
     public func logPosteriorRatio(_ images: Tensor, z1: Tensor, z2: Tensor) -> [Double] {
-        func logJoint(_ x: Tensor, _ z: Tensor) -> Tensor {
-            let zv = Variable(z)
-            let logPz = DiagonalGaussian.standardLogDensity(zv)
-            return (likelihood.logProb(Variable(x), logits: decodeLogits(zv)) + logPz).value
-        }
+        // log p(x|z) + log p(z) is minus the HMC energy
+        let u = VAEPosteriorEnergy(vae: self, inputs: images)
         return Autodiff.withoutGradients {
-            let a = logJoint(images, z1), b = logJoint(images, z2)
-            return (0..<a.count).map { Double(a.data[$0]) - Double(b.data[$0]) }
+            let a = u(Variable(z1)).value, b = u(Variable(z2)).value
+            return (0..<a.count).map { Double(b.data[$0]) - Double(a.data[$0]) }
         }
     }
 

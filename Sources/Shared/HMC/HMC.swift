@@ -41,6 +41,12 @@ public struct HMCSettings: Sendable {
     public var burnInSteps: Int { Int(burnIn * Double(steps)) }
 }
 
+/// The random draws of one transition for `chains` chains of `dimension` coordinates: the
+/// momenta `[chains, dimension]` and log u of the Metropolis test per chain. By default each
+/// chain draws from its own stream of the seed; tests feed a port of the authors' code the
+/// same numbers through this.
+public typealias HMCDraws = (_ transition: Int, _ chains: Int, _ dimension: Int) -> (momentum: Tensor, logUniform: [Double])
+
 /// The state after an HMC run, per chain.
 public struct HMCResult {
     /// The final codes `[N, d]`.
@@ -94,11 +100,12 @@ public enum HMC {
 
     /// Runs `settings.burnInSteps` + `settings.steps` transitions of every chain from `z0`
     /// (row i a chain) and returns the last state.
-    public static func sample(_ u: any PotentialEnergy, from z0: Tensor, parameters: [Variable], settings s: HMCSettings) -> HMCResult {
-        Autodiff.withFrozen(parameters) { run(u, from: z0, settings: s) }
+    public static func sample(_ u: any PotentialEnergy, from z0: Tensor, parameters: [Variable], settings s: HMCSettings,
+                              draws: HMCDraws? = nil) -> HMCResult {
+        Autodiff.withFrozen(parameters) { run(u, from: z0, settings: s, draws: draws) }
     }
 
-    static func run(_ u: any PotentialEnergy, from z0: Tensor, settings s: HMCSettings) -> HMCResult {
+    static func run(_ u: any PotentialEnergy, from z0: Tensor, settings s: HMCSettings, draws: HMCDraws?) -> HMCResult {
         let (n, d) = (z0.shape[0], z0.shape[1])
         precondition(d == u.dimension, "HMC: codes of size \(d), energy of dimension \(u.dimension)")
         var rngs = (0..<n).map { RNG(seed: s.seed).derived(0x4D43_0000_0000 + UInt64(s.firstChain + $0)) }
@@ -111,11 +118,15 @@ public enum HMC {
         for t in 0..<(burn + s.steps) {
             // momentum, then the Metropolis draw, from each chain's own stream
             var p = Tensor.zeros([n, d]), logU = [Double](repeating: 0, count: n)
-            for i in 0..<n {
-                for k in 0..<d { p.data[i * d + k] = rngs[i].normal() }
+            if let draws {
+                (p, logU) = draws(t, n, d)
+            } else {
+                for i in 0..<n {
+                    for k in 0..<d { p.data[i * d + k] = rngs[i].normal() }
+                    logU[i] = Foundation.log(Double(rngs[i].next() >> 11) * 0x1p-53)
+                }
             }
             let end = leapfrog(u, z: z, p: p, gradient: gradient, stepSizes: eta, steps: s.leapfrog)
-            for i in 0..<n { logU[i] = Foundation.log(Double(rngs[i].next() >> 11) * 0x1p-53) }
             var acceptProbability = [Double](repeating: 0, count: n), share = 0.0
             for i in 0..<n {
                 var k0 = 0.0, k1 = 0.0
