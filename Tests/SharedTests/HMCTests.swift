@@ -50,9 +50,10 @@ final class HMCTests: XCTestCase {
     }
 
     /// 3000 independent chains of one linear-Gaussian posterior: their final states' mean and
-    /// covariance against the closed form (numpy), within Monte Carlo error. The trajectory
-    /// (3 steps of 0.3) is kept well under half the posterior's shortest period: with one step
-    /// size for all chains, a trajectory near it reflects z without mixing.
+    /// covariance against the closed form (numpy), within Monte Carlo error. The trajectories
+    /// are short (3 leapfrog steps, from η₀ = 0.3 as adapted): with 5 steps the rule's shared
+    /// step size settled where a trajectory nears half the posterior's shortest period and
+    /// reflects z instead of mixing it.
     func testSamplesMatchTheClosedFormGaussianPosterior() throws {
         let n = 3000
         let u = gaussian(chains: n)
@@ -215,5 +216,64 @@ final class HMCTests: XCTestCase {
         XCTAssertEqual(ours.acceptance.reduce(0, +) / Double(n), out[n * d + 1], accuracy: 1e-12, "acceptance rate")
         XCTAssertGreaterThan(out[n * d + 1], 0.2, "chains moved")
         XCTAssertLessThan(out[n * d + 1], 0.99, "not every proposal accepted")
+    }
+
+    /// Dual averaging against a numpy port of Stan's update (`stepsize_adaptation::learn_stepsize`,
+    /// γ = 0.05, t₀ = 10, κ = 0.75, μ = log 10η₀, then exp(x̄) after burn-in), per chain, on the
+    /// same transition and the same draws.
+    func testDualAveragingMatchesAPortOfStansUpdate() throws {
+        let (n, d, total) = (10, 3, 30)
+        let u = gaussian(chains: n)
+        let dir = tempDir()
+        _ = try python("""
+        import numpy as np
+        r = np.random.default_rng(11)
+        np.save('\(dir)/p.npy', r.standard_normal((\(total), \(n), \(d))).astype(np.float32))
+        np.save('\(dir)/u.npy', r.uniform(size=(\(total), \(n))))
+        np.save('\(dir)/z0.npy', r.standard_normal((\(n), \(d))).astype(np.float32))
+        print(1)
+        """)
+        let p = try Npy.read("\(dir)/p.npy"), uniforms = try Npy.read("\(dir)/u.npy"), z0 = try Npy.read("\(dir)/z0.npy")
+        var s = HMCSettings()
+        s.steps = 15; s.burnIn = 1; s.leapfrog = 4; s.stepSize = 0.2; s.adaptation = .dualAveraging; s.targetAccept = 0.8
+        XCTAssertEqual(s.burnInSteps + s.steps, total)
+        let ours = HMC.sample(u, from: z0, parameters: [], settings: s) { t, chains, dim in
+            (p.rows(t..<(t + 1)).reshaped([chains, dim]), (0..<chains).map { Foundation.log(Double(uniforms.data[t * chains + $0])) })
+        }
+        let out = try python("""
+        import numpy as np
+        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.array(\(Array(u.x.data[0..<4]))); s = \(u.s)
+        P = np.load('\(dir)/p.npy').astype(np.float64); U = np.load('\(dir)/u.npy'); z = np.load('\(dir)/z0.npy').astype(np.float64)
+        def E(z): return 0.5 * ((x - z @ W.T - b) ** 2).sum(1) / s**2 + 0.5 * (z ** 2).sum(1)
+        def grad_E(z): return -((x - z @ W.T - b) @ W) / s**2 + z
+        def transition(z_s, p_s, eps, L):
+            e = eps[:, None]; z_end = z_s.copy(); p_end = p_s - 0.5 * e * grad_E(z_s)
+            for i in range(L):
+                z_end = z_end + e * p_end
+                p_end = p_end - (e if i < L - 1 else 0.5 * e) * grad_E(z_end)
+            return z_end, E(z_s) - E(z_end) + 0.5 * ((p_s ** 2).sum(1) - (p_end ** 2).sum(1))
+        eps0, delta, burn, L = \(s.stepSize), \(s.targetAccept), \(s.burnInSteps), \(s.leapfrog)
+        eps = np.full(\(n), eps0); mu = np.log(10 * eps0); s_bar = np.zeros(\(n)); x_bar = np.zeros(\(n)); counter = 0
+        for i in range(burn + \(s.steps)):
+            z_prop, ratio = transition(z, P[i], eps, L)
+            accept = np.log(U[i]) < ratio
+            z[accept] = z_prop[accept]
+            if i < burn:
+                adapt_stat = np.minimum(1, np.exp(ratio))
+                counter += 1
+                eta = 1.0 / (counter + 10)
+                s_bar = (1.0 - eta) * s_bar + eta * (delta - adapt_stat)
+                xx = mu - s_bar * np.sqrt(counter) / 0.05
+                x_eta = counter ** -0.75
+                x_bar = (1.0 - x_eta) * x_bar + x_eta * xx
+                eps = np.exp(xx)
+                if i == burn - 1: eps = np.exp(x_bar)
+        print(' '.join(map(str, list(z.ravel()) + list(eps))))
+        """).split(separator: " ").map { Double($0)! }
+        // dual averaging multiplies the acceptance statistic by √m/γ (about 100 here), so float32
+        // rounding in the energies moves the step sizes by about 1e-4 relative
+        for k in 0..<(n * d) { XCTAssertEqual(Double(ours.z.data[k]), out[k], accuracy: 2e-3, "z element \(k)") }
+        for i in 0..<n { XCTAssertEqual(ours.stepSize[i], out[n * d + i], accuracy: 1e-3 * out[n * d + i], "step size of chain \(i)") }
+        XCTAssertGreaterThan(Set(ours.stepSize.map { Float($0) }).count, 1, "each chain adapts its own step size")
     }
 }

@@ -6,7 +6,8 @@ public enum StepSizeAdaptation: String, CaseIterable, Sendable {
     /// sampling alike, as its code does), with α the share of the batch's chains that
     /// accepted: one step size for the whole batch.
     case rule
-    /// Dual averaging (Hoffman & Gelman 2014, Algorithm 5, with Stan's and NumPyro's
+    /// Dual averaging (the update of Hoffman & Gelman 2014, Algorithm 5, with L fixed rather
+    /// than the trajectory length and no initial-step heuristic; Stan's and NumPyro's
     /// constants γ = 0.05, t₀ = 10, κ = 0.75, μ = log 10η₀) towards α* on each chain's own
     /// acceptance probability, during burn-in only; sampling then uses each chain's averaged
     /// step size. The burn-in's mean acceptance probability meets α*; the averaged step
@@ -34,7 +35,8 @@ public struct HMCSettings: Sendable {
     public var seed: UInt64 = 0
     /// The global index of the first chain: every chain's draws come from the seed and its
     /// index, so results do not depend on how chains are cut into batches (except through a
-    /// step size the `rule` shares across a batch).
+    /// step size the `rule` shares across a batch), up to floating-point rounding in the
+    /// energy's matrix products (bit for bit in the tests).
     public var firstChain = 0
     public init() {}
 
@@ -58,7 +60,8 @@ public struct HMCResult {
     public var burnInAcceptance: [Double]
     /// U at the final codes.
     public var energy: [Double]
-    /// The step size of the last transition.
+    /// The step size after the last adaptation (for `rule`, the value the update after the
+    /// last transition gives, as the authors' `Q.eps`).
     public var stepSize: [Double]
 }
 
