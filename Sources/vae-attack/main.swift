@@ -6,6 +6,7 @@ import Shared
 extension AttackKind: ExpressibleByArgument {}
 extension AttackPath: ExpressibleByArgument {}
 extension DamageReference: ExpressibleByArgument {}
+extension StepSizeAdaptation: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
 extension AttackOptimizer: ExpressibleByArgument {}
 extension AttackIterate: ExpressibleByArgument {}
@@ -30,7 +31,7 @@ struct Tool: ParsableCommand {
         commandName: "vae-attack",
         abstract: "Attack a trained VAE by projected gradient ascent: latent, symmetric-KL, output, maximum-damage, ELBO, classifier and Wasserstein attacks (papers A-D).",
         discussion: """
-        Every reference and restart runs as one batch (chunks of about 500 rows). Kinds: latent (−KL to a target's posterior, paper A), skl (symmetric KL to the clean posterior, paper D), output (−‖g(z̃) − g(z̃_t)‖² to a target, paper D), max-damage (‖g(z_δ) − g(z_ref)‖₂, papers B and A), elbo (−ELBO, paper C), classifier (cross-entropy of a latent classifier, paper D), wasserstein (W2² to the clean posterior, paper D); the README has the formulas.
+        Every reference and restart runs as one batch (chunks of about 500 rows). Kinds: latent (−KL to a target's posterior, paper A), skl (symmetric KL to the clean posterior, paper D), output (−‖g(z̃) − g(z̃_t)‖² to a target, paper D), max-damage (‖g(z_δ) − g(z_ref)‖₂, papers B and A), elbo (−ELBO, paper C), classifier (cross-entropy of a latent classifier, paper D), wasserstein (W2² to the clean posterior, paper D), latent-distance (‖z̃ᵃ − z̃ʳ‖², paper D Eq. 64); the README has the formulas. --through-hmc T attacks the HMC-defended model (paper D appendix C.3): the objective sees the attacked code after T transitions of vae-hmc's sampler, with a straight-through gradient.
 
         The adversarial images go to -o as a .npy of images [N·K, C, H, W], one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1].
 
@@ -45,7 +46,7 @@ struct Tool: ParsableCommand {
         --preset paperD sets paper D Table 8's optimiser as the authors' code runs it (--optimizer sgd --lr 1 --steps 50 --init normal --init-sigma 0.2 --restarts 10 --norm linf --patience 20 --factor 0.5 --iterate last, and --samples 0 for the classifier attack); options given explicitly win.
         """)
 
-    @Argument(help: "The attack: latent, skl, output, max-damage, elbo, classifier or wasserstein.")
+    @Argument(help: "The attack: latent, skl, output, max-damage, elbo, classifier, wasserstein or latent-distance.")
     var kind: AttackKind
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
@@ -90,6 +91,18 @@ struct Tool: ParsableCommand {
     var damageReference: DamageReference = .mean
     @Option(parsing: .unconditional, help: "latent: paper A's penalty form, adding λ‖δ‖₂ to the KL (0: the constrained form only).")
     var penalty: Float = 0
+    @Option(name: .customLong("through-hmc"), parsing: .unconditional, help: "The adaptive attack of paper D appendix C.3: the objective sees the attacked code after T HMC transitions (skl, wasserstein, max-damage, classifier, latent-distance; default 0: none).")
+    var throughHMC = 0
+    @Option(name: .customLong("hmc-samples"), parsing: .unconditional, help: "HMC chains averaged per row and step (--through-hmc only; default 1).")
+    var hmcSamples: Int?
+    @Option(name: .customLong("hmc-leapfrog"), parsing: .unconditional, help: "Leapfrog steps per HMC transition (--through-hmc only; default 20).")
+    var hmcLeapfrog: Int?
+    @Option(name: .customLong("hmc-step-size"), parsing: .unconditional, help: "Initial HMC step size (--through-hmc only; default 0.05).")
+    var hmcStepSize: Float?
+    @Option(name: .customLong("hmc-burn-in"), parsing: .unconditional, help: "HMC burn-in as a fraction of T (--through-hmc only; default 0.5, as vae-hmc).")
+    var hmcBurnIn: Double?
+    @Option(name: .customLong("hmc-adapt"), help: "HMC step-size adaptation: rule, dual-averaging or none (--through-hmc only; default rule).")
+    var hmcAdapt: StepSizeAdaptation?
     @Option(help: "Keep all restarts, or only the best of each reference.")
     var keep: KeepChoice = .all
     @OptionGroup var seed: SeedOption
@@ -119,7 +132,13 @@ struct Tool: ParsableCommand {
         case .uniform: s.initialization = .uniform
         case .normal: s.initialization = .normal(initSigma ?? 0.2)
         }
-        s.samples = samples ?? (paperD && kind == .classifier ? 0 : 1)
+        s.samples = samples ?? ((paperD && kind == .classifier) || (throughHMC > 0 && kind != .latentDistance) ? 0 : 1)
+        s.throughHMC = throughHMC
+        s.hmcSamples = hmcSamples ?? 1
+        s.hmc.leapfrog = hmcLeapfrog ?? 20
+        s.hmc.stepSize = hmcStepSize ?? 0.05
+        s.hmc.burnIn = hmcBurnIn ?? 0.5
+        s.hmc.adaptation = hmcAdapt ?? .rule
         s.through = through
         s.damageReference = damageReference
         s.penalty = penalty
@@ -142,7 +161,7 @@ struct Tool: ParsableCommand {
         guard s.restarts >= 1 else { throw ValidationError("--restarts must be at least 1, got \(s.restarts)") }
         if let n = samples {
             guard n >= 0 else { throw ValidationError("--samples must be at least 0, got \(n)") }
-            guard kind.usesSamples else { throw ValidationError("--samples applies to the max-damage, elbo, classifier and output attacks only") }
+            guard kind.usesSamples else { throw ValidationError("--samples applies to the max-damage, elbo, classifier, output and latent-distance attacks only") }
         }
         if let sd = initSigma {
             guard sd > 0 && sd.isFinite else { throw ValidationError("--init-sigma must be positive") }
@@ -159,6 +178,24 @@ struct Tool: ParsableCommand {
         if kind != .maxDamage && damageReference != .mean { throw ValidationError("--damage-reference applies to the max-damage attack only") }
         if damageReference != .mean && s.samples == 0 { throw ValidationError("--damage-reference \(damageReference.rawValue) needs --samples of at least 1") }
         if kind == .maxDamage && through != .mu && s.samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
+        guard throughHMC >= 0 else { throw ValidationError("--through-hmc must be at least 0, got \(throughHMC)") }
+        if throughHMC == 0 && (hmcSamples != nil || hmcLeapfrog != nil || hmcStepSize != nil || hmcBurnIn != nil || hmcAdapt != nil) {
+            throw ValidationError("--hmc-samples, --hmc-leapfrog, --hmc-step-size, --hmc-burn-in and --hmc-adapt apply with --through-hmc only")
+        }
+        if throughHMC > 0 {
+            guard kind.attacksThroughCode else {
+                throw ValidationError("--through-hmc applies to the skl, wasserstein, max-damage, classifier and latent-distance attacks")
+            }
+            if kind != .latentDistance && s.samples > 0 {
+                throw ValidationError("--through-hmc uses the HMC codes themselves: the \(kind.rawValue) attack takes --samples 0 with it")
+            }
+            guard s.hmcSamples >= 1, s.hmc.leapfrog >= 1 else { throw ValidationError("--hmc-samples and --hmc-leapfrog must be at least 1") }
+            guard s.hmc.stepSize > 0 && s.hmc.stepSize.isFinite else { throw ValidationError("--hmc-step-size must be positive and finite") }
+            guard s.hmc.burnIn >= 0 && s.hmc.burnIn.isFinite else { throw ValidationError("--hmc-burn-in must be a non-negative fraction") }
+            if s.hmc.adaptation == .dualAveraging && s.hmc.burnInSteps == 0 {
+                throw ValidationError("--hmc-adapt dual-averaging adapts during burn-in: give --hmc-burn-in with at least one transition")
+            }
+        }
         try OutputOptions.validate([out.output], inputs: [model.model, input.input, target, classifier])
     }
 

@@ -233,4 +233,35 @@ final class AttackTests: XCTestCase {
             XCTAssertGreaterThan(zip(start.data, port).map { abs($0 - $1) }.max()!, 0.05, "\(optimizer): the attack moved")
         }
     }
+
+    /// The adaptive attack (paper D appendix C.3): with `throughHMC` the skl objective is the
+    /// symmetric KL at the end of the HMC chain started from μ(x+δ), and its gradient is the
+    /// straight-through one, that of SKL(μ(x+δ) + c, σ(x+δ)) with c = z_T − μ(x+δ) held fixed.
+    func testThroughHMCIsTheObjectiveAtTheChainsEndWithAStraightThroughGradient() throws {
+        let vae = try tinyVAE()
+        let x0 = rng.uniformTensor([3, 1, 4, 4], 0.2, 0.8)
+        var s = AttackSettings(kind: .skl)
+        s.throughHMC = 3; s.hmc.leapfrog = 4; s.hmc.stepSize = 0.1; s.seed = 9
+        let f = Attack.objective(vae, clean: x0, targets: nil, classifier: nil, settings: s)
+        let x = x0 + rng.uniformTensor(x0.shape, -0.1, 0.1)
+        let (values, grad) = Autodiff.valueAndGradient(at: x) { f($0, 2) }
+        // the chain the objective runs at step 2, chain 0, by hand
+        var h = s.hmc
+        h.steps = 3
+        var g = RNG(seed: 9).derived(0x4A00_0000_0000 ^ (UInt64(2) << 16 | 0))
+        h.seed = g.next()
+        let (mu, sigma) = Autodiff.withoutGradients { vae.encode(Variable(x)) }
+        let (mu0, sigma0) = Autodiff.withoutGradients { vae.encode(Variable(x0)) }
+        let zT = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: mu.value, parameters: vae.parameters, settings: h).z
+        XCTAssertGreaterThan((zT - mu.value).map { abs($0) }.sum(), 1e-3, "the chain moved")
+        let c = zT - mu.value
+        let (expected, expectedGrad) = Autodiff.valueAndGradient(at: x) { xv in
+            let (m, sg) = vae.encode(xv)
+            return DiagonalGaussian.symmetricKL(mu1: m + Variable(c), sigma1: sg, mu2: mu0, sigma2: sigma0)
+        }
+        assertClose(values, expected, tol: 1e-5, "objective at the chain's end")
+        assertClose(grad, expectedGrad, tol: 1e-5, "straight-through gradient")
+        let plain = Autodiff.withoutGradients { DiagonalGaussian.symmetricKL(mu1: mu, sigma1: sigma, mu2: mu0, sigma2: sigma0).value }
+        XCTAssertNotEqual(plain, values, "HMC changed the objective")
+    }
 }

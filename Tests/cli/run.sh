@@ -206,13 +206,16 @@ check "max-damage from an independent sample (paper A Eq. 4)" bash -c "$BIN/vae-
 check "vae-attack -o - keeps stdout for the images" bash -c "$BIN/vae-attack skl --model $M --input 'synthetic:test[0:3]' --steps 2 -o - 2>$T/pipe.err | $BIN/vae-eval msssim 'synthetic:test[0:3]' - --summary-only > /dev/null && grep -q mean_objective $T/pipe.err"
 expect_status "a closed stdout leaves no attack output" 1 "cannot write to stdout" bash -c "$BIN/vae-attack skl --model $M --input 'synthetic:test[0:3]' --steps 2 -o $T/closed.npy >&-"
 check "no output file after the closed stdout" test ! -e "$T/closed.npy"
+check "latent-distance through HMC (paper D appendix C.3)" bash -c "$BIN/vae-attack latent-distance --model $M --input 'synthetic:test@4' --through-hmc 2 --hmc-leapfrog 3 --steps 3 -o $T/advh.npy --summary-only 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"mean_best_objective\"] > 0 and d[\"attack\"] == \"latent-distance\", d' && python3 -c \"import numpy as np; a = np.load('$T/advh.npy'); assert a.shape == (4, 1, 28, 28) and a.min() >= 0 and a.max() <= 1\""
+expect_status "--through-hmc is for attacks through the code" 2 "applies to the skl, wasserstein, max-damage, classifier and latent-distance attacks" $BIN/vae-attack elbo --model "$M" --input synthetic:test@4 --through-hmc 2 -o "$T/u.npy"
+expect_status "--hmc options need --through-hmc" 2 "apply with --through-hmc only" $BIN/vae-attack skl --model "$M" --input synthetic:test@4 --hmc-leapfrog 3 -o "$T/u.npy"
 expect_status "--lr is for sgd and adam" 2 "apply to --optimizer sgd and adam only" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --lr 0.5 -o "$T/u.npy"
 expect_status "--step is for pgd" 2 "applies to --optimizer pgd only" $BIN/vae-attack skl --optimizer sgd --model "$M" --input synthetic:test@10 --step 0.5 -o "$T/u.npy"
 expect_status "latent needs a target" 2 "needs --target" $BIN/vae-attack latent --model "$M" --input synthetic:test@10 -o "$T/u.npy"
 expect_status "attack radius must be positive" 2 "radius must be positive" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --radius -0.1 -o "$T/u.npy"
 expect_status "targets must fit the references" 1 "give one target, or one per reference" $BIN/vae-attack output --model "$M" --input 'synthetic:test[0:4]' --target 'synthetic:test[0:3]' -o "$T/u.npy"
 expect_status "attack with another model's classifier" 1 "trained on the codes of another model" $BIN/vae-attack classifier --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10 -o "$T/u.npy"
-expect_status "attack options of other kinds are refused" 2 "applies to the max-damage, elbo, classifier and output attacks only" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --samples 2 -o "$T/u.npy"
+expect_status "attack options of other kinds are refused" 2 "applies to the max-damage, elbo, classifier, output and latent-distance attacks only" $BIN/vae-attack skl --model "$M" --input synthetic:test@10 --samples 2 -o "$T/u.npy"
 check "no output after attack errors" test ! -e "$T/u.npy"
 
 # vae-hmc

@@ -24,9 +24,15 @@ public enum AttackKind: String, CaseIterable, Sendable {
     /// Paper D Table 1 [13]: maximise the 2-Wasserstein distance between q(z|x+δ) and q(z|x)
     /// (its square is what is maximised and reported).
     case wasserstein
+    /// Paper D appendix C.3 Eq. 64-66: maximise ‖z̃ᵃ − z̃ʳ‖², z̃ᵃ ~ q(z|x+δ) and z̃ʳ ~ q(z|x)
+    /// (reparameterised samples; `samples` 0: the means), both after `throughHMC` transitions.
+    case latentDistance = "latent-distance"
+
+    /// The kinds that `throughHMC` applies to: those that act through the attacked code.
+    public var attacksThroughCode: Bool { [.skl, .wasserstein, .maxDamage, .classifier, .latentDistance].contains(self) }
 
     public var needsTarget: Bool { self == .latent || self == .output }
-    public var usesSamples: Bool { self == .maxDamage || self == .elbo || self == .classifier || self == .output }
+    public var usesSamples: Bool { [.maxDamage, .elbo, .classifier, .output, .latentDistance].contains(self) }
 }
 
 /// Which encoder outputs a maximum-damage perturbation acts through (paper B Figure 4); the
@@ -92,6 +98,12 @@ public struct AttackSettings: Sendable {
     public var patience = 20
     public var factor: Float = 0.5
     public var iterate: AttackIterate = .best
+    /// The adaptive attack of paper D appendix C.3: the objective sees the attacked code after
+    /// this many HMC transitions (0: none), `hmc` giving the sampler's other settings.
+    public var throughHMC = 0
+    public var hmc = HMCSettings()
+    /// HMC chains per row and evaluation, averaged.
+    public var hmcSamples = 1
     public var restarts = 1
     public var initialization: AttackInit = .uniform
     /// Reparameterised samples per step for the sampling objectives (0: encoder means).
@@ -148,7 +160,9 @@ public enum Attack {
                     // without a single step an sgd or adam start still has to enter the ball
                     if !feasible { delta = BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius) }
                     // the final iterate needs its value only
-                    let values = Autodiff.withoutGradients { objective(Variable(x0 + delta), t).value }
+                    // (HMC inside the objective takes gradients itself, so it needs recording on)
+                    let values = s.throughHMC > 0 ? Autodiff.valueAndGradient(at: x0 + delta) { objective($0, t) }.values
+                                                  : Autodiff.withoutGradients { objective(Variable(x0 + delta), t).value }
                     for i in 0..<values.count where s.iterate == .last || Double(values.data[i]) > bestValue[i] {
                         bestValue[i] = Double(values.data[i])
                         best.data.replaceSubrange((i * d)..<((i + 1) * d), with: delta.data[(i * d)..<((i + 1) * d)])
@@ -213,11 +227,57 @@ public enum Attack {
                 return r.normalTensor([1, latent])
             }))
         }
+        /// The attacked code after `throughHMC` transitions of HMC on p(z|x) started at `code`,
+        /// chain j, with a straight-through gradient: the forward value is the chain's end,
+        /// the backward pass treats the transitions as the identity (∂z_T/∂z_0 = I). Paper D's
+        /// code detaches each accepted proposal instead, so that only never-accepted rows pass
+        /// any gradient back; the identity keeps the attack informative.
+        func defended(_ code: Variable, _ x: Tensor, _ t: Int, _ j: Int) -> Variable {
+            guard s.throughHMC > 0 else { return code }
+            var h = s.hmc
+            h.steps = s.throughHMC
+            var g = RNG(seed: s.seed).derived(0x4A00_0000_0000 ^ (UInt64(t) << 16 | UInt64(j)))
+            h.seed = g.next()
+            h.firstChain = rowsBefore
+            let end = Autodiff.withFrozen(vae.parameters) {
+                HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: code.value, parameters: [], settings: h).z
+            }
+            return code + Variable(end - code.value)
+        }
+        /// The mean of `f` over the HMC chains (one value without HMC).
+        func overChains(_ f: (Int) -> Variable) -> Variable {
+            let k = s.throughHMC > 0 ? s.hmcSamples : 1
+            var total = f(0)
+            for j in 1..<max(1, k) { total = total + f(j) }
+            return k > 1 ? total * (1 / Float(k)) : total
+        }
         switch s.kind {
         case .skl:
-            return { x, _ in let (mu, sg) = vae.encode(x); return DiagonalGaussian.symmetricKL(mu1: mu, sigma1: sg, mu2: mu0, sigma2: sigma0) }
+            return { x, t in
+                let (mu, sg) = vae.encode(x)
+                return overChains { j in DiagonalGaussian.symmetricKL(mu1: defended(mu, x.value, t, j), sigma1: sg, mu2: mu0, sigma2: sigma0) }
+            }
         case .wasserstein:
-            return { x, _ in let (mu, sg) = vae.encode(x); return DiagonalGaussian.wasserstein2Squared(mu1: mu, sigma1: sg, mu2: mu0, sigma2: sigma0) }
+            return { x, t in
+                let (mu, sg) = vae.encode(x)
+                return overChains { j in DiagonalGaussian.wasserstein2Squared(mu1: defended(mu, x.value, t, j), sigma1: sg, mu2: mu0, sigma2: sigma0) }
+            }
+        case .latentDistance:
+            // z̃ʳ: one sample of q(z|x) per row (its own noise stream), after the same HMC
+            let refStream = 0xFF_FFFF  // a step index no attack reaches
+            let refStart = s.samples == 0 ? mu0 : mu0 + sigma0 * noise(refStream, 0xFF)
+            let zRef = defended(refStart, x0, refStream, 0xFF).value
+            return { x, t in
+                let (mu, sg) = vae.encode(x)
+                let draws = max(1, s.samples)
+                var total: Variable? = nil
+                for i in 0..<draws {
+                    let start = s.samples == 0 ? mu : mu + sg * noise(t, i)
+                    let d = overChains { j in (defended(start, x.value, t, i * 16 + j) - Variable(zRef)).square().sum(axis: 1) }
+                    total = total.map { $0 + d } ?? d
+                }
+                return total! * (1 / Float(draws))
+            }
         case .latent:
             let (muT, sigmaT) = Autodiff.withoutGradients { vae.encode(Variable(targets!)) }
             return { x, _ in
@@ -249,7 +309,7 @@ public enum Attack {
                 let (mu, sg) = vae.encode(x)
                 let muA = s.through == .sigma ? mu0 : mu, sgA = s.through == .mu ? sigma0 : sg
                 if s.samples == 0 {
-                    return ((vae.decodeMean(muA) - Variable(meanRef!)).square().flattened().sum(axis: 1) + 1e-12).sqrt()
+                    return overChains { j in ((vae.decodeMean(defended(muA, x.value, t, j)) - Variable(meanRef!)).square().flattened().sum(axis: 1) + 1e-12).sqrt() }
                 }
                 var total: Variable? = nil
                 for j in 0..<s.samples {
@@ -286,9 +346,16 @@ public enum Attack {
                 let (mu, sg) = vae.encode(x)
                 var total: Variable? = nil
                 for j in 0..<max(1, s.samples) {
-                    let z = s.samples == 0 ? mu : mu + sg * noise(t, j)
-                    let logits = clf.logits(z)
-                    let ce = logits.logSumExp(axis: 1) - (logits * target).sum(axis: 1)
+                    let ce: Variable
+                    if s.samples == 0 {
+                        ce = overChains { c in
+                            let logits = clf.logits(defended(mu, x.value, t, c))
+                            return logits.logSumExp(axis: 1) - (logits * target).sum(axis: 1)
+                        }
+                    } else {
+                        let logits = clf.logits(mu + sg * noise(t, j))
+                        ce = logits.logSumExp(axis: 1) - (logits * target).sum(axis: 1)
+                    }
                     total = total.map { $0 + ce } ?? ce
                 }
                 return total! * (1 / Float(max(1, s.samples)))
