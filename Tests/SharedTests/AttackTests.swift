@@ -15,18 +15,7 @@ final class AttackTests: XCTestCase {
         return v
     }
 
-    /// A VAE trained briefly on the synthetic shapes (a second or so).
-    func trainedVAE() throws -> VAE {
-        var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 3)
-        c.hidden = [64]
-        let model = try VAE(config: c)
-        var o = TrainingOptions()
-        o.epochs = 3; o.batch = 64; o.output = tempDir() + "/m.safetensors"; o.trainLimit = 1000
-        _ = try Trainer(model: model, trainSet: try DatasetCatalog.load("synthetic:train"),
-                        testSet: try DatasetCatalog.load("synthetic:test[0:50]"), options: o).run()
-        model.freeze()
-        return model
-    }
+    func trainedVAE() throws -> VAE { try trainedSyntheticVAE() }
 
     func testProjectionsAreExactAndNearest() {
         for norm in PerturbationNorm.allCases {

@@ -122,14 +122,7 @@ final class HMCTests: XCTestCase {
     /// lowers the log posterior ratio log p(z_ref|x_ref) − log p(z|x_ref) (Eq. 11) on average,
     /// and brings the reconstructions back towards the reference's (MS-SSIM rises).
     func testHMCUndoesAnEncoderAttack() throws {
-        var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 3)
-        c.hidden = [64]
-        let vae = try VAE(config: c)
-        var o = TrainingOptions()
-        o.epochs = 4; o.batch = 64; o.output = tempDir() + "/m.safetensors"; o.trainLimit = 1500
-        _ = try Trainer(model: vae, trainSet: try DatasetCatalog.load("synthetic:train"),
-                        testSet: try DatasetCatalog.load("synthetic:test[0:50]"), options: o).run()
-        vae.freeze()
+        let vae = try trainedSyntheticVAE(epochs: 4, images: 1500)
         let refs = try DatasetCatalog.load("synthetic:test@20").images
         var a = AttackSettings(kind: .skl)
         a.radius = 0.2; a.step = 0.02; a.steps = 40
@@ -153,6 +146,23 @@ final class HMCTests: XCTestCase {
         XCTAssertTrue(defended.acceptance.allSatisfy { $0 > 0 }, "every chain moved")
     }
 
+    /// Momenta `[total, n, d]`, uniforms `[total, n]` and starts `[n, d]` drawn by numpy into
+    /// `dir`, and the draws closure that feeds them to `HMC.sample`.
+    func numpyDraws(_ dir: String, seed: Int, total: Int, n: Int, d: Int, startScale: Double) throws -> (z0: Tensor, draws: HMCDraws) {
+        _ = try python("""
+        import numpy as np
+        r = np.random.default_rng(\(seed))
+        np.save('\(dir)/p.npy', r.standard_normal((\(total), \(n), \(d))).astype(np.float32))
+        np.save('\(dir)/u.npy', r.uniform(size=(\(total), \(n))))
+        np.save('\(dir)/z0.npy', (\(startScale) * r.standard_normal((\(n), \(d)))).astype(np.float32))
+        print(1)
+        """)
+        let p = try Npy.read("\(dir)/p.npy"), uniforms = try Npy.read("\(dir)/u.npy")
+        return (try Npy.read("\(dir)/z0.npy"), { t, chains, dim in
+            (p.rows(t..<(t + 1)).reshaped([chains, dim]), (0..<chains).map { Foundation.log(Double(uniforms.data[t * chains + $0])) })
+        })
+    }
+
     /// The sampler against a line-by-line numpy port of paper D's code (vae/model/hmc.py,
     /// `HMC_sampler.sample` and `transition` with `adaptive=True`, as `sample_posterior` runs
     /// it: 0.5·T burn-in transitions, then T), fed the same momenta and uniforms, on the
@@ -161,21 +171,11 @@ final class HMCTests: XCTestCase {
         let (n, d, total) = (12, 3, 30)
         let u = gaussian(chains: n)
         let dir = tempDir()
-        _ = try python("""
-        import numpy as np
-        r = np.random.default_rng(7)
-        np.save('\(dir)/p.npy', r.standard_normal((\(total), \(n), \(d))).astype(np.float32))
-        np.save('\(dir)/u.npy', r.uniform(size=(\(total), \(n))))
-        np.save('\(dir)/z0.npy', (2 * r.standard_normal((\(n), \(d)))).astype(np.float32))
-        print(1)
-        """)
-        let p = try Npy.read("\(dir)/p.npy"), uniforms = try Npy.read("\(dir)/u.npy"), z0 = try Npy.read("\(dir)/z0.npy")
+        let (z0, draws) = try numpyDraws(dir, seed: 7, total: total, n: n, d: d, startScale: 2)
         var s = HMCSettings()
         s.steps = 20; s.burnIn = 0.5; s.leapfrog = 6; s.stepSize = 0.35; s.adaptation = .rule
         XCTAssertEqual(s.burnInSteps + s.steps, total)
-        let ours = HMC.sample(u, from: z0, parameters: [], settings: s) { t, chains, dim in
-            (p.rows(t..<(t + 1)).reshaped([chains, dim]), (0..<chains).map { Foundation.log(Double(uniforms.data[t * chains + $0])) })
-        }
+        let ours = HMC.sample(u, from: z0, parameters: [], settings: s, draws: draws)
         let out = try python("""
         import numpy as np
         W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.array(\(Array(u.x.data[0..<4]))); s = \(u.s)
@@ -225,21 +225,11 @@ final class HMCTests: XCTestCase {
         let (n, d, total) = (10, 3, 30)
         let u = gaussian(chains: n)
         let dir = tempDir()
-        _ = try python("""
-        import numpy as np
-        r = np.random.default_rng(11)
-        np.save('\(dir)/p.npy', r.standard_normal((\(total), \(n), \(d))).astype(np.float32))
-        np.save('\(dir)/u.npy', r.uniform(size=(\(total), \(n))))
-        np.save('\(dir)/z0.npy', r.standard_normal((\(n), \(d))).astype(np.float32))
-        print(1)
-        """)
-        let p = try Npy.read("\(dir)/p.npy"), uniforms = try Npy.read("\(dir)/u.npy"), z0 = try Npy.read("\(dir)/z0.npy")
+        let (z0, draws) = try numpyDraws(dir, seed: 11, total: total, n: n, d: d, startScale: 1)
         var s = HMCSettings()
         s.steps = 15; s.burnIn = 1; s.leapfrog = 4; s.stepSize = 0.2; s.adaptation = .dualAveraging; s.targetAccept = 0.8
         XCTAssertEqual(s.burnInSteps + s.steps, total)
-        let ours = HMC.sample(u, from: z0, parameters: [], settings: s) { t, chains, dim in
-            (p.rows(t..<(t + 1)).reshaped([chains, dim]), (0..<chains).map { Foundation.log(Double(uniforms.data[t * chains + $0])) })
-        }
+        let ours = HMC.sample(u, from: z0, parameters: [], settings: s, draws: draws)
         let out = try python("""
         import numpy as np
         W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.array(\(Array(u.x.data[0..<4]))); s = \(u.s)

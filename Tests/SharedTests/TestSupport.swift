@@ -85,3 +85,18 @@ func gradCheck(_ inputs: [Tensor], h: Float = 1e-2, tol: Float = 1e-2, seed: UIn
 func awayFromZero(_ shape: [Int], margin: Float = 0.1, rng: inout RNG) -> Tensor {
     rng.normalTensor(shape).map { $0 >= 0 ? $0 + margin : $0 - margin }
 }
+
+/// A small `mlp` VAE (hidden 64, latent 4) trained briefly on the synthetic shapes (a second
+/// or so), frozen: the attacks' and the defence's tests run on it.
+func trainedSyntheticVAE(epochs: Int = 3, images: Int = 1000) throws -> VAE {
+    var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 3)
+    c.hidden = [64]
+    let model = try VAE(config: c)
+    var o = TrainingOptions()
+    o.epochs = epochs; o.batch = 64; o.output = tempDir() + "/m.safetensors"; o.trainLimit = images
+    _ = try Trainer(model: model, trainSet: try DatasetCatalog.load("synthetic:train"),
+                    testSet: try DatasetCatalog.load("synthetic:test[0:50]"), options: o).run()
+    model.freeze()
+    return model
+}
+
