@@ -103,6 +103,8 @@ struct Tool: ParsableCommand {
     var hmcBurnIn: Double?
     @Option(name: .customLong("hmc-adapt"), help: "HMC step-size adaptation: rule, dual-averaging or none (--through-hmc only; default rule).")
     var hmcAdapt: StepSizeAdaptation?
+    @Option(name: .customLong("hmc-target-accept"), parsing: .unconditional, help: "The acceptance the HMC adaptation aims at (--through-hmc only; default 0.9).")
+    var hmcTargetAccept: Double?
     @Option(help: "Keep all restarts, or only the best of each reference.")
     var keep: KeepChoice = .all
     @OptionGroup var seed: SeedOption
@@ -139,6 +141,7 @@ struct Tool: ParsableCommand {
         s.hmc.stepSize = hmcStepSize ?? 0.05
         s.hmc.burnIn = hmcBurnIn ?? 0.5
         s.hmc.adaptation = hmcAdapt ?? .rule
+        s.hmc.targetAccept = hmcTargetAccept ?? 0.9
         s.through = through
         s.damageReference = damageReference
         s.penalty = penalty
@@ -179,8 +182,8 @@ struct Tool: ParsableCommand {
         if damageReference != .mean && s.samples == 0 { throw ValidationError("--damage-reference \(damageReference.rawValue) needs --samples of at least 1") }
         if kind == .maxDamage && through != .mu && s.samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
         guard throughHMC >= 0 else { throw ValidationError("--through-hmc must be at least 0, got \(throughHMC)") }
-        if throughHMC == 0 && (hmcSamples != nil || hmcLeapfrog != nil || hmcStepSize != nil || hmcBurnIn != nil || hmcAdapt != nil) {
-            throw ValidationError("--hmc-samples, --hmc-leapfrog, --hmc-step-size, --hmc-burn-in and --hmc-adapt apply with --through-hmc only")
+        if throughHMC == 0 && (hmcSamples != nil || hmcLeapfrog != nil || hmcStepSize != nil || hmcBurnIn != nil || hmcAdapt != nil || hmcTargetAccept != nil) {
+            throw ValidationError("--hmc-samples, --hmc-leapfrog, --hmc-step-size, --hmc-burn-in, --hmc-adapt and --hmc-target-accept need --through-hmc of at least 1")
         }
         if throughHMC > 0 {
             guard kind.attacksThroughCode else {
@@ -190,8 +193,9 @@ struct Tool: ParsableCommand {
                 throw ValidationError("--through-hmc uses the HMC codes themselves: the \(kind.rawValue) attack takes --samples 0 with it")
             }
             guard s.hmcSamples >= 1, s.hmc.leapfrog >= 1 else { throw ValidationError("--hmc-samples and --hmc-leapfrog must be at least 1") }
-            guard s.hmc.stepSize > 0 && s.hmc.stepSize.isFinite else { throw ValidationError("--hmc-step-size must be positive and finite") }
-            guard s.hmc.burnIn >= 0 && s.hmc.burnIn.isFinite else { throw ValidationError("--hmc-burn-in must be a non-negative fraction") }
+            guard s.hmc.stepSize > 0 && s.hmc.stepSize.isFinite else { throw ValidationError("--hmc-step-size must be positive and finite, got \(s.hmc.stepSize)") }
+            guard s.hmc.burnIn >= 0 && s.hmc.burnIn <= 100 else { throw ValidationError("--hmc-burn-in must be a fraction of --through-hmc in [0, 100], got \(s.hmc.burnIn)") }
+            guard s.hmc.targetAccept > 0 && s.hmc.targetAccept < 1 else { throw ValidationError("--hmc-target-accept must be in (0, 1), got \(s.hmc.targetAccept)") }
             if s.hmc.adaptation == .dualAveraging && s.hmc.burnInSteps == 0 {
                 throw ValidationError("--hmc-adapt dual-averaging adapts during burn-in: give --hmc-burn-in with at least one transition")
             }
@@ -276,7 +280,7 @@ struct Tool: ParsableCommand {
                       "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
                       "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
                       "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
-                      "kept": keep.rawValue, "output": out.output])
+                      "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC])
         // the JSON lines are printed before the file is renamed into place, so that a failure to
         // print leaves no output; with -o - the images take stdout and the lines go to stderr
         try Npy.write(all, to: out.output) {

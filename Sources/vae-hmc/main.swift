@@ -16,7 +16,9 @@ struct Tool: ParsableCommand {
         discussion: """
         One chain per input, all chains advancing together (in batches of --batch). Each starts from a reparameterised sample of q(z|x) (or its mean, --init mean) and runs burn-in (--burn-in × T transitions) plus T transitions of HMC on p(x|z)p(z) with the model's own likelihood (paper D Eq. 8-10); the final codes go to -o as .npy [N, latent], and with --decode their reconstructions as images. One JSON line per input (acceptance over the T transitions, final energy U = −log p(x|z) − log p(z), step size) and a summary line go to stdout.
 
-        --adapt rule is paper D Eq. 67, η ← η + 0.01·(α − target)/target·η after every transition with α the share of the batch that accepted, one step size per batch (as the paper's code does, burn-in and sampling alike). --adapt dual-averaging is Stan's and NumPyro's scheme, per chain, during burn-in only.
+        The summary line has inputs, steps, burn_in (the number of burn-in transitions), leapfrog, adapt, mean_acceptance, mean_energy, step_size_min and step_size_max (the step sizes after the last adaptation), seconds and seconds_per_point. With -o - (or --decode -) the file takes stdout and the JSON lines go to stderr.
+
+        --adapt rule is paper D Eq. 67, η ← η + 0.01·(α − target)/target·η after every transition with α the share of the batch that accepted, one step size per batch (as the paper's code does, burn-in and sampling alike). --adapt dual-averaging is Stan's and NumPyro's scheme, per chain, during burn-in only; sampling then uses each chain's averaged step size.
 
         Paper D Table 8: T = 500 (MNIST) or 1000 (Fashion-MNIST, Colour MNIST), η₀ = 0.1 or 0.05, L = 20, adaptive.
 
@@ -33,7 +35,7 @@ struct Tool: ParsableCommand {
     var leapfrog = 20
     @Option(name: .customLong("step-size"), parsing: .unconditional, help: "Initial leapfrog step size η₀.")
     var stepSize: Float = 0.05
-    @Option(name: .customLong("burn-in"), parsing: .unconditional, help: "Burn-in transitions before the T, as a fraction of T (paper D's code: 0.5).")
+    @Option(name: .customLong("burn-in"), parsing: .unconditional, help: "Burn-in transitions before the T, as a fraction of T rounded down (paper D's code: 0.5).")
     var burnIn = 0.5
     @Option(help: "Step-size adaptation: rule (paper D Eq. 67), dual-averaging or none.")
     var adapt: StepSizeAdaptation = .rule
@@ -57,8 +59,9 @@ struct Tool: ParsableCommand {
         guard steps >= 0 else { throw ValidationError("--steps must be at least 0, got \(steps)") }
         guard leapfrog >= 1 else { throw ValidationError("--leapfrog must be at least 1, got \(leapfrog)") }
         guard stepSize > 0 && stepSize.isFinite else { throw ValidationError("--step-size must be positive and finite, got \(stepSize)") }
-        guard burnIn >= 0 && burnIn.isFinite else { throw ValidationError("--burn-in must be a non-negative fraction of --steps, got \(burnIn)") }
+        guard burnIn >= 0 && burnIn <= 100 else { throw ValidationError("--burn-in must be a fraction of --steps in [0, 100], got \(burnIn)") }
         guard targetAccept > 0 && targetAccept < 1 else { throw ValidationError("--target-accept must be in (0, 1), got \(targetAccept)") }
+        if adapt == .none && targetAccept != 0.9 { throw ValidationError("--target-accept applies to --adapt rule and dual-averaging only") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if adapt == .dualAveraging && Int(burnIn * Double(steps)) == 0 {
             throw ValidationError("--adapt dual-averaging adapts during burn-in: give --burn-in with at least one transition")

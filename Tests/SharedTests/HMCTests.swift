@@ -114,7 +114,8 @@ final class HMCTests: XCTestCase {
         let whole = HMC.sample(u, from: z0, parameters: [], settings: s)
         var s2 = s; s2.firstChain = 4
         let tail = HMC.sample(LinearGaussianEnergy(w: u.w, b: u.b, x: u.x.rows(4..<6), s: u.s), from: z0.rows(4..<6), parameters: [], settings: s2)
-        XCTAssertEqual(tail.z, whole.z.rows(4..<6))
+        // the same draws; the energy's products may round differently with the row count
+        assertClose(tail.z, whole.z.rows(4..<6), tol: 1e-4, "rows 4-5 alone")
         XCTAssertEqual(HMC.sample(u, from: z0, parameters: [], settings: s).z, whole.z, "the seed fixes everything")
     }
 

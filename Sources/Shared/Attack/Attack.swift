@@ -115,7 +115,8 @@ public struct AttackSettings: Sendable {
     public var seed: UInt64 = 0
     /// The index of the first reference in the whole run: every random draw of a row (its
     /// start, its noise per step) comes from the seed and the row's global index, so results
-    /// do not depend on how the references are cut into batches.
+    /// do not depend on how the references are cut into batches (up to the rounding of the
+    /// model's products, which may differ with the row count).
     public var firstReference = 0
     public init(kind: AttackKind) { self.kind = kind }
 }

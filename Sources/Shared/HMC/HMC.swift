@@ -34,9 +34,9 @@ public struct HMCSettings: Sendable {
     public var targetAccept = 0.9
     public var seed: UInt64 = 0
     /// The global index of the first chain: every chain's draws come from the seed and its
-    /// index, so results do not depend on how chains are cut into batches (except through a
-    /// step size the `rule` shares across a batch), up to floating-point rounding in the
-    /// energy's matrix products (bit for bit in the tests).
+    /// index, whatever the batch. (The results still depend on the batch through a step size
+    /// the `rule` shares, and through the energy's matrix products, which may round
+    /// differently with the row count.)
     public var firstChain = 0
     public init() {}
 
