@@ -1,0 +1,89 @@
+import XCTest
+import Shared
+
+/// Paper A's certificates: Lemma 1.1's m₁ against the values its derivation gives, m₂ against
+/// a scan of p₂ in numpy, Theorem 2 as Lemma 1.1 with c = 0, and Theorem 1's bound below a
+/// Monte Carlo estimate of the probability it bounds.
+final class CertifyTests: XCTestCase {
+    let ten = LipschitzConstants(a: 10, b: 10, c: 10)
+
+    func testM1FromP1() {
+        // a = b = c = 10, r = 8: m₁ = 0.04 at ‖σ‖ = 0, 0.03469 at 0.05, 0.02873 at 0.1, 0.01464 at 0.2
+        for (s, m) in [(0.0, 0.04), (0.05, 0.034686), (0.1, 0.028730), (0.2, 0.014641)] {
+            let m1 = LipschitzMargins.m1(r: 8, ten, sigmaNorm: s)
+            XCTAssertEqual(m1, m, accuracy: 1e-6, "m1 at ‖σ‖ = \(s)")
+            // it is where p₁ reaches 1/2
+            XCTAssertEqual(LipschitzMargins.p1(r: 8, ten, sigmaNorm: s, deltaNorm: m1), 0.5, accuracy: 1e-9)
+        }
+        XCTAssertEqual(LipschitzMargins.m1(r: 8, ten, sigmaNorm: 0.3), 0, "4‖σ‖² ≥ (r/a)²/2: nothing certified by p₁")
+        // a higher threshold certifies less
+        XCTAssertLessThan(LipschitzMargins.m1(r: 8, ten, sigmaNorm: 0.05, threshold: 0.9), LipschitzMargins.m1(r: 8, ten, sigmaNorm: 0.05))
+    }
+
+    /// m₂ against the first ‖δ‖ of a fine numpy scan where p₂ (written out again in numpy)
+    /// exceeds 1 − t, and p₂ non-decreasing along the scan.
+    func testM2ByBisectionMatchesAScan() throws {
+        for (k, s, d, t) in [(LipschitzConstants(a: 2, b: 2, c: 1), 0.05, 5, 0.5), (LipschitzConstants(a: 3, b: 1.5, c: 0.5), 0.1, 10, 0.5),
+                             (LipschitzConstants(a: 2, b: 2, c: 1), 0.05, 5, 0.8), (LipschitzConstants(a: 1, b: 2, c: 0), 0.2, 3, 0.5)] {
+            let r = 4.0
+            let m2 = LipschitzMargins.m2(r: r, k, sigmaNorm: s, latent: d, threshold: t)
+            XCTAssertGreaterThan(m2, 0)
+            XCTAssertLessThanOrEqual(LipschitzMargins.p2(r: r, k, sigmaNorm: s, deltaNorm: m2, latent: d), 1 - t)
+            XCTAssertGreaterThan(LipschitzMargins.p2(r: r, k, sigmaNorm: s, deltaNorm: m2 * (1 + 1e-6), latent: d), 1 - t)
+            let out = try python("""
+            import numpy as np, math
+            a, b, c, s, d, r, t = \(k.a), \(k.b), \(k.c), \(s), \(d), \(r), \(t)
+            D = np.linspace(0, r / (a * b), 2000001)
+            base = r / a - b * D; u = base**2 / (c * D + 2 * s)**2
+            C = math.exp(0.5 * (d - (d - 1) * math.log(d))) / math.sqrt(math.pi)
+            with np.errstate(all='ignore'):
+                g = np.where(u > d - 2, C * u**(d / 2) * np.exp(-u / 2) / (u - d + 2), 1.0)
+            p2 = np.minimum(1, np.where(base >= 0, g, 1.0))
+            assert (np.diff(p2) >= -1e-12).all(), 'p2 not monotone'
+            print(D[np.argmax(p2 > 1 - t)])
+            """)
+            let scan = Double(out)!
+            XCTAssertEqual(m2, scan, accuracy: 2 * (4.0 / (k.a * k.b)) / 2e6 + 1e-12, "m2 for \(k), ‖σ‖ \(s), d \(d), t \(t)")
+        }
+    }
+
+    func testTheorem2IsLemma11WithAFixedSigma() {
+        let (r, a, b, s, d) = (8.0, 10.0, 10.0, 0.05, 5)
+        let global = LipschitzMargins.globalMargin(r: r, a: a, b: b, sigmaNorm: s, latent: d)
+        XCTAssertEqual(global, LipschitzMargins.margin(r: r, LipschitzConstants(a: a, b: b, c: 0), sigmaNorm: s, latent: d))
+        // Theorem 2's m₁ in closed form
+        XCTAssertEqual(LipschitzMargins.m1(r: r, LipschitzConstants(a: a, b: b, c: 0), sigmaNorm: s), (0.5 * (r / a) * (r / a) - 4 * s * s).squareRoot() / b, accuracy: 1e-12)
+        XCTAssertGreaterThanOrEqual(global, LipschitzMargins.margin(r: r, ten, sigmaNorm: s, latent: d), "an input-dependent σ (c > 0) certifies less")
+    }
+
+    /// Theorem 1 on a linear VAE whose constants are known exactly: decoder g(z) = A z with
+    /// ‖A‖₂ = a, encoder mean B x with ‖B‖₂ = b, a fixed σ (c = 0). The bound stays below the
+    /// Monte Carlo probability (numpy, 400k draws) at every perturbation size.
+    func testTheorem1BoundsTheProbability() throws {
+        let (a, b, s, d, r) = (1.5, 2.0, 0.3, 4, 2.0)
+        let sizes = [0.0, 0.1, 0.2, 0.4, 0.6]
+        let out = try python("""
+        import numpy as np
+        rng = np.random.default_rng(3)
+        dz, dx = \(d), 6
+        def scaled(m, n, norm):
+            M = rng.standard_normal((m, n)); return M * (norm / np.linalg.norm(M, 2))
+        A, B = scaled(8, dz, \(a)), scaled(dz, dx, \(b))
+        sigma = np.full(dz, \(s) / np.sqrt(dz))
+        x = rng.standard_normal(dx)
+        res = []
+        for size in \(sizes):
+            # the worst direction for the mean shift: B's top right singular vector
+            _, _, vt = np.linalg.svd(B); delta = vt[0] * size
+            n = 400000
+            z1 = B @ (x + delta) + sigma * rng.standard_normal((n, dz)); z0 = B @ x + sigma * rng.standard_normal((n, dz))
+            res.append(np.mean(np.linalg.norm((z1 - z0) @ A.T, axis=1) <= \(r)))
+        print(' '.join(map(str, res)))
+        """).split(separator: " ").map { Double($0)! }
+        for (size, p) in zip(sizes, out) {
+            let bound = LipschitzMargins.probabilityBound(r: r, LipschitzConstants(a: a, b: b, c: 0), sigmaNorm: s, deltaNorm: size, latent: d)
+            XCTAssertLessThanOrEqual(bound, p + 0.003, "‖δ‖ = \(size): bound \(bound), Monte Carlo \(p)")
+        }
+        XCTAssertGreaterThan(LipschitzMargins.probabilityBound(r: r, LipschitzConstants(a: a, b: b, c: 0), sigmaNorm: s, deltaNorm: 0, latent: d), 0.3, "the bound says something")
+    }
+}
