@@ -86,4 +86,71 @@ final class CertifyTests: XCTestCase {
         }
         XCTAssertGreaterThan(LipschitzMargins.probabilityBound(r: r, LipschitzConstants(a: a, b: b, c: 0), sigmaNorm: s, deltaNorm: 0, latent: d), 0.3, "the bound says something")
     }
+
+    /// Every layer's bounds against numpy's SVD (lower ≤ σ_max ≤ upper), the network constants
+    /// as products of them (with the final sigmoid's ¼), and a Lipschitz-VAE's Björck layers
+    /// at their scale.
+    func testWeightBoundsBracketTheSingularValues() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 4)
+        c.hidden = [8, 6]
+        for lipschitz in [nil, Float(2)] {
+            c.lipschitzDecoder = lipschitz; c.lipschitzMean = lipschitz; c.lipschitzStd = lipschitz
+            let vae = try VAE(config: c)
+            let (dec, mean, sigma) = try XCTUnwrap(WeightCertificate.measure(vae))
+            let dir = tempDir()
+            // the applied weights, exported for numpy
+            var applied: [Tensor] = []
+            func collect(_ l: any Layer) {
+                if let s = l as? Sequential { s.layers.forEach(collect) }
+                else if let w = l as? Linear { applied.append(w.weight.value) }
+                else if let w = l as? BjorckLinear { applied.append(Autodiff.withoutGradients { w.effectiveWeight().value }) }
+            }
+            collect(vae.decoder); collect(vae.encoder.meanHead); collect(vae.encoder.scaleHead!)
+            let all = dec.layers + mean.layers + sigma.layers
+            XCTAssertEqual(applied.count, all.count)
+            for (k, w) in applied.enumerated() { try Npy.write(w, to: "\(dir)/w\(k).npy") }
+            let svd = try python("""
+            import numpy as np
+            print(' '.join(str(np.linalg.norm(np.load('\(dir)/w%d.npy' % k).astype(np.float64), 2)) for k in range(\(applied.count))))
+            """).split(separator: " ").map { Double($0)! }
+            for (b, s) in zip(all, svd) {
+                XCTAssertLessThanOrEqual(b.lower, s * (1 + 1e-5), "\(b.name) lower")
+                XCTAssertGreaterThanOrEqual(b.upper, s, "\(b.name) upper")
+                XCTAssertLessThanOrEqual(b.upper, s * 1.5, "\(b.name) upper is not absurdly loose")
+                if lipschitz != nil { XCTAssertEqual(s, pow(2, 1.0 / 3), accuracy: 2e-3, "Björck layer at scale 2^(1/3)") }
+            }
+            let product = { (l: [LayerBound]) in l.reduce(1.0) { $0 * $1.upper } }
+            XCTAssertEqual(dec.lipschitz, product(dec.layers) / 4, accuracy: 1e-12)
+            XCTAssertEqual(mean.lipschitz, product(mean.layers), accuracy: 1e-12)
+            XCTAssertEqual(sigma.lipschitz, product(sigma.layers) / 4, accuracy: 1e-12)
+            if lipschitz != nil { XCTAssertEqual(dec.beforeSigmoid, 2, accuracy: 5e-3) }
+        }
+    }
+
+    /// A convolution's bound √(kh·kw)·‖W_mat‖ stays above its operator norm, estimated by
+    /// power iteration on KᵀK through the op (without bias: the bound is on the linear part) and
+    /// its gradient.
+    func testConvolutionBoundIsAboveItsOperatorNorm() throws {
+        var r = RNG(seed: 12)
+        for (conv, shape) in [(Conv2d(3, 5, kernel: 3, stride: 2, padding: 1, bias: false, rng: &r), [1, 3, 9, 9]), (Conv2d(2, 4, kernel: 3, stride: 1, padding: 1, bias: false, rng: &r), [1, 2, 8, 8])] {
+            conv.freeze()
+            let bound = try XCTUnwrap(WeightCertificate.bounds(conv)).first!.upper
+            var v = r.normalTensor(shape)
+            var norm = 0.0
+            for _ in 0..<200 {
+                let g = Autodiff.pullback(at: v) { conv($0) }
+                let kv = g.value
+                let ktkv = g(kv)
+                norm = Double(kv.map { $0 * $0 }.sum()).squareRoot() / Double(v.map { $0 * $0 }.sum()).squareRoot()
+                v = ktkv * (1 / ktkv.map { $0 * $0 }.sum().squareRoot())
+            }
+            XCTAssertGreaterThan(norm, 0)
+            XCTAssertGreaterThanOrEqual(bound, norm * (1 - 1e-4), "conv operator norm \(norm) within its bound \(bound)")
+        }
+    }
+
+    func testMismatchesAreReportedBeyondTheTolerance() {
+        let m = WeightCertificate.mismatches([("decoder", 5, 5.04), ("encoder_mean", 5, 5.2), ("encoder_sigma", nil, 100)])
+        XCTAssertEqual(m, ["encoder_mean measures 5.2 but claims 5.0"])
+    }
 }

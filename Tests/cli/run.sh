@@ -156,7 +156,32 @@ expect_status "a non-finite metric is an error naming the item" 1 "5 of 5 log_po
 expect_status "classifier of another model" 1 "c.safetensors was trained on the codes of another model" $BIN/vae-eval accuracy --model "$T/l.safetensors" --classifier "$T/c.safetensors" --input synthetic:test@10
 expect_status "options that would be ignored are refused" 2 "apply to Lipschitz models" $BIN/vae-train --data synthetic --group-size 4 -o "$T/u.safetensors"
 expect_status "schedule options need their schedule" 2 "applies to --lr-schedule plateau only" $BIN/vae-train --data synthetic --patience 3 -o "$T/u.safetensors"
-expect_status "stubs fail until implemented" 1 "^vae-certify: error: not implemented yet" $BIN/vae-certify
+# vae-certify weights
+check "certify weights of a Lipschitz-VAE: its claims hold" bash -c "$BIN/vae-certify weights --model $T/l.safetensors > $T/cw.jsonl && python3 -c \"
+import json
+L = [json.loads(l) for l in open('$T/cw.jsonl')]; s = L[-1]
+assert s['matches_claims'] is True and s['loose'] is False and s['c'] == 0 and s['sigma_head'] == 'fixed', s
+assert abs(s['a_before_sigmoid'] - 5) < 0.05 and abs(s['a'] - 1.25) < 0.02 and all(l['lower'] <= l['upper'] for l in L[:-1]), s\""
+check "certify weights of an unconstrained VAE: loose products" bash -c "$BIN/vae-certify weights --model $M --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"loose\"] is True and d[\"matches_claims\"] is None and d[\"a\"] > 0, d'"
+python3 - "$T/l.safetensors" "$T/tampered.safetensors" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
+head = json.loads(raw[8:8 + n]); cfg = json.loads(head['__metadata__']['config'])
+cfg['lipschitzDecoder'] = 2.0  # claims a constant its weights do not satisfy
+head['__metadata__']['config'] = json.dumps(cfg)
+h = json.dumps(head).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+open(sys.argv[2], 'wb').write(struct.pack('<Q', len(h)) + h + raw[8 + n:])
+PY
+python3 - "$T/l.safetensors" "$T/scaled.safetensors" <<'PY'
+import json, struct, sys, numpy as np
+raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
+head = json.loads(raw[8:8 + n]); body = bytearray(raw[8 + n:])
+o0, o1 = head['decoder.0.0.weight']['data_offsets']
+body[o0:o1] = (np.frombuffer(bytes(body[o0:o1]), np.float32) * 3).astype(np.float32).tobytes()
+open(sys.argv[2], 'wb').write(raw[:8 + n] + bytes(body))
+PY
+check "raw Björck weights scaled threefold still certify (orthonormalised when applied)" bash -c "$BIN/vae-certify weights --model $T/scaled.safetensors --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"matches_claims\"] is True and abs(d[\"a_before_sigmoid\"] - 5) < 0.05, d'"
+check "an edited claim is what the layers then apply" bash -c "$BIN/vae-certify weights --model $T/tampered.safetensors --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"matches_claims\"] is True and abs(d[\"a_before_sigmoid\"] - 2) < 0.02, d'"
 ln -s "$T/linked-target.npy" "$T/link.npy"
 check "-o through a symlink writes its target" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o $T/link.npy 2>/dev/null && test -L $T/link.npy && python3 -c \"import numpy as np; assert np.load('$T/linked-target.npy').shape == (10, 1, 28, 28)\""
 mkfifo "$T/fifo.npy"
@@ -167,7 +192,7 @@ check "vae-train --help shows the training options" bash -c "$BIN/vae-train --he
 check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
 check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
 check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
-check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
+check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
 # binarised data (paper D)
