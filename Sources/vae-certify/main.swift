@@ -9,9 +9,9 @@ struct Tool: ParsableCommand {
         commandName: "vae-certify",
         abstract: "Certify a VAE: Lipschitz r-robustness bounds (paper A), Jacobian margin bounds (paper B), IBP ELBO bounds (paper C).",
         discussion: """
-        Implemented: weights (what the saved weights guarantee). The certificates themselves (lipschitz, jacobian, margin) are still to come.
+        Implemented: weights (what the saved weights guarantee) and lipschitz (paper A's certificates from them). The jacobian and margin certificates are still to come.
         """,
-        subcommands: [Weights.self])
+        subcommands: [Weights.self, Lipschitz.self])
 
     static func main() { ToolMain.run(Tool.self) }
 }
@@ -57,3 +57,101 @@ struct Weights: ParsableCommand {
         if !mismatches.isEmpty { throw ToolError.file(model.model, "does not satisfy its claimed Lipschitz constants: " + mismatches.joined(separator: "; ")) }
     }
 }
+
+struct Lipschitz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Paper A's certificates: Theorem 1's probability bound, Lemma 1.1's per-input margin, Theorem 2's global margin.",
+        discussion: """
+        The constants a, b, c are those vae-certify weights measures from the weights (the decoder mean's and σ head's final sigmoid included), or with --assume-config the ones the model's metadata claims (--lipschitz at training; the sigmoids' ¼ left out, so looser), and the output says which.
+
+        With --input: one JSON line per image with ‖σ(x)‖, m1 (from p1 ≤ 1 − t), m2 (sup of ‖δ‖ with p2 ≤ 1 − t, by bisection) and the margin max(m1, m2) of Lemma 1.1; with --delta D also Theorem 1's bound 1 − min(p1, p2) on P[‖g(z_δ) − g(z)‖₂ ≤ r] for ‖δ‖₂ = D, with p1 and p2. Without --input: Theorem 2's global margin, which needs a fixed encoder σ (--fixed-sigma at training). A summary line gives the constants, their source, r, the threshold t (an input is r-robust when the probability exceeds t; paper A: 0.5) and the mean margin.
+
+        Example:
+          vae-certify lipschitz --model lvae.safetensors --r 8 --input mnist:test[0:100]
+        """)
+    @OptionGroup var model: ModelOptions
+    @Option(help: ArgumentHelp("Images to certify (a dataset spec or .npy); without it, Theorem 2's global margin.", valueName: "spec"))
+    var input: String?
+    @Option(parsing: .unconditional, help: "The reconstruction radius r (L2, pixel space), positive.")
+    var r: Double
+    @Option(parsing: .unconditional, help: "Also Theorem 1's probability bound at this perturbation norm ‖δ‖₂ (with --input).")
+    var delta: Double?
+    @Option(parsing: .unconditional, help: "The r-robustness threshold t in (0, 1).")
+    var threshold = 0.5
+    @Flag(name: .customLong("assume-config"), help: "Use the configured Lipschitz constants instead of measuring them (off by default).")
+    var assumeConfig = false
+    @OptionGroup var threads: ThreadsOption
+    @Flag(name: .customLong("summary-only"), help: "Print only the summary line (off by default).")
+    var summaryOnly = false
+
+    func validate() throws {
+        guard r > 0 && r.isFinite else { throw ValidationError("--r must be positive and finite, got \(r)") }
+        guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must be in (0, 1), got \(threshold)") }
+        if let d = delta {
+            guard d >= 0 && d.isFinite else { throw ValidationError("--delta must be non-negative and finite, got \(d)") }
+            guard input != nil else { throw ValidationError("--delta needs --input (Theorem 1 is per input)") }
+        }
+    }
+
+    func run() throws {
+        threads.apply()
+        let (vae, _) = try VAE.load(model.model)
+        let c = vae.config
+        let k: LipschitzConstants
+        if assumeConfig {
+            guard let a = c.lipschitzDecoder, let b = c.lipschitzMean, c.fixedSigma != nil || c.lipschitzStd != nil else {
+                throw ToolError.file(model.model, "has no configured Lipschitz constants for all three networks (--assume-config needs a Lipschitz-VAE)")
+            }
+            k = LipschitzConstants(a: Double(a), b: Double(b), c: c.fixedSigma != nil ? 0 : Double(c.lipschitzStd!))
+        } else {
+            guard let (dec, mean, sigma) = WeightCertificate.measure(vae) else {
+                throw ToolError.file(model.model, "has a layer whose operator norm vae-certify cannot bound")
+            }
+            guard sigma.lipschitz.isFinite else {
+                throw ToolError.file(model.model, "has an exp σ head, which has no global Lipschitz constant: no certificate")
+            }
+            k = LipschitzConstants(a: dec.lipschitz, b: mean.lipschitz, c: sigma.lipschitz)
+        }
+        let latent = c.latent
+        var summary: [String: Any] = ["model": model.model, "r": r, "threshold": threshold, "a": k.a, "b": k.b, "c": k.c,
+                                      "constants": assumeConfig ? "configured (not measured)" : "measured (vae-certify weights)", "latent": latent]
+        guard let spec = input else {
+            guard let fixed = c.fixedSigma else {
+                throw ValidationError("Theorem 2 needs a fixed encoder σ (--fixed-sigma at training); give --input for Lemma 1.1's per-input margins")
+            }
+            let s = Double(fixed + (c.sigmaOffset ?? 0)) * Double(latent).squareRoot()
+            let m1 = LipschitzMargins.m1(r: r, LipschitzConstants(a: k.a, b: k.b, c: 0), sigmaNorm: s, threshold: threshold)
+            let m2 = LipschitzMargins.m2(r: r, LipschitzConstants(a: k.a, b: k.b, c: 0), sigmaNorm: s, latent: latent, threshold: threshold)
+            summary["certificate"] = "Theorem 2 (global)"; summary["sigma_norm"] = s
+            summary["m1"] = m1; summary["m2"] = m2; summary["margin"] = Swift.max(m1, m2)
+            try JSONLines.emit(summary)
+            return
+        }
+        let ds = try DatasetCatalog.load(spec)
+        guard ds.imageShape == c.inputShape else { throw ToolError("\(spec) has images of shape \(ds.imageShape), \(model.model) expects \(c.inputShape)") }
+        let sigmas = Autodiff.withoutGradients {
+            Batches.mapRows(ds.images) { x in vae.encode(Variable(x)).sigma.value }
+        }
+        var margins: [Double] = []
+        for i in 0..<ds.count {
+            let row = sigmas.data[(i * latent)..<((i + 1) * latent)]
+            let s = row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            let m1 = LipschitzMargins.m1(r: r, k, sigmaNorm: s, threshold: threshold)
+            let m2 = LipschitzMargins.m2(r: r, k, sigmaNorm: s, latent: latent, threshold: threshold)
+            margins.append(Swift.max(m1, m2))
+            guard !summaryOnly else { continue }
+            var line: [String: Any] = ["index": i, "sigma_norm": s, "m1": m1, "m2": m2, "margin": Swift.max(m1, m2)]
+            if let d = delta {
+                line["p1"] = LipschitzMargins.p1(r: r, k, sigmaNorm: s, deltaNorm: d)
+                line["p2"] = LipschitzMargins.p2(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent)
+                line["bound"] = LipschitzMargins.probabilityBound(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent)
+            }
+            try JSONLines.emit(line)
+        }
+        summary["certificate"] = "Lemma 1.1 (per input)"; summary["n"] = ds.count
+        summary["mean_margin"] = Summary(margins).mean; summary["certified_share"] = Double(margins.filter { $0 > 0 }.count) / Double(ds.count)
+        if let d = delta { summary["delta"] = d }
+        try JSONLines.emit(summary)
+    }
+}
+

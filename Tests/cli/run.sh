@@ -172,6 +172,20 @@ head['__metadata__']['config'] = json.dumps(cfg)
 h = json.dumps(head).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
 open(sys.argv[2], 'wb').write(struct.pack('<Q', len(h)) + h + raw[8 + n:])
 PY
+check "certify lipschitz: Theorem 2 from the measured constants" bash -c "$BIN/vae-certify lipschitz --model $T/l.safetensors --r 8 > $T/t2.json && python3 -c \"
+import json, math
+d = json.load(open('$T/t2.json'))
+assert d['certificate'] == 'Theorem 2 (global)' and d['c'] == 0 and abs(d['sigma_norm'] - 0.2) < 1e-6, d
+m1 = math.sqrt(max(0, 0.5 * (8 / d['a'])**2 - 4 * d['sigma_norm']**2)) / d['b']
+assert abs(d['m1'] - m1) < 1e-9 and d['margin'] >= m1 > 0, (d, m1)\""
+check "certify lipschitz: Lemma 1.1 per input equals Theorem 2 for a fixed σ" bash -c "$BIN/vae-certify lipschitz --model $T/l.safetensors --r 8 --input 'synthetic:test[0:3]' --delta 0.01 > $T/l11.jsonl && python3 -c \"
+import json
+L = [json.loads(l) for l in open('$T/l11.jsonl')]; g = json.load(open('$T/t2.json'))
+assert len(L) == 4 and all(abs(l['margin'] - g['margin']) < 1e-12 and 0 <= l['bound'] <= 1 for l in L[:-1]), L
+assert L[-1]['certified_share'] == 1 and L[-1]['constants'].startswith('measured'), L[-1]\""
+check "certify lipschitz --assume-config uses the claimed constants" bash -c "$BIN/vae-certify lipschitz --model $T/l.safetensors --r 8 --assume-config | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"a\"], d[\"b\"], d[\"c\"]) == (5, 5, 0) and d[\"constants\"].startswith(\"configured\"), d'"
+expect_status "certify lipschitz: Theorem 2 needs a fixed σ" 2 "Theorem 2 needs a fixed encoder" $BIN/vae-certify lipschitz --model "$M" --r 8
+expect_status "certify lipschitz: --delta is per input" 2 "--delta needs --input" $BIN/vae-certify lipschitz --model "$T/l.safetensors" --r 8 --delta 0.1
 python3 - "$T/l.safetensors" "$T/scaled.safetensors" <<'PY'
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
@@ -192,7 +206,7 @@ check "vae-train --help shows the training options" bash -c "$BIN/vae-train --he
 check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
 check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
 check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
-check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
+check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
 # binarised data (paper D)
