@@ -186,6 +186,17 @@ assert L[-1]['certified_share'] == 1 and L[-1]['constants'].startswith('measured
 check "certify lipschitz --assume-config uses the claimed constants" bash -c "$BIN/vae-certify lipschitz --model $T/l.safetensors --r 8 --assume-config | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"a\"], d[\"b\"], d[\"c\"]) == (5, 5, 0) and d[\"constants\"].startswith(\"configured\"), d'"
 expect_status "certify lipschitz: Theorem 2 needs a fixed σ" 2 "Theorem 2 needs a fixed encoder" $BIN/vae-certify lipschitz --model "$M" --r 8
 expect_status "certify lipschitz: --delta is per input" 2 "--delta needs --input" $BIN/vae-certify lipschitz --model "$T/l.safetensors" --r 8 --delta 0.1
+check "certify jacobian: paper B's margin from its parts" bash -c "$BIN/vae-certify jacobian --model $M --input 'synthetic:test[0:4]' --r 30 --samples 100 > $T/jac.jsonl && $BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:4]' > $T/es.jsonl && python3 -c \"
+import json
+from statistics import NormalDist
+L = [json.loads(l) for l in open('$T/jac.jsonl')]; E = [json.loads(l) for l in open('$T/es.jsonl')]
+assert len(L) == 5 and L[-1]['samples'] == 100 and L[-1]['n'] == 4, L[-1]
+for l, e in zip(L[:-1], E[:-1]):
+    assert abs(l['jacobian_frobenius'] - e['jacobian_frobenius']) < 1e-9 * e['jacobian_frobenius'], (l, e)
+    assert l['p_low'] <= l['p'] <= l['p_high']
+    if 0 < l['p_low'] < 1: assert abs(l['margin_low'] - l['min_sigma'] * NormalDist().inv_cdf(l['p_low']) / l['jacobian_frobenius']) < 1e-9
+    if l['margin'] is not None: assert l['margin_low'] <= l['margin']\""
+expect_status "certify jacobian: r must be positive" 2 "--r must be positive" $BIN/vae-certify jacobian --model "$M" --input 'synthetic:test[0:4]' --r 0
 python3 - "$T/l.safetensors" "$T/scaled.safetensors" <<'PY'
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
@@ -206,7 +217,7 @@ check "vae-train --help shows the training options" bash -c "$BIN/vae-train --he
 check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
 check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
 check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
-check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
+check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz' 'vae-certify jacobian'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
 # binarised data (paper D)
