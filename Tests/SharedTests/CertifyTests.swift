@@ -153,4 +153,40 @@ final class CertifyTests: XCTestCase {
         let m = WeightCertificate.mismatches([("decoder", 5, 5.04), ("encoder_mean", 5, 5.2), ("encoder_sigma", nil, 100)])
         XCTAssertEqual(m, ["encoder_mean measures 5.2 but claims 5.0"])
     }
+
+    /// Paper C's bound holds pointwise in ε: for the draw it uses, it lies below the ELBO sample
+    /// of every input in the ball (random points, and the ball's corners towards the box's ends).
+    func testIBPBoundIsBelowTheELBOOfEveryPointOfTheBall() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 6)
+        c.hidden = [8]
+        let vae = try VAE(config: c)
+        vae.freeze()
+        var r = RNG(seed: 2)
+        let x = r.uniformTensor([4, 1, 4, 4])
+        let eps: Float = 0.05
+        var g = RNG(seed: 5)
+        let bound = Autodiff.withoutGradients { vae.elboLowerBound(Variable(x), epsilon: eps, rng: &g).bound.value }
+        var g2 = RNG(seed: 5)
+        let noise = g2.normalTensor([4, 3])  // the draw the bound used
+        for trial in 0..<60 {
+            var xp = x + r.uniformTensor(x.shape, -eps, eps)
+            if trial < 2 { xp = x + Tensor(shape: x.shape, repeating: trial == 0 ? eps : -eps) }
+            xp = xp.map { Swift.min(Swift.max($0, 0), 1) }
+            let elbo = Autodiff.withoutGradients { () -> Tensor in
+                let (mu, sigma) = vae.encode(Variable(xp))
+                let z = mu + sigma * Variable(noise)
+                return (vae.likelihood.logProb(Variable(xp), logits: vae.decodeLogits(z)) - DiagonalGaussian.klToStandard(mu: mu, sigma: sigma)).value
+            }
+            for i in 0..<4 { XCTAssertLessThanOrEqual(bound.data[i], elbo.data[i] + 1e-3, "image \(i), point \(trial)") }
+        }
+        // at ε = 0 the bound is the ELBO sample itself
+        var g3 = RNG(seed: 5), g4 = RNG(seed: 5)
+        let b0 = Autodiff.withoutGradients { vae.elboLowerBound(Variable(x), epsilon: 0, rng: &g3).bound.value }
+        let noise0 = g4.normalTensor([4, 3])
+        let e0 = Autodiff.withoutGradients { () -> Tensor in
+            let (mu, sigma) = vae.encode(Variable(x))
+            return (vae.likelihood.logProb(Variable(x), logits: vae.decodeLogits(mu + sigma * Variable(noise0))) - DiagonalGaussian.klToStandard(mu: mu, sigma: sigma)).value
+        }
+        assertClose(b0, e0, tol: 1e-3, "bound at ε = 0")
+    }
 }

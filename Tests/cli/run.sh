@@ -197,6 +197,16 @@ for l, e in zip(L[:-1], E[:-1]):
     if 0 < l['p_low'] < 1: assert abs(l['margin_low'] - l['min_sigma'] * NormalDist().inv_cdf(l['p_low']) / l['jacobian_frobenius']) < 1e-9
     if l['margin'] is not None: assert l['margin_low'] <= l['margin']\""
 expect_status "certify jacobian: r must be positive" 2 "--r must be positive" $BIN/vae-certify jacobian --model "$M" --input 'synthetic:test[0:4]' --r 0
+check "certify ibp: the bound is the ELBO at ε = 0 and below it beyond" bash -c "$BIN/vae-certify ibp --model $M --input 'synthetic:test[0:4]' --eps 0 --samples 3 > $T/ibp0.jsonl && $BIN/vae-certify ibp --model $M --input 'synthetic:test[0:4]' --eps 0.02 --samples 3 --alpha -1e9 > $T/ibp.jsonl && python3 -c \"
+import json
+A = [json.loads(l) for l in open('$T/ibp0.jsonl')]; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
+assert all(abs(a['bound'] - a['elbo']) < 1e-6 * abs(a['elbo']) for a in A[:-1]), A
+assert all(b['bound'] <= b['elbo'] for b in B[:-1]) and B[-1]['samples'] == 3 and B[-1]['eps'] == 0.02 and B[-1]['certified_share'] == 1, B[-1]\""
+check "certify ibp: the bound stays below the ELBO the elbo attack reaches" bash -c "$BIN/vae-attack elbo --model $M --input 'synthetic:test[0:4]' --radius 0.02 --steps 10 -o $T/ibpadv.npy --summary-only >/dev/null 2>&1 && $BIN/vae-eval elbo --model $M --input $T/ibpadv.npy --samples 20 --summary-only > $T/ibpadv.json && python3 -c \"
+import json
+e = json.load(open('$T/ibpadv.json'))['mean']; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
+assert B[-1]['mean_bound'] <= e, (B[-1], e)\""
+expect_status "certify ibp: eps must be non-negative" 2 "--eps must be non-negative" $BIN/vae-certify ibp --model "$M" --input 'synthetic:test[0:4]' --eps -0.1
 python3 - "$T/l.safetensors" "$T/scaled.safetensors" <<'PY'
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
@@ -217,7 +227,7 @@ check "vae-train --help shows the training options" bash -c "$BIN/vae-train --he
 check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
 check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
 check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
-check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz' 'vae-certify jacobian'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
+check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz' 'vae-certify jacobian' 'vae-certify ibp'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
 # binarised data (paper D)
