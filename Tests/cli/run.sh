@@ -207,6 +207,13 @@ import json
 e = json.load(open('$T/ibpadv.json'))['mean']; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
 assert B[-1]['mean_bound'] <= e, (B[-1], e)\""
 expect_status "certify ibp: eps must be non-negative" 2 "--eps must be non-negative" $BIN/vae-certify ibp --model "$M" --input 'synthetic:test[0:4]' --eps -0.1
+check "certify margin: linear and bisect agree, bisect with fewer attacks, certified below empirical" bash -c "$BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 --summary-only > $T/mlin.json && $BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 --search bisect --summary-only > $T/mbis.json && python3 -c \"
+import json
+a = json.load(open('$T/mlin.json')); b = json.load(open('$T/mbis.json')); g = json.load(open('$T/t2.json'))
+assert 'not a certificate' in a['estimate'] and a['n'] == 3, a
+assert abs(a['mean_margin'] - b['mean_margin']) <= 0.5 and b['attacks'] <= a['attacks'], (a, b)
+assert g['margin'] <= a['mean_margin'] + 0.5, (g, a)\""
+expect_status "certify margin: step within start" 2 "must not exceed --start" $BIN/vae-certify margin --model "$T/l.safetensors" --input 'synthetic:test[0:3]' --start 1 --step 2
 python3 - "$T/l.safetensors" "$T/scaled.safetensors" <<'PY'
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read(); n = struct.unpack('<Q', raw[:8])[0]
@@ -227,7 +234,7 @@ check "vae-train --help shows the training options" bash -c "$BIN/vae-train --he
 check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
 check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
 check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
-check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz' 'vae-certify jacobian' 'vae-certify ibp'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
+check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz' 'vae-certify jacobian' 'vae-certify ibp' 'vae-certify margin'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
 
 # binarised data (paper D)
