@@ -189,4 +189,61 @@ final class CertifyTests: XCTestCase {
         }
         assertClose(b0, e0, tol: 1e-3, "bound at ε = 0")
     }
+
+    /// Theorem 1 on a trained Lipschitz-VAE (M = 2, fixed σ), with the constants `weights`
+    /// measures: the bound never exceeds the sampled probability P[‖g(z_δ) − g(z)‖₂ ≤ r] for
+    /// perturbations of several sizes, in random directions and in the direction of a
+    /// maximum-damage attack.
+    func testTheorem1HoldsOnATrainedLipschitzVAE() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 7)
+        c.hidden = [32]; c.lipschitzDecoder = 2; c.lipschitzMean = 2; c.fixedSigma = 0.05
+        let vae = try VAE(config: c)
+        var o = TrainingOptions()
+        o.epochs = 1; o.batch = 64; o.output = tempDir() + "/l.safetensors"; o.trainLimit = 500
+        _ = try Trainer(model: vae, trainSet: try DatasetCatalog.load("synthetic:train"),
+                        testSet: try DatasetCatalog.load("synthetic:test[0:20]"), options: o).run()
+        vae.freeze()
+        let (dec, mean, _) = try XCTUnwrap(WeightCertificate.measure(vae))
+        let k = LipschitzConstants(a: dec.lipschitz, b: mean.lipschitz, c: 0)
+        let x = try DatasetCatalog.load("synthetic:test[0:4]").images
+        let s = 0.05 * Double(3).squareRoot(), r = 0.3, draws = 2000
+        var rng = RNG(seed: 8)
+        var a = AttackSettings(kind: .maxDamage)
+        a.norm = .l2; a.steps = 20; a.samples = 0; a.through = .mu
+        var checked = 0
+        for size in [0.05, 0.1, 0.3, 0.6] {
+            a.radius = Float(size); a.step = Float(size) / 10
+            let attacked = Attack.run(vae, references: x, settings: a).images - x
+            for direction in [rng.normalTensor(x.shape), attacked] {
+                // δ of norm `size` per image (the attack's may be shorter: scaled up, still in [0, 1] or not, it is a perturbation)
+                var delta = direction
+                let d = delta.count / 4
+                for i in 0..<4 {
+                    let n = (0..<d).reduce(0.0) { $0 + Double(delta.data[i * d + $1] * delta.data[i * d + $1]) }.squareRoot()
+                    for j in 0..<d { delta.data[i * d + j] *= Float(size / max(n, 1e-12)) }
+                }
+                let bound = LipschitzMargins.probabilityBound(r: r, k, sigmaNorm: s, deltaNorm: size, latent: 3)
+                let (mu1, s1) = Autodiff.withoutGradients { vae.encode(Variable(x + delta)) }
+                let (mu0, s0) = Autodiff.withoutGradients { vae.encode(Variable(x)) }
+                var within = [Int](repeating: 0, count: 4)
+                for _ in 0..<(draws / 100) {
+                    let rows = (0..<400).map { $0 / 100 }
+                    let g1 = Autodiff.withoutGradients { vae.decodeMean(Variable(mu1.value.gatherRows(rows)) + Variable(s1.value.gatherRows(rows)) * Variable(rng.normalTensor([400, 3]))).value }
+                    let g0 = Autodiff.withoutGradients { vae.decodeMean(Variable(mu0.value.gatherRows(rows)) + Variable(s0.value.gatherRows(rows)) * Variable(rng.normalTensor([400, 3]))).value }
+                    let dist = (g1 - g0).map { $0 * $0 }
+                    for q in 0..<400 {
+                        let e = dist.data[(q * 784)..<((q + 1) * 784)].reduce(0, +)
+                        if Double(e).squareRoot() <= r { within[q / 100] += 1 }
+                    }
+                }
+                for i in 0..<4 {
+                    let p = Double(within[i]) / Double(draws)
+                    XCTAssertLessThanOrEqual(bound, p + 3 * (max(p * (1 - p), 1e-4) / Double(draws)).squareRoot(), "‖δ‖ \(size), image \(i): bound \(bound), sampled \(p)")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertEqual(checked, 32)
+        XCTAssertGreaterThan(LipschitzMargins.probabilityBound(r: r, k, sigmaNorm: s, deltaNorm: 0.1, latent: 3), 0.5, "a non-trivial bound")
+    }
 }
