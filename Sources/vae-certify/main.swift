@@ -22,7 +22,7 @@ struct Weights: ParsableCommand {
         discussion: """
         One JSON line per linear or convolution layer (lower: power iteration on its matrix; upper: a certified bound on its operator norm, from the Gram matrix in double precision by the triangle inequality and Gershgorin's theorem, times √(kh·kw) for a convolution), then a summary: a for the decoder mean (with its final sigmoid's ¼), b for the encoder mean, c for the encoder standard deviation (with its sigmoid's ¼; 0 for a fixed σ, whose offset changes no constant; infinite for an exp head), each the product of its layers' bounds, and the same before the sigmoid.
 
-        For a Lipschitz-VAE the summary compares the constants before the sigmoid with the ones its metadata claims (--lipschitz at training) and exits 1 when a measured bound exceeds a claim by more than 1% (the Björck layers are orthonormal to about 1e-3). The layers take their scale from the metadata and orthonormalise their weights when applied, so edited weights or an edited claim still measure within the claim: the check guards the implementation. For an unconstrained model the constants are products of norms, and the summary says they are loose.
+        For a Lipschitz-VAE the summary compares the constants before the sigmoid with the ones its metadata claims (--lipschitz at training) and exits 1 when a measured bound exceeds a claim by more than 1% (the Björck layers are orthonormal to about 1e-3). The layers take their scale from the metadata and orthonormalise their weights when applied, so an edited claim still measures within itself; but training saves each Björck weight orthonormal, so a stored weight whose largest singular value is off 1 by more than 1% (scaled after training) is reported and exits 1 too. For an unconstrained model the constants are products of norms, and the summary says they are loose.
 
         Example:
           vae-certify weights --model lvae.safetensors
@@ -49,6 +49,7 @@ struct Weights: ParsableCommand {
                                       "c_before_sigmoid": sigma.beforeSigmoid, "fixed_sigma": c.fixedSigma.map { Double($0) as Any } ?? NSNull()]
         let claimed = claims.filter { $0.1 != nil }
         let mismatches = WeightCertificate.mismatches(claims.map { (name: $0.0, claim: $0.1, measured: $0.2) })
+            + WeightCertificate.editedBjorckWeights(vae)
         summary["claimed"] = Dictionary(uniqueKeysWithValues: claimed.map { ($0.0, Double($0.1!)) })
         summary["loose"] = claimed.isEmpty
         summary["sigma_head"] = vae.encoder.fixedSigma != nil ? "fixed" : (vae.encoder.scale == .sigmoid ? "sigmoid" : "exp (no global constant: c is null)")

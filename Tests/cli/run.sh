@@ -207,12 +207,14 @@ import json
 e = json.load(open('$T/ibpadv.json'))['mean']; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
 assert B[-1]['mean_bound'] <= e, (B[-1], e)\""
 expect_status "certify ibp: eps must be non-negative" 2 "--eps must be non-negative" $BIN/vae-certify ibp --model "$M" --input 'synthetic:test[0:4]' --eps -0.1
-check "certify margin: linear and bisect agree, bisect with fewer attacks, certified below empirical" bash -c "$BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 --summary-only > $T/mlin.json && $BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 --search bisect --summary-only > $T/mbis.json && python3 -c \"
+check "certify margin: linear and bisect agree, bisect with fewer attacks, every certified margin below the empirical one" bash -c "$BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 > $T/mlin.jsonl && $BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 --search bisect --summary-only > $T/mbis.json && python3 -c \"
 import json
-a = json.load(open('$T/mlin.json')); b = json.load(open('$T/mbis.json')); g = json.load(open('$T/t2.json'))
+L = [json.loads(l) for l in open('$T/mlin.jsonl')]; a = L[-1]; b = json.load(open('$T/mbis.json'))
+C = [json.loads(l) for l in open('$T/l11.jsonl')][:-1]
 assert 'not a certificate' in a['estimate'] and a['n'] == 3, a
 assert abs(a['mean_margin'] - b['mean_margin']) <= 0.5 and b['attacks'] <= a['attacks'], (a, b)
-assert g['margin'] <= a['mean_margin'] + 0.5, (g, a)\""
+# the grid resolves margins to one step: a certified margin may exceed an empirical 0 by less than it
+assert all(c['margin'] <= e['margin'] + 0.5 for c, e in zip(C, L[:-1])), (C, L)\""
 expect_status "certify margin: step within start" 2 "must not exceed --start" $BIN/vae-certify margin --model "$T/l.safetensors" --input 'synthetic:test[0:3]' --start 1 --step 2
 python3 - "$T/l.safetensors" "$T/scaled.safetensors" <<'PY'
 import json, struct, sys, numpy as np
@@ -222,7 +224,7 @@ o0, o1 = head['decoder.0.0.weight']['data_offsets']
 body[o0:o1] = (np.frombuffer(bytes(body[o0:o1]), np.float32) * 3).astype(np.float32).tobytes()
 open(sys.argv[2], 'wb').write(raw[:8 + n] + bytes(body))
 PY
-check "raw Björck weights scaled threefold still certify (orthonormalised when applied)" bash -c "$BIN/vae-certify weights --model $T/scaled.safetensors --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"matches_claims\"] is True and abs(d[\"a_before_sigmoid\"] - 5) < 0.05, d'"
+expect_status "certify weights catches weights scaled after training" 1 "not 1 as training saves it" $BIN/vae-certify weights --model "$T/scaled.safetensors"
 check "an edited claim is what the layers then apply" bash -c "$BIN/vae-certify weights --model $T/tampered.safetensors --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"matches_claims\"] is True and abs(d[\"a_before_sigmoid\"] - 2) < 0.02, d'"
 ln -s "$T/linked-target.npy" "$T/link.npy"
 check "-o through a symlink writes its target" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o $T/link.npy 2>/dev/null && test -L $T/link.npy && python3 -c \"import numpy as np; assert np.load('$T/linked-target.npy').shape == (10, 1, 28, 28)\""

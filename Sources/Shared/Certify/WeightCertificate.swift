@@ -113,4 +113,16 @@ public enum WeightCertificate {
             return "\(m.name) measures \(String(format: "%.4g", m.measured)) but claims \(c)"
         }
     }
+
+    /// The Björck layers whose stored weight is not orthonormal (largest singular value off 1
+    /// by more than `tolerance`): training saves each one orthonormalised
+    /// (`finalizeLipschitzLayers`), so such a file was edited after training. Its layers would
+    /// still apply an orthonormalised weight, but the file is not the one training wrote.
+    public static func editedBjorckWeights(_ vae: VAE, tolerance: Double = 0.01) -> [String] {
+        vae.bjorckLayers.compactMap { name, layer in
+            let s = Double(layer.weight.value.spectralNorm())
+            guard abs(s - 1) > tolerance else { return nil }
+            return "the stored weight \(name)weight has largest singular value \(String(format: "%.4g", s)), not 1 as training saves it (edited after training?)"
+        }
+    }
 }
