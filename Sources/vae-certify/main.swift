@@ -16,6 +16,12 @@ struct Tool: ParsableCommand {
     static func main() { ToolMain.run(Tool.self) }
 }
 
+/// The networks' certified constants (`WeightCertificate.measure`), or an error naming the file.
+func measured(_ vae: VAE, _ path: String) throws -> (decoder: NetworkBound, mean: NetworkBound, sigma: NetworkBound) {
+    guard let m = WeightCertificate.measure(vae) else { throw ToolError.file(path, "has a layer whose operator norm vae-certify cannot bound") }
+    return m
+}
+
 struct Weights: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure what the saved weights guarantee: certified operator-norm bounds per layer and the Lipschitz constants a, b, c of paper A Theorem 1.",
@@ -33,9 +39,7 @@ struct Weights: ParsableCommand {
 
     func run() throws {
         let vae = try VAE.load(model.model).model
-        guard let (dec, mean, sigma) = WeightCertificate.measure(vae) else {
-            throw ToolError.file(model.model, "has a layer whose operator norm vae-certify cannot bound")
-        }
+        let (dec, mean, sigma) = try measured(vae, model.model)
         if !summaryOnly {
             for (net, b) in [("decoder", dec), ("encoder_mean", mean), ("encoder_sigma", sigma)] {
                 for l in b.layers { try JSONLines.emit(["network": net, "layer": l.name, "lower": l.lower, "upper": l.upper]) }
@@ -105,9 +109,7 @@ struct Lipschitz: ParsableCommand {
             }
             k = LipschitzConstants(a: Double(a), b: Double(b), c: c.fixedSigma != nil ? 0 : Double(c.lipschitzStd!))
         } else {
-            guard let (dec, mean, sigma) = WeightCertificate.measure(vae) else {
-                throw ToolError.file(model.model, "has a layer whose operator norm vae-certify cannot bound")
-            }
+            let (dec, mean, sigma) = try measured(vae, model.model)
             guard sigma.lipschitz.isFinite else {
                 throw ToolError.file(model.model, "has an exp σ head, which has no global Lipschitz constant: no certificate")
             }

@@ -240,9 +240,7 @@ public enum Attack {
             var g = RNG(seed: s.seed).derived(0x4A00_0000_0000 ^ (UInt64(t) << 16 | UInt64(j)))
             h.seed = g.next()
             h.firstChain = rowsBefore
-            let end = Autodiff.withFrozen(vae.parameters) {
-                HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: code.value, parameters: [], settings: h).z
-            }
+            let end = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: code.value, parameters: vae.parameters, settings: h).z
             return code + Variable(end - code.value)
         }
         /// The mean of `f` over the HMC chains (one value without HMC).

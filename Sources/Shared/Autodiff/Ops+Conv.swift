@@ -107,7 +107,6 @@ struct ConvShape {
     /// Images per chunk so that a chunk's scratch (`floatsPerImage` each) stays near 512 KB,
     /// half a core's 1 MB L2 cache here (the rest holds sgemm's packed panels): the chunk's
     /// columns are built, multiplied and scattered while they are still there.
-    func chunk(floatsPerImage: Int, images: Int) -> Int { ConvShape.images(floatsPerImage: floatsPerImage, of: images) }
     static func images(floatsPerImage: Int, of images: Int, budget: Int = 1 << 17) -> Int { max(1, min(images, budget / max(1, floatsPerImage))) }
 }
 
@@ -128,7 +127,7 @@ enum Conv {
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ s: ConvShape,
                         images: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let (p, ckk, o) = (s.p, s.ckk, s.o)
-        let step = s.chunk(floatsPerImage: (ckk + o) * p, images: images.count)
+        let step = ConvShape.images(floatsPerImage: (ckk + o) * p, of: images.count)
         // every scratch entry is written (im2col, sgemm with beta = 0) before it is read
         var scratch = [Float](unsafeUninitializedCapacity: (ckk + o) * step * p) { _, count in count = (ckk + o) * step * p }
         scratch.withUnsafeMutableBufferPointer { sb in
@@ -159,7 +158,7 @@ enum Conv {
         var gb: Tensor? = need.bias ? Tensor.zeros([o]) : nil
         guard need.input || need.weight || need.bias else { return ConvGradients() }
         let floats = o + (need.weight ? ckk : 0) + (need.input ? ckk : 0)
-        let step = s.chunk(floatsPerImage: floats * p, images: images.count)
+        let step = ConvShape.images(floatsPerImage: floats * p, of: images.count)
         var scratch = [Float](unsafeUninitializedCapacity: floats * step * p) { _, count in count = floats * step * p }
         scratch.withUnsafeMutableBufferPointer { sb in
             let g = sb.baseAddress!
@@ -248,16 +247,6 @@ extension Tensor {
             out.initialize(repeating: 0)
             data.withUnsafeBufferPointer { src in
                 for i in 0..<n { for ch in 0..<c { out[ch] += Reduce.sum(src.baseAddress! + (i * c + ch) * hw, hw) } }
-            }
-        }
-    }
-
-    /// Sums over columns of a matrix.
-    func rowSums() -> Tensor {
-        let (r, c) = (shape[0], shape[1])
-        return Tensor(shape: [r]) { out in
-            data.withUnsafeBufferPointer { src in
-                for i in 0..<r { out[i] = Reduce.sum(src.baseAddress! + i * c, c) }
             }
         }
     }

@@ -20,6 +20,4 @@ public struct VAEPosteriorEnergy: PotentialEnergy {
     public func callAsFunction(_ z: Variable) -> Variable {
         -(vae.likelihood.logProb(Variable(inputs), logits: vae.decodeLogits(z)) + DiagonalGaussian.standardLogDensity(z))
     }
-    /// The energy of the rows `rows` of the inputs.
-    public func rows(_ r: Range<Int>) -> VAEPosteriorEnergy { VAEPosteriorEnergy(vae: vae, inputs: inputs.rows(r)) }
 }
