@@ -7,6 +7,7 @@ import Shared
 struct LinearGaussianEnergy: PotentialEnergy {
     let w: Tensor, b: Tensor, x: Tensor, s: Float
     var dimension: Int { w.shape[1] }
+    func chains(_ rows: Range<Int>) -> (any PotentialEnergy)? { LinearGaussianEnergy(w: w, b: b, x: x.rows(rows), s: s) }
     func callAsFunction(_ z: Variable) -> Variable {
         let r = Variable(x) - Variable.linear(z, weight: Variable(w), bias: Variable(b))
         return r.square().sum(axis: 1) * (0.5 / (s * s)) + z.square().sum(axis: 1) * 0.5
@@ -105,6 +106,38 @@ final class HMCTests: XCTestCase {
         var s = HMCSettings()
         s.steps = 5; s.adaptation = .none; s.stepSize = 0.25
         XCTAssertEqual(HMC.sample(gaussian(chains: 4), from: rng.normalTensor([4, 3]), parameters: [], settings: s).stepSize, [0.25, 0.25, 0.25, 0.25])
+    }
+
+    /// The leapfrog integrates the batch's two halves concurrently when the energy can be cut
+    /// by chains; the end points must be those of one pass over the whole batch, and
+    /// OpenBLAS must get its thread count back.
+    func testLeapfrogOnTwoHalvesMatchesOnePass() throws {
+        struct Whole: PotentialEnergy {
+            let u: any PotentialEnergy
+            var dimension: Int { u.dimension }
+            func callAsFunction(_ z: Variable) -> Variable { u(z) }
+        }
+        var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 5)
+        c.hidden = [64, 64]
+        let vae = try VAE(config: c)
+        let n = 40
+        let x = try DatasetCatalog.load("synthetic:test[0:\(n)]").images
+        let energies: [any PotentialEnergy] = [gaussian(chains: n), VAEPosteriorEnergy(vae: vae, inputs: x)]
+        let threads = BLAS.threads
+        for u in energies {
+            XCTAssertNotNil(u.chains(0..<20), "\(type(of: u)) cuts by chains")
+            let z0 = rng.normalTensor([n, u.dimension]), p0 = rng.normalTensor([n, u.dimension])
+            let eta = (0..<n).map { Float(0.02 + 0.001 * Double($0)) }
+            vae.freeze()
+            let g0 = Autodiff.valueAndGradient(at: z0) { u($0) }.1
+            let split = HMC.leapfrog(u, z: z0, p: p0, gradient: g0, stepSizes: eta, steps: 7)
+            let whole = HMC.leapfrog(Whole(u: u), z: z0, p: p0, gradient: g0, stepSizes: eta, steps: 7)
+            assertClose(split.z, whole.z, tol: 1e-4, "\(type(of: u)) z")
+            assertClose(split.p, whole.p, tol: 1e-3, "\(type(of: u)) p")
+            assertClose(split.energy, whole.energy, tol: 1e-3, "\(type(of: u)) energy")
+            assertClose(split.gradient, whole.gradient, tol: 1e-3, "\(type(of: u)) gradient")
+            XCTAssertEqual(BLAS.threads, threads, "OpenBLAS threads restored")
+        }
     }
 
     func testChainsDoNotDependOnTheBatching() {

@@ -7,6 +7,14 @@ public protocol PotentialEnergy {
     var dimension: Int { get }
     /// U(z) per row.
     func callAsFunction(_ z: Variable) -> Variable
+    /// The energy of the chains in `rows` alone, when each row's energy depends on its own
+    /// row only (nil otherwise, the default). HMC then integrates parts of the batch
+    /// concurrently (`HMC.leapfrog`).
+    func chains(_ rows: Range<Int>) -> (any PotentialEnergy)?
+}
+
+extension PotentialEnergy {
+    public func chains(_ rows: Range<Int>) -> (any PotentialEnergy)? { nil }
 }
 
 /// Paper D Eq. 8: the VAE's unnormalised posterior p(x|z)p(z) for fixed inputs x,
@@ -17,6 +25,9 @@ public struct VAEPosteriorEnergy: PotentialEnergy {
     public let inputs: Tensor
     public init(vae: VAE, inputs: Tensor) { self.vae = vae; self.inputs = inputs }
     public var dimension: Int { vae.config.latent }
+    public func chains(_ rows: Range<Int>) -> (any PotentialEnergy)? {
+        VAEPosteriorEnergy(vae: vae, inputs: inputs.rows(rows))
+    }
     public func callAsFunction(_ z: Variable) -> Variable {
         -(vae.likelihood.logProb(Variable(inputs), logits: vae.decodeLogits(z)) + DiagonalGaussian.standardLogDensity(z))
     }

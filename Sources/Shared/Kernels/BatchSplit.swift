@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs per-sample-independent work on parts of a batch concurrently,
 /// with OpenBLAS single-threaded meanwhile (it then computes in the calling thread, so the
@@ -29,11 +30,19 @@ enum BatchSplit {
         return parts.map { p in defer { start += p.shape[0] }; return t.rows(start..<(start + p.shape[0])) }
     }
 
+    /// How many `map`s are running their parts concurrently. A `map` called from inside
+    /// one (an op within an HMC half, say) runs its parts in turn: the cores are busy.
+    static let concurrentMaps = Atomic<Int>(0)
+
     static func map<A, R>(_ items: [A], _ f: (A) -> R) -> [R] {
-        guard items.count > 1 else { return items.map(f) }
+        guard items.count > 1, concurrentMaps.load(ordering: .acquiring) == 0 else { return items.map(f) }
+        concurrentMaps.add(1, ordering: .acquiringAndReleasing)
         let saved = BLAS.threads
         BLAS.setThreads(1)
-        defer { BLAS.setThreads(saved) }
+        defer {
+            BLAS.setThreads(saved)
+            concurrentMaps.subtract(1, ordering: .acquiringAndReleasing)
+        }
         var results = [R?](repeating: nil, count: items.count)
         results.withUnsafeMutableBufferPointer { buf in
             nonisolated(unsafe) let out = buf
