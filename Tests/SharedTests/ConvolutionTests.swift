@@ -201,6 +201,60 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// The channels-last transposed convolution (the channels-last convolution's kernel run
+    /// the other way round), with and without its fused ReLU, its taps split by padding and
+    /// whole: forward against the direct scatter loop, gradients against `convTranspose2d`'s
+    /// (NCHW, tested against direct loops and as the adjoint of `conv2d` above), on every
+    /// layer of paper D's decoder (1×1→5×5 dilated, 5→7, 7→7 padded, 7→14 and 14→28 at
+    /// stride 2), odd sizes and other geometries, batches split across cores (20) and not (3).
+    func testChannelsLastConvTransposeMatchesDirectLoops() {
+        let cases: [(c: Int, h: Int, w: Int, o: Int, g: ConvGeometry, op: Int)] = [
+            (6, 1, 1, 5, ConvGeometry(kernel: 3, stride: 1, padding: 0, dilation: 2), 0), (5, 5, 5, 4, ConvGeometry(kernel: 3), 0),
+            (4, 7, 7, 6, ConvGeometry(kernel: 3, stride: 1, padding: 1), 0), (6, 7, 7, 3, ConvGeometry(kernel: 4, stride: 2, padding: 1), 0),
+            (3, 14, 14, 1, ConvGeometry(kernel: 4, stride: 2, padding: 1), 0), (3, 4, 5, 2, ConvGeometry(kernel: 3, stride: 2, padding: 1), 1),
+            (2, 3, 4, 3, ConvGeometry(kernelH: 3, kernelW: 2, stride: 2, padding: 1, dilation: 1), 0),
+            (3, 3, 3, 2, ConvGeometry(kernel: 3, stride: 3, padding: 2, dilation: 2), 0),
+        ]
+        for (c, h, w, o, g, op) in cases {
+            for n in [3, 20] {
+                let x = rng.normalTensor([n, c, h, w]), wt = rng.normalTensor([c, o, g.kernel.h, g.kernel.w]), b = rng.normalTensor([o])
+                let plain = directConvTranspose(x, wt, b, g, outputPadding: op)
+                let seed = rng.normalTensor(plain.shape)
+                for relu in [false, true] {
+                    // the NCHW op (and a ReLU after it) for the gradients
+                    let (xr, wr, br) = (Variable(x, requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
+                    var ref = Variable.convTranspose2d(xr, weight: wr, bias: br, geometry: g, outputPadding: op)
+                    if relu { ref = ref.relu() }
+                    ref.backward(seed: seed)
+                    let reference = relu ? Variable(plain).relu().value : plain
+                    for share in [0.0, 1.0] {
+                        let what = "\(c)x\(h)x\(w)→\(o) \(g) op \(op) n \(n)\(relu ? " relu" : "") \(share == 0 ? "split" : "whole")"
+                        let (xv, wv, bv) = (Variable(nhwc(x), requiresGrad: true), Variable(wt, requiresGrad: true), Variable(b, requiresGrad: true))
+                        let out = Variable.convTranspose2dChannelsLast(xv, weight: wv, bias: bv, geometry: g, outputPadding: op,
+                                                                      relu: relu, maxPaddedShare: share)
+                        assertClose(nchw(out.value), reference, tol: 1e-4, "forward \(what)")
+                        out.backward(seed: nhwc(seed))
+                        assertClose(nchw(xv.grad!), xr.grad!, tol: 1e-4, "input gradient \(what)")
+                        assertClose(wv.grad!, wr.grad!, tol: 1e-3, "weight gradient \(what)")
+                        assertClose(bv.grad!, br.grad!, tol: 1e-3, "bias gradient \(what)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testChannelsLastConvTransposeGradientsMatchFiniteDifferences() {
+        for (g, op) in [(ConvGeometry(kernel: 4, stride: 2, padding: 1), 0), (ConvGeometry(kernel: 3, stride: 2, padding: 1), 1),
+                        (ConvGeometry(kernel: 2, stride: 1, padding: 0, dilation: 2), 0)] {
+            for share in [0.0, 1.0] {
+                let x = rng.normalTensor([2, 3, 4, 3]), w = rng.normalTensor([3, 2, g.kernel.h, g.kernel.w]), b = rng.normalTensor([2])
+                gradCheck([x, w, b]) {
+                    Variable.convTranspose2dChannelsLast($0[0], weight: $0[1], bias: $0[2], geometry: g, outputPadding: op, maxPaddedShare: share)
+                }
+            }
+        }
+    }
+
     func testChannelsLastConvGradientsMatchFiniteDifferences() {
         for g in [ConvGeometry(kernel: 3, stride: 2, padding: 1), ConvGeometry(kernel: 2, stride: 1, padding: 0, dilation: 2)] {
             for share in [0.0, 1.0] {
@@ -232,5 +286,34 @@ final class ConvolutionTests: XCTestCase {
         let seed = r.normalTensor(ya.shape)
         ya.backward(seed: seed); yb.backward(seed: seed)
         assertClose(a.grad!, b.grad!, tol: 1e-4, "input gradients")
+    }
+
+    /// Paper D's decoder (Table 6, channels scaled down) as a `Sequential`, run channels-last
+    /// from the 1×1 latent map to the one-channel image, against its layers one by one
+    /// (each `ConvTranspose2d` on NCHW): values, input and weight gradients.
+    func testSequentialDecoderChannelsLastMatchesLayerByLayer() {
+        var r = RNG(seed: 5)
+        let layers: [any Layer] = [
+            Reshape([6, 1, 1]),
+            ConvTranspose2d(6, 8, kernel: 3, stride: 1, padding: 0, dilation: 2, rng: &r), Activation.relu,
+            ConvTranspose2d(8, 7, kernel: 3, stride: 1, padding: 0, rng: &r), Activation.relu,
+            ConvTranspose2d(7, 5, kernel: 3, stride: 1, padding: 1, rng: &r), Activation.relu,
+            ConvTranspose2d(5, 4, kernel: 4, stride: 2, padding: 1, rng: &r), Activation.relu,
+            ConvTranspose2d(4, 1, kernel: 4, stride: 2, padding: 1, rng: &r),
+        ]
+        let net = Sequential(layers)
+        let z = r.normalTensor([19, 6])
+        let (a, b) = (Variable(z, requiresGrad: true), Variable(z, requiresGrad: true))
+        let ya = net(a), yb = layers.reduce(b) { $1($0) }
+        XCTAssertEqual(ya.shape, [19, 1, 28, 28])
+        assertClose(ya.value, yb.value, tol: 1e-4, "values")
+        let seed = r.normalTensor(ya.shape)
+        ya.backward(seed: seed)
+        let weight = net.parameters[2]
+        let channelsLastGrad = weight.grad!
+        weight.grad = nil
+        yb.backward(seed: seed)
+        assertClose(a.grad!, b.grad!, tol: 1e-4, "input gradients")
+        assertClose(channelsLastGrad, weight.grad!, tol: 1e-3, "weight gradient of the second layer")
     }
 }

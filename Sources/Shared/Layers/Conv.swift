@@ -1,5 +1,5 @@
 /// 2-D convolution, weight `[out, in, k, k]` (PyTorch layout).
-public final class Conv2d: ChannelsLastLayer {
+public final class Conv2d: ConvolutionLayer {
     public let weight: Variable
     public let bias: Variable?
     public let geometry: ConvGeometry
@@ -36,7 +36,7 @@ public final class Conv2d: ChannelsLastLayer {
 }
 
 /// 2-D transposed convolution, weight `[in, out, k, k]` (PyTorch layout).
-public final class ConvTranspose2d: Layer {
+public final class ConvTranspose2d: ConvolutionLayer {
     public let weight: Variable
     public let bias: Variable?
     public let geometry: ConvGeometry
@@ -53,6 +53,13 @@ public final class ConvTranspose2d: Layer {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         Variable.convTranspose2d(x, weight: weight, bias: bias, geometry: geometry, outputPadding: outputPadding)
+    }
+
+    public var runsChannelsLast: Bool { true }
+    public func channelsLast(_ x: Variable) -> Variable { channelsLast(x, relu: false) }
+    /// On channels-last input, optionally fused with a following ReLU.
+    public func channelsLast(_ x: Variable, relu: Bool) -> Variable {
+        Variable.convTranspose2dChannelsLast(x, weight: weight, bias: bias, geometry: geometry, outputPadding: outputPadding, relu: relu)
     }
 
     /// Paper C Eq. 12 (a transposed convolution is linear).

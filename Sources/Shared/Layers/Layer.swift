@@ -30,23 +30,31 @@ public protocol ChannelsLastLayer: Layer {
     func channelsLast(_ x: Variable) -> Variable
 }
 
+/// A convolution or transposed convolution: runs channels-last, optionally fused with the
+/// ReLU after it.
+public protocol ConvolutionLayer: ChannelsLastLayer {
+    func channelsLast(_ x: Variable, relu: Bool) -> Variable
+}
+
 /// Layers applied one after another; parameter names are prefixed with the layer index.
 ///
-/// Each stretch of layers that starts with a `Conv2d` and continues with convolutions and
-/// element-wise activations runs channels-last (`Variable.conv2dChannelsLast`), with one
-/// layout change at each end and each convolution fused with a ReLU that follows it;
-/// everything else runs layer by layer as written.
+/// Each stretch of layers that starts with a convolution or transposed convolution and
+/// continues with convolutions and element-wise activations runs channels-last
+/// (`Variable.conv2dChannelsLast`, `Variable.convTranspose2dChannelsLast`), with one layout
+/// change at each end (a reshape for paper D's 1×1 latent map and one-channel images) and
+/// each convolution fused with a ReLU that follows it; everything else runs layer by layer as
+/// written.
 public final class Sequential: Layer {
     public let layers: [any Layer]
     public init(_ layers: [any Layer]) { self.layers = layers }
     public func callAsFunction(_ x: Variable) -> Variable {
         var h = x, i = 0
         while i < layers.count {
-            if layers[i] is Conv2d && h.shape.count == 4 {
+            if layers[i] is any ConvolutionLayer && h.shape.count == 4 {
                 h = h.channelsLast()
                 while i < layers.count, let l = layers[i] as? any ChannelsLastLayer, l.runsChannelsLast {
                     // a convolution and the ReLU after it run as one op
-                    if let conv = l as? Conv2d, i + 1 < layers.count, (layers[i + 1] as? Activation)?.kind == .relu {
+                    if let conv = l as? any ConvolutionLayer, i + 1 < layers.count, (layers[i + 1] as? Activation)?.kind == .relu {
                         h = conv.channelsLast(h, relu: true)
                         i += 2
                     } else {
