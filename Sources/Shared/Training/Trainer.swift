@@ -142,7 +142,11 @@ public final class Trainer {
         var lastVal: (elbo: Double, mse: Double, bound: Double?) = (resumedLast.validation, .nan, nil)
         let t0 = Date()
         var imagesDone = 0, batchesRun = 0
+        // time in the batch loops alone (the images-per-second figures leave out validation,
+        // checkpoints and the test evaluation)
+        var trainingSeconds = 0.0
         for epoch in startEpoch..<options.epochs {
+            let epochStart = Date()
             var order = RNG(seed: model.config.seed).derived(1000 + UInt64(epoch))
             let perm = order.permutation(n)
             // a resumed epoch carries on the sums of its batches before the interruption
@@ -188,12 +192,13 @@ public final class Trainer {
                 sumLoss += Double(lossValue)
                 imagesDone += idx.count
                 epochImages += idx.count
-                let elapsed = Date().timeIntervalSince(t0)
+                let elapsed = trainingSeconds + Date().timeIntervalSince(epochStart)
                 let rate = Double(imagesDone) / max(elapsed, 1e-9)
                 let remainingImages = Double((options.epochs - epoch) * n - (b + 1) * options.batch)
                 progress.update(epoch: epoch + 1, epochs: options.epochs, fraction: Double(b + 1) / Double(batchesPerEpoch),
                                 imagesPerSecond: rate, loss: Float(sumLoss / Double(b + 1)), remaining: remainingImages / rate)
             }
+            trainingSeconds += Date().timeIntervalSince(epochStart)
             lastTrainELBO = sumELBO / Double(max(epochImages, 1))
             if validation.shape[0] > 0 {
                 lastVal = model.evaluate(validation, seed: 7)
@@ -203,7 +208,7 @@ public final class Trainer {
                 let monitored = validation.shape[0] > 0 ? -lastVal.elbo : -lastTrainELBO
                 adam.learningRate = s.rate(afterEpoch: epoch, validationLoss: Float(monitored), current: adam.learningRate)
             }
-            let rate = Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9)
+            let rate = Double(imagesDone) / max(trainingSeconds, 1e-9)
             progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
                                  epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
             try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, batchesDone: 0,
@@ -220,7 +225,7 @@ public final class Trainer {
             "output": options.output, "epochs": options.epochs, "seconds": (seconds * 100).rounded() / 100,
             "train_elbo": lastTrainELBO, "validation_elbo": lastVal.elbo,
             "test_elbo": testEval.elbo, "test_mse": testEval.mse,
-            "images_per_second": Double(imagesDone) / max(Date().timeIntervalSince(t0), 1e-9),
+            "images_per_second": Double(imagesDone) / max(trainingSeconds, 1e-9),
         ]
         if let b = testEval.bound, testRadius != nil {
             summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain
