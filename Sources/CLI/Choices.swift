@@ -15,6 +15,7 @@ public enum EncoderOutput: String, CaseIterable, ExpressibleByArgument, Sendable
 public enum ArchitectureChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     case mlp, conv
     case convSmall = "conv-small"
+    case hvae
 }
 
 /// `vae-train --objective`.

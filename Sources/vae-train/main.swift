@@ -32,12 +32,16 @@ struct Train: ParsableCommand {
         """)
 
     @OptionGroup var data: TrainingDataOptions
-    @Option(help: "Architecture: mlp (paper A), conv (paper D Table 6), conv-small (paper C).")
+    @Option(help: "Architecture: mlp (paper A), conv (paper D Table 6), conv-small (paper C), hvae (a hierarchical VAE of the NVAE family, paper D section 4.3; see --groups).")
     var arch: ArchitectureChoice = .mlp
-    @Option(parsing: .unconditional, help: "Latent size (default: 10 for mlp, 64 for conv, 50 for conv-small).")
+    @Option(parsing: .unconditional, help: "Latent size (default: 10 for mlp, 64 for conv, 50 for conv-small, 16 per group for hvae).")
     var latent: Int?
-    @Option(help: ArgumentHelp("Hidden widths, comma-separated (default: mlp 512,512; conv 32,64,96,128; conv-small 32,64).", valueName: "w1,w2,..."))
+    @Option(help: ArgumentHelp("Hidden widths, comma-separated (default: mlp 512,512; conv 32,64,96,128; conv-small 32,64; hvae 32,64,256: two channel counts and the top-down width).", valueName: "w1,w2,..."))
     var hidden: Widths?
+    @Option(parsing: .unconditional, help: "Latent groups K of --arch hvae, 1 to 8 (default 2; K = 1 is a one-level VAE).")
+    var groups: Int?
+    @Option(name: .customLong("kl-warmup"), parsing: .unconditional, help: "Epochs over which the KL weight rises linearly from 0 to --beta, batch by batch (NVAE's warm-up; --objective elbo; default 0: none).")
+    var klWarmup: Double = 0
     @Option(help: "Objective: elbo (with --beta, a β-VAE), tcvae (β-TCVAE), provae (paper C's certified bound).")
     var objective: ObjectiveChoice = .elbo
     @Option(parsing: .unconditional, help: "Weight of the KL term (elbo, provae) or of the total correlation (tcvae).")
@@ -103,6 +107,15 @@ struct Train: ParsableCommand {
         try check(lr > 0 && lr.isFinite, "--lr must be positive, got \(lr)")
         try check(latent.map { $0 >= 1 } ?? true, "--latent must be at least 1")
         try check(beta >= 0 && beta.isFinite, "--beta must be non-negative and finite, got \(beta)")
+        try check(klWarmup >= 0 && klWarmup.isFinite, "--kl-warmup must be non-negative, got \(klWarmup)")
+        try check(klWarmup == 0 || objective == .elbo, "--kl-warmup applies to --objective elbo only")
+        try check(groups == nil || arch == .hvae, "--groups applies to --arch hvae only")
+        try check(groups.map { (1...8).contains($0) } ?? true, "--groups must be between 1 and 8")
+        if arch == .hvae {
+            try check(objective == .elbo, "--arch hvae trains on --objective elbo (with --beta) only")
+            try check(lipschitz == nil && lipschitzDecoder == nil && lipschitzMean == nil && lipschitzStd == nil && fixedSigma == nil && sigmaOffset == 0,
+                      "--arch hvae takes no Lipschitz constants, --fixed-sigma or --sigma-offset")
+        }
         try check(bjorckIterations.map { $0 >= 1 } ?? true, "--bjorck-iterations must be at least 1")
         try check(groupSize.map { $0 >= 1 } ?? true, "--group-size must be at least 1")
         try check(stepSize.map { $0 >= 1 } ?? true, "--step-size must be at least 1")
@@ -145,7 +158,8 @@ struct Train: ParsableCommand {
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
         if objective == .provae { config.epsTrain = epsTrain }
-        let model = try VAE(config: config)
+        if arch == .hvae { config.groups = groups ?? 2 }
+        let model: any TrainableModel = arch == .hvae ? try HierarchicalVAE(config: config) : try VAE(config: config)
         try OutputOptions.checkWritable([out.output, out.output + ".ckpt"])  // before any training
         var options = TrainingOptions()
         options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.beta = beta
@@ -155,6 +169,7 @@ struct Train: ParsableCommand {
         options.output = out.output; options.resume = resume; options.keepCheckpoint = keepCheckpoint
         options.binarize = binarize == .dynamic
         options.trainLimit = data.trainLimit
+        options.klWarmupEpochs = klWarmup
         let trainer = try Trainer(model: model, trainSet: trainSet, testSet: testSet, options: options)
         try JSONLines.emit(try trainer.run())
     }

@@ -120,6 +120,8 @@ final class HMCTests: XCTestCase {
         var c = ModelConfig(architecture: "mlp", latent: 4, inputShape: [1, 28, 28], data: "synthetic", seed: 5)
         c.hidden = [64, 64]
         let vae = try VAE(config: c)
+        XCTAssertNil(VAEPosteriorEnergy(vae: vae, inputs: Tensor.zeros([4, 1, 28, 28])).chains(0..<2), "a trainable model is not cut")
+        vae.freeze()
         let n = 40
         let x = try DatasetCatalog.load("synthetic:test[0:\(n)]").images
         let energies: [any PotentialEnergy] = [gaussian(chains: n), VAEPosteriorEnergy(vae: vae, inputs: x)]
@@ -128,7 +130,6 @@ final class HMCTests: XCTestCase {
             XCTAssertNotNil(u.chains(0..<20), "\(type(of: u)) cuts by chains")
             let z0 = rng.normalTensor([n, u.dimension]), p0 = rng.normalTensor([n, u.dimension])
             let eta = (0..<n).map { Float(0.02 + 0.001 * Double($0)) }
-            vae.freeze()
             let g0 = Autodiff.valueAndGradient(at: z0) { u($0) }.1
             let split = HMC.leapfrog(u, z: z0, p: p0, gradient: g0, stepSizes: eta, steps: 7)
             let whole = HMC.leapfrog(Whole(u: u), z: z0, p: p0, gradient: g0, stepSizes: eta, steps: 7)

@@ -68,7 +68,8 @@ public struct HMCResult {
 /// Hamiltonian Monte Carlo over a batch of independent chains (paper D Algorithm 1, Eq. 9-10),
 /// all chains advancing together: each leapfrog step is one batched evaluation of the energy
 /// and its gradient with respect to the codes (`Autodiff.valueAndGradient`), with the
-/// model's weights frozen. The transition follows paper D's code (vae/model/hmc.py
+/// model's weights frozen, or one per half of the batch when the energy can be cut by chains
+/// (see `leapfrog`). The transition follows paper D's code (vae/model/hmc.py
 /// `HMC_sampler.transition`): momentum p ~ N(0, I), a half step of p, L steps of z with full
 /// steps of p between them and a half step at the end, and the Metropolis test on
 /// U(z) − U(z′) + ½(‖p‖² − ‖p′‖²). The energy and gradient at the current state are kept from

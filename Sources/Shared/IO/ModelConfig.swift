@@ -7,12 +7,15 @@ import Foundation
 public struct ModelConfig: Codable, Equatable, Sendable {
     /// File-format version of this record.
     public var format: Int = 1
-    /// `mlp`, `conv` or `conv-small` (see vae-train).
+    /// `mlp`, `conv`, `conv-small` or `hvae` (see vae-train).
     public var architecture: String
     /// `elbo`, `tcvae`, `provae`, …
     public var objective: String = "elbo"
+    /// Latent dimensions (per group for `hvae`).
     public var latent: Int
     public var hidden: [Int] = []
+    /// Latent groups K of a hierarchical VAE (`hvae`; nil for the one-level models).
+    public var groups: Int? = nil
     /// Input shape `[C, H, W]`.
     public var inputShape: [Int]
     /// `bernoulli`, `cbernoulli` or `gaussian`.
@@ -90,6 +93,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var epsRampEpochs: Int?
     /// `none`, or `dynamic` (a fresh Bernoulli draw of every training batch).
     public var binarize: String = "none"
+    /// KL warm-up in epochs (nil: none).
+    public var klWarmupEpochs: Double? = nil
 
     public init(epochs: Int, batch: Int, learningRate: Float, schedule: String, patience: Int?, stepSize: Int?, gamma: Float?,
                 validationFraction: Float, trainImages: Int, trainLimit: Int?, epsTrain: Float?, epsRampEpochs: Int?,
@@ -102,7 +107,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tool, epochs, batch, learningRate, schedule, patience, stepSize, gamma, validationFraction, trainImages, trainLimit,
-             epsTrain, epsRampEpochs, binarize
+             epsTrain, epsRampEpochs, binarize, klWarmupEpochs
     }
 
     /// Records written before binarisation existed read as `none`.
@@ -117,6 +122,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         trainImages = try c.decode(Int.self, forKey: .trainImages); trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         epsTrain = try c.decodeIfPresent(Float.self, forKey: .epsTrain); epsRampEpochs = try c.decodeIfPresent(Int.self, forKey: .epsRampEpochs)
         binarize = try c.decodeIfPresent(String.self, forKey: .binarize) ?? "none"
+        klWarmupEpochs = try c.decodeIfPresent(Double.self, forKey: .klWarmupEpochs)
     }
 
     /// The options a resumed run must share with its checkpoint for the result to equal an
@@ -136,6 +142,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--eps-train", epsTrain.map { "\($0)" } ?? "-", other.epsTrain.map { "\($0)" } ?? "-")
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
         cmp("--binarize", binarize, other.binarize)
+        cmp("--kl-warmup", klWarmupEpochs.map { "\($0)" } ?? "-", other.klWarmupEpochs.map { "\($0)" } ?? "-")
         return out
     }
 }

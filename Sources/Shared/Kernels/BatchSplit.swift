@@ -30,13 +30,15 @@ enum BatchSplit {
         return parts.map { p in defer { start += p.shape[0] }; return t.rows(start..<(start + p.shape[0])) }
     }
 
-    /// How many `map`s are running their parts concurrently. A `map` called from inside
-    /// one (an op within an HMC half, say) runs its parts in turn: the cores are busy.
+    /// 1 while a `map` runs its parts concurrently, else 0. A `map` called meanwhile (from
+    /// inside one, as an op within an HMC half, or from another thread) runs its parts in
+    /// turn: the cores are busy.
     static let concurrentMaps = Atomic<Int>(0)
 
     static func map<A, R>(_ items: [A], _ f: (A) -> R) -> [R] {
-        guard items.count > 1, concurrentMaps.load(ordering: .acquiring) == 0 else { return items.map(f) }
-        concurrentMaps.add(1, ordering: .acquiringAndReleasing)
+        guard items.count > 1, concurrentMaps.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else {
+            return items.map(f)
+        }
         let saved = BLAS.threads
         BLAS.setThreads(1)
         defer {

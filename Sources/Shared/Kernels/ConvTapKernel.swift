@@ -19,7 +19,8 @@ struct ConvTapKernel {
     let taps: Int
     /// Each group's weight `[O, Tg·C]`, taps in the rows' order, channels innermost.
     let groupWeights: [Tensor]
-    /// Floats per image of the largest group's rows, and of its gathered `[Pg, O]` rows.
+    /// Floats per image of the largest group's rows, and the largest group's position count
+    /// (its gathered gradient rows are `[Pg, O]`).
     let groupRows: Int, groupPositions: Int
 
     init(weight wv: Tensor, geometry g: ConvGeometry, h: Int, w: Int, maxPaddedShare: Double) {
@@ -45,8 +46,9 @@ struct ConvTapKernel {
     /// Floats per image of K's input and output.
     var inputFloats: Int { h * w * c }
     var outputFloats: Int { outH * outW * o }
-    /// Scratch floats per image that any of the three products needs.
-    var scratchFloats: Int { 2 * groupRows + (plan.direct ? 0 : groupPositions * o) }
+    /// Scratch floats per image that any of the three products needs: a group's rows (or
+    /// their gradient), then its product or gathered gradient rows when the plan splits.
+    var scratchFloats: Int { groupRows + (plan.direct ? 0 : groupPositions * o) }
 
     /// out[m images] += K a. `out` must be initialised (a bias, or zeros).
     func forward(_ a: UnsafePointer<Float>, _ m: Int, _ out: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>) {
@@ -82,7 +84,7 @@ struct ConvTapKernel {
 
     /// a[m images] += Kᵀ g. `a` must be initialised.
     func adjoint(_ g: UnsafePointer<Float>, _ m: Int, _ a: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>) {
-        let dRows = scratch, gathered = scratch + 2 * groupRows * m
+        let dRows = scratch, gathered = scratch + groupRows * m
         for (gi, group) in plan.groups.enumerated() {
             let (pg, kg) = (group.positions.count, group.taps.count * c)
             let gRows = gradientRows(g, images: m, group: group, into: gathered)
@@ -97,7 +99,7 @@ struct ConvTapKernel {
     /// per group, shaped like `groupWeights`; see `zeroGradients` and `weightGradient(of:)`).
     func weightGradient(_ g: UnsafePointer<Float>, _ a: UnsafePointer<Float>, images m: Int, into grads: inout [Tensor],
                         scratch: UnsafeMutablePointer<Float>) {
-        let rows = scratch, gathered = scratch + 2 * groupRows * m
+        let rows = scratch, gathered = scratch + groupRows * m
         for (gi, group) in plan.groups.enumerated() {
             let (pg, kg) = (group.positions.count, group.taps.count * c)
             let gRows = gradientRows(g, images: m, group: group, into: gathered)

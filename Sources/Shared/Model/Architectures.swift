@@ -10,19 +10,22 @@ import Foundation
 /// - `conv-small` (paper C section 4): two 4×4 stride-2 convolutions (32, 64) to 3136
 ///   features, linear heads for μ and log σ (shared trunk), latent 50, and the mirror decoder.
 /// Decoders output logits; the likelihood applies the final sigmoid.
+/// `hvae`, the hierarchical VAE, is a model of its own (`HierarchicalVAE`); only its defaults
+/// live here.
 public enum Architectures {
-    public static let names = ["mlp", "conv", "conv-small"]
+    public static let names = ["mlp", "conv", "conv-small", "hvae"]
 
     public static func defaultHidden(_ arch: String) -> [Int] {
         switch arch {
         case "conv": return [32, 64, 96, 128]
         case "conv-small": return [32, 64]
+        case "hvae": return [32, 64, 256]
         default: return [512, 512]
         }
     }
 
     public static func defaultLatent(_ arch: String) -> Int {
-        switch arch { case "conv": 64; case "conv-small": 50; default: 10 }
+        switch arch { case "conv": 64; case "conv-small": 50; case "hvae": 16; default: 10 }
     }
 
     /// Builds the encoder and decoder for `c`, initialised from `rng`.
@@ -31,6 +34,9 @@ public enum Architectures {
             throw ToolError("model input shape must be [C, H, W], got \(c.inputShape)")
         }
         guard c.latent > 0 else { throw ToolError("--latent must be positive") }
+        guard c.architecture != "hvae" else {
+            throw ToolError("a hierarchical VAE (--arch hvae): vae-train trains and evaluates it; this tool does not read it yet")
+        }
         let hidden = c.hidden.isEmpty ? defaultHidden(c.architecture) : c.hidden
         guard hidden.allSatisfy({ $0 > 0 }) else { throw ToolError.usage("hidden widths must be positive") }
         let (ch, h, w) = (c.inputShape[0], c.inputShape[1], c.inputShape[2])

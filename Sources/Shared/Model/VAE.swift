@@ -20,7 +20,6 @@ public final class VAE {
         encoder.namedParameters.map { ("encoder.\($0.name)", $0.variable) }
             + decoder.namedParameters.map { ("decoder.\($0.name)", $0.variable) }
     }
-    public var parameters: [Variable] { namedParameters.map(\.variable) }
 
     /// Freezes every weight: attacks, HMC and Jacobians then get input and latent gradients
     /// without any weight-gradient work (see `Autodiff.setFrozen`).
@@ -108,16 +107,6 @@ public final class VAE {
         return String(h, radix: 16)
     }
 
-    /// Writes weights and configuration as `.safetensors` (atomically). `extraTensors` and
-    /// `extraMetadata` carry training state in checkpoints.
-    public func save(to path: String, extraTensors: [(name: String, tensor: Tensor)] = [], extraMetadata: [String: String] = [:]) throws {
-        var meta = extraMetadata
-        meta[ModelConfig.metadataKey] = try config.json()
-        meta["format"] = "robustvae"
-        try SafeTensors.write(SafeTensors.File(tensors: namedParameters.map { ($0.name, $0.variable.value) } + extraTensors,
-                                               metadata: meta), to: path)
-    }
-
     /// Rebuilds a model from a file written by `save` (or by vae-train). The model comes back
     /// frozen, as every tool that reads a saved model evaluates, attacks or defends it;
     /// `trainable: true` keeps its weights trainable.
@@ -129,18 +118,5 @@ public final class VAE {
         try model.loadWeights(from: file, name: path)
         if !trainable { model.freeze() }
         return (model, file)
-    }
-
-    /// Copies weights by name, checking that every parameter is present with its shape.
-    public func loadWeights(from file: SafeTensors.File, name: String) throws {
-        let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        for (pname, p) in namedParameters {
-            guard let t = tensors[pname] else { throw ToolError.file(name, "missing weight '\(pname)'") }
-            guard t.shape == p.value.shape else {
-                throw ToolError.file(name, "weight '\(pname)' has shape \(t.shape), the model needs \(p.value.shape)")
-            }
-            guard t.isFinite else { throw ToolError.file(name, "weight '\(pname)' contains NaN or infinite values") }
-            p.value = t
-        }
     }
 }

@@ -28,6 +28,9 @@ public struct TrainingOptions {
     /// test images are binarised once, from the seed (the test images as `NAME:test#bin/SEED`
     /// binarises them).
     public var binarize = false
+    /// KL warm-up (NVAE's, for the hierarchical VAE in particular): the KL weight rises
+    /// linearly from 0 to β over this many epochs, batch by batch (nil or 0: β throughout).
+    public var klWarmupEpochs: Double? = nil
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
     public init() {}
@@ -39,13 +42,13 @@ public struct TrainingOptions {
 /// sampling noise of its batch b are drawn from the seed, e and b alone, so a run resumed
 /// from any checkpoint, even one saved mid-epoch, continues exactly as if uninterrupted.
 public final class Trainer {
-    public let model: VAE
+    public let model: any TrainableModel
     public let options: TrainingOptions
     let train: Tensor, validation: Tensor, test: Tensor
     let progress = Progress()
     public var checkpointPath: String { options.output + ".ckpt" }
 
-    public init(model: VAE, trainSet: Dataset, testSet: Dataset, options: TrainingOptions) throws {
+    public init(model: any TrainableModel, trainSet: Dataset, testSet: Dataset, options: TrainingOptions) throws {
         self.model = model
         self.options = options
         guard trainSet.imageShape == model.config.inputShape else {
@@ -92,13 +95,15 @@ public final class Trainer {
     /// What this run records about itself (provenance, and the resume check).
     var record: TrainingRecord {
         let provae = options.objective == "provae"
-        return TrainingRecord(epochs: options.epochs, batch: options.batch, learningRate: options.learningRate, schedule: options.schedule,
+        var r = TrainingRecord(epochs: options.epochs, batch: options.batch, learningRate: options.learningRate, schedule: options.schedule,
                               patience: options.schedule == "plateau" ? options.patience : nil,
                               stepSize: options.schedule == "step" ? options.stepSize : nil,
                               gamma: options.schedule == "none" ? nil : options.gamma,
                               validationFraction: options.validationFraction, trainImages: train.shape[0] + validation.shape[0],
                               trainLimit: options.trainLimit, epsTrain: provae ? options.epsTrain : nil, epsRampEpochs: provae ? rampEpochs : nil,
                               binarize: options.binarize ? "dynamic" : "none")
+        r.klWarmupEpochs = (options.klWarmupEpochs ?? 0) > 0 ? options.klWarmupEpochs : nil
+        return r
     }
 
     /// proVAE's radius for a point `progress` epochs into training (linear ramp-up).
@@ -176,7 +181,9 @@ public final class Trainer {
                 // closures share the weights' buffers, and updating them in place would copy
                 // every weight first (copy-on-write).
                 let (lossValue, batchELBO): (Float, Float) = {
-                    let l = model.loss(xb, objective: obj, beta: options.beta, rng: &noise)
+                    let progressEpochs = Double(epoch) + Double(b) / Double(batchesPerEpoch)
+                    let warm = options.klWarmupEpochs.map { $0 > 0 ? Float(Swift.min(1, progressEpochs / $0)) : 1 } ?? 1
+                    let l = model.loss(xb, objective: obj, beta: options.beta * warm, rng: &noise)
                     let v = l.loss.value.scalar
                     if v.isFinite { l.loss.backward() }
                     return (v, l.elbo)
@@ -201,7 +208,7 @@ public final class Trainer {
             trainingSeconds += Date().timeIntervalSince(epochStart)
             lastTrainELBO = sumELBO / Double(max(epochImages, 1))
             if validation.shape[0] > 0 {
-                lastVal = model.evaluate(validation, seed: 7)
+                lastVal = model.evaluateForTraining(validation, seed: 7, boundRadius: nil)
             }
             if let s = schedule {
                 // the validation loss, or the training loss when nothing is held out
@@ -216,9 +223,9 @@ public final class Trainer {
                                last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo))
         }
         let seconds = secondsBefore + Date().timeIntervalSince(t0)
-        model.finalizeLipschitzLayers()
+        model.finalizeLipschitzLayers(extraIterations: 50)
         let testRadius: Float? = if case .provae = objective { options.epsTrain } else { nil }
-        let testEval = model.evaluate(test, seed: 11, boundRadius: testRadius)
+        let testEval = model.evaluateForTraining(test, seed: 11, boundRadius: testRadius)
         try model.save(to: options.output)
         if !options.keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
         var summary: [String: Any] = [
@@ -233,7 +240,7 @@ public final class Trainer {
             let reached = epsilon(atEpoch: Double(options.epochs))
             if reached < options.epsTrain {
                 summary["eps_reached"] = reached
-                summary["test_elbo_bound_reached"] = model.evaluate(test, seed: 11, boundRadius: reached).bound
+                summary["test_elbo_bound_reached"] = model.evaluateForTraining(test, seed: 11, boundRadius: reached).bound
             }
         }
         if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }

@@ -1,0 +1,230 @@
+import Foundation
+
+/// A small hierarchical VAE of the NVAE family (paper D section 2.1 and 4.3; NVAE is paper D's
+/// [39]), K latent groups z_1 … z_K of `latent` dimensions each:
+///
+///     p(x, z) = p(x | z_1..K) ∏_k p(z_k | z_>k),       p(z_K) = N(0, I)
+///     q(z | x) = q(z_K | x) ∏_{k<K} q(z_k | z_>k, x)   (top-down inference, paper D [37])
+///
+/// - A bottom-up deterministic path over x: two 3×3 stride-2 convolutions (28 → 14 → 7), a
+///   linear layer to `width` features r_1, and r_{k+1} = relu(linear(r_k)); group k reads r_k,
+///   so the top group sees the deepest features.
+/// - A top-down path that carries the state s: the top group's prior is N(0, I); below it,
+///   p(z_k | z_>k) = N(μ_p(s_k), σ_p(s_k)) and s_{k−1} = relu(linear([s_k, z_k])), starting from
+///   s_{K−1} = relu(linear(z_K)). The decoder reads s_0: a linear layer to 64×7×7 and two 4×4
+///   stride-2 transposed convolutions back to the image's logits.
+/// - Posteriors relative to their priors (NVAE's residual normal):
+///   q(z_k | z_>k, x) = N(μ_p + Δμ, σ_p · Δσ) with (Δμ, log Δσ) = linear([s_k, r_k]), so that
+///   KL_k = Σ [−log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½] in closed form. Log scales are soft-clamped,
+///   log σ = 5 · tanh(h / 5), as NVAE does.
+///
+/// Latent codes are stored as one row per image, `[N, K·latent]`, top group first
+/// (z_K, z_{K−1}, …, z_1). With K = 1 the model is a plain VAE with a N(0, I) prior.
+public final class HierarchicalVAE {
+    public private(set) var config: ModelConfig
+    public let likelihood: Likelihood
+    public var groups: Int { config.groups ?? 1 }
+    public var groupSize: Int { config.latent }
+
+    let bottomUp: Sequential
+    /// r_k → r_{k+1}, K − 1 of them.
+    let up: [Linear]
+    /// The top group's posterior (Δμ, log Δσ) from r_K.
+    let topPosterior: Linear
+    /// Per lower group k (index k − 1): the prior from s_k, the posterior from [s_k, r_k],
+    /// and the state step s_{k−1} = relu(linear([s_k, z_k])).
+    let priors: [Linear], posteriors: [Linear], steps: [Linear]
+    /// s_{K−1} from z_K.
+    let topStep: Linear
+    let decoder: Sequential
+
+    /// `hidden` = [bottom-up channels 1, channels 2, width] (default 32, 64, 256).
+    public init(config: ModelConfig) throws {
+        let (ch, h, w) = (config.inputShape[0], config.inputShape[1], config.inputShape[2])
+        guard h == 28 && w == 28 else { throw ToolError("--arch hvae needs 28x28 images, got \(h)x\(w)") }
+        let k = config.groups ?? 1
+        guard (1...8).contains(k) else { throw ToolError.usage("--groups must be between 1 and 8, got \(k)") }
+        guard config.hidden.count == 3, config.hidden.allSatisfy({ $0 > 0 }) else {
+            throw ToolError.usage("--arch hvae takes 3 hidden sizes (channels, channels, width; default 32,64,256)")
+        }
+        let (c1, c2, width, m) = (config.hidden[0], config.hidden[1], config.hidden[2], config.latent)
+        var rng = RNG(seed: config.seed).derived(1)
+        bottomUp = Sequential([
+            Conv2d(ch, c1, kernel: 3, stride: 2, padding: 1, rng: &rng), Activation.relu,
+            Conv2d(c1, c2, kernel: 3, stride: 2, padding: 1, rng: &rng), Activation.relu,
+            Reshape([c2 * 49]), Linear(c2 * 49, width, rng: &rng), Activation.relu,
+        ])
+        up = (0..<(k - 1)).map { _ in Linear(width, width, rng: &rng) }
+        topPosterior = Linear(width, 2 * m, rng: &rng)
+        priors = (0..<(k - 1)).map { _ in Linear(width, 2 * m, rng: &rng) }
+        posteriors = (0..<(k - 1)).map { _ in Linear(2 * width, 2 * m, rng: &rng) }
+        steps = (0..<(k - 1)).map { _ in Linear(width + m, width, rng: &rng) }
+        topStep = Linear(m, width, rng: &rng)
+        decoder = Sequential([
+            Linear(width, 64 * 49, rng: &rng), Activation.relu, Reshape([64, 7, 7]),
+            ConvTranspose2d(64, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), Activation.relu,
+            ConvTranspose2d(c1, ch, kernel: 4, stride: 2, padding: 1, rng: &rng),
+        ])
+        likelihood = try Likelihood(name: config.likelihood, sigma0: config.sigma0)
+        self.config = config
+    }
+
+    public var namedParameters: [(name: String, variable: Variable)] {
+        func named(_ prefix: String, _ l: any Layer) -> [(name: String, variable: Variable)] {
+            l.namedParameters.map { ("\(prefix).\($0.name)", $0.variable) }
+        }
+        var out = named("bottom_up", bottomUp) + named("top_posterior", topPosterior) + named("top_step", topStep)
+        for i in 0..<(groups - 1) {
+            out += named("up.\(i)", up[i]) + named("prior.\(i)", priors[i]) + named("posterior.\(i)", posteriors[i]) + named("step.\(i)", steps[i])
+        }
+        return out + named("decoder", decoder)
+    }
+    public func freeze() { Autodiff.setFrozen(parameters, true) }
+    public func recordTraining(_ record: TrainingRecord) { config.training = record }
+
+    /// The mean and standard deviation in a `[N, 2·latent]` head output, log σ soft-clamped.
+    static func gaussian(_ head: Variable, _ m: Int) -> (mu: Variable, sigma: Variable) {
+        (head.slice(axis: 1, 0..<m), ((head.slice(axis: 1, m..<(2 * m)) * 0.2).tanh() * 5).exp())
+    }
+
+    /// One group on the top-down path: its prior and (given data features) its posterior.
+    public struct Group {
+        public let priorMu: Variable?, priorSigma: Variable?   // nil: N(0, I) (the top group)
+        public let mu: Variable, sigma: Variable               // q(z_k | z_>k, x); the prior without data
+        public let z: Variable
+        /// KL(q(z_k | z_>k, x) ‖ p(z_k | z_>k)) per image, in closed form.
+        public var kl: Variable {
+            guard let pm = priorMu, let ps = priorSigma else { return DiagonalGaussian.klToStandard(mu: mu, sigma: sigma) }
+            return DiagonalGaussian.kl(mu1: mu, sigma1: sigma, mu2: pm, sigma2: ps)
+        }
+        /// log p(z_k | z_>k) per image.
+        public var logPrior: Variable {
+            guard let pm = priorMu, let ps = priorSigma else { return DiagonalGaussian.standardLogDensity(z) }
+            return DiagonalGaussian.logDensity(z, mu: pm, sigma: ps)
+        }
+        /// log q(z_k | z_>k, x) per image.
+        public var logPosterior: Variable { DiagonalGaussian.logDensity(z, mu: mu, sigma: sigma) }
+    }
+
+    /// How each group's code is chosen on the top-down path.
+    public enum Choice {
+        /// z_k ~ q(z_k | z_>k, x) (reparameterised, from the generator).
+        case sample
+        /// z_k = the posterior mean.
+        case mean
+        /// z_k given (`[N, latent]`): the generative path at known codes.
+        case given(Variable)
+    }
+
+    /// Bottom-up features r_1 … r_K of images `[N, C, H, W]`.
+    public func features(_ x: Variable) -> [Variable] {
+        var r = [bottomUp(x)]
+        for l in up { r.append(l(r.last!).relu()) }
+        return r
+    }
+
+    /// The top-down path, top group first: `choose(k)` picks group k's code (k = K … 1),
+    /// `features` are r_1 … r_K from `features(_:)` (nil: the generative path alone, where
+    /// every choice must be `.given`). Returns the groups and the decoder's logits.
+    public func topDown(features r: [Variable]?, rng: inout RNG, choose: (Int) -> Choice) -> (groups: [Group], logits: Variable) {
+        let (k, m) = (groups, groupSize)
+        var out: [Group] = []
+        var state: Variable? = nil
+        for level in stride(from: k, through: 1, by: -1) {
+            // prior from the state (N(0, I) at the top), posterior relative to it
+            var prior: (mu: Variable, sigma: Variable)? = nil
+            if let s = state { prior = HierarchicalVAE.gaussian(priors[level - 1](s), m) }
+            var post: (mu: Variable, sigma: Variable)
+            if let r {
+                let data = r[level - 1]
+                let head = state.map { posteriors[level - 1](Variable.concat([$0, data], axis: 1)) } ?? topPosterior(data)
+                let (dmu, dsigma) = HierarchicalVAE.gaussian(head, m)
+                post = prior.map { ($0.mu + dmu, $0.sigma * dsigma) } ?? (dmu, dsigma)
+            } else {
+                let n = state?.shape[0] ?? 0
+                post = prior ?? (Variable(Tensor.zeros([n, m])), Variable(Tensor(shape: [n, m], repeating: 1)))
+            }
+            let z: Variable
+            switch choose(level) {
+            case .sample: z = post.mu + post.sigma * Variable(rng.normalTensor(post.mu.shape))
+            case .mean: z = post.mu
+            case .given(let code): z = code
+            }
+            out.append(Group(priorMu: prior?.mu, priorSigma: prior?.sigma, mu: post.mu, sigma: post.sigma, z: z))
+            state = state.map { steps[level - 1](Variable.concat([$0, z], axis: 1)).relu() } ?? topStep(z).relu()
+        }
+        return (out, decoder(state!))
+    }
+
+    /// Codes `[N, K·latent]` (top group first) cut into groups, top first.
+    public func split(_ codes: Variable) -> [Variable] {
+        precondition(codes.shape.count == 2 && codes.shape[1] == groups * groupSize, "codes \(codes.shape) for \(groups) groups of \(groupSize)")
+        return (0..<groups).map { codes.slice(axis: 1, ($0 * groupSize)..<(($0 + 1) * groupSize)) }
+    }
+
+    /// The generative path at codes `[N, K·latent]`: log p(x | z) needs these logits, and
+    /// Σ_k log p(z_k | z_>k) the groups' priors.
+    public func generate(_ codes: Variable) -> (groups: [Group], logits: Variable) {
+        let z = split(codes)
+        var none = RNG(seed: 0)
+        return topDown(features: nil, rng: &none) { .given(z[groups - $0]) }
+    }
+
+    /// One reparameterised sample of every group: the ELBO's pieces per image,
+    /// log p(x|z) and the per-group KLs (top first), and the codes.
+    public func elboTerms(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: [Variable], codes: Variable) {
+        let (g, logits) = topDown(features: features(x), rng: &rng) { _ in .sample }
+        return (likelihood.logProb(x, logits: logits), g.map(\.kl), Variable.concat(g.map(\.z), axis: 1))
+    }
+
+    /// The minibatch loss: minus the mean of log p(x|z) − β Σ_k KL_k (`beta` carries the
+    /// KL warm-up, see `TrainingOptions.klWarmupEpochs`).
+    public func loss(_ images: Tensor, objective: Objective, beta: Float = 1, rng: inout RNG) -> BatchLoss {
+        precondition(objective == .elbo, "the hierarchical VAE trains on the ELBO (β-weighted)")
+        let t = elboTerms(Variable(images), rng: &rng)
+        let kl = t.kl.dropFirst().reduce(t.kl[0], +)
+        let obj = t.logpx - kl * beta
+        return BatchLoss(loss: -obj.mean(), elbo: (t.logpx - kl).value.mean(), logLikelihood: t.logpx.value.mean(), kl: kl.value.mean())
+    }
+
+    /// Per-image importance-sampled log-likelihood bound over all levels with `samples`
+    /// draws of q (IWAE): log (1/S) Σ_s p(x | z^s) ∏_k p(z_k^s | z_>k^s) / q(z_k^s | z_>k^s, x).
+    /// Never below the ELBO in expectation; equal to one ELBO sample when S = 1.
+    public func importanceLogLikelihood(_ x: Variable, samples: Int, rng: inout RNG) -> Variable {
+        let r = features(x)
+        var terms: [Variable] = []
+        for _ in 0..<samples {
+            let (g, logits) = topDown(features: r, rng: &rng) { _ in .sample }
+            var w = likelihood.logProb(x, logits: logits)
+            for group in g { w = w + group.logPrior - group.logPosterior }
+            terms.append(w.reshaped([x.shape[0], 1]))
+        }
+        return Variable.concat(terms, axis: 1).logSumExp(axis: 1) - Float(Foundation.log(Double(samples)))
+    }
+
+    /// Mean per-image ELBO (one sample), mean per-pixel squared error of the reconstruction
+    /// with every group at its posterior mean, over a dataset in batches.
+    public func evaluate(_ images: Tensor, batch: Int = 500, seed: UInt64 = 0) -> (elbo: Double, mse: Double) {
+        var rng = RNG(seed: seed)
+        var elbo = 0.0, sq = 0.0
+        Autodiff.withoutGradients {
+            for r in Batches.ranges(count: images.shape[0], size: batch) {
+                let xb = images.rows(r), x = Variable(xb)
+                let t = elboTerms(x, rng: &rng)
+                elbo += Double((t.logpx - t.kl.dropFirst().reduce(t.kl[0], +)).value.sum())
+                let (_, logits) = topDown(features: features(x), rng: &rng) { _ in .mean }
+                sq += Double((logits.sigmoid().value - xb).map { $0 * $0 }.sum())
+            }
+        }
+        return (elbo / Double(images.shape[0]), sq / Double(images.count))
+    }
+}
+
+extension HierarchicalVAE: LatentHierarchy {
+    public var codeDimension: Int { groups * groupSize }
+    /// log p(x | z) + Σ_k log p(z_k | z_>k) at codes `[N, K·latent]` (top group first).
+    public func logJoint(_ x: Tensor, codes: Variable) -> Variable {
+        let (g, logits) = generate(codes)
+        return g.reduce(likelihood.logProb(Variable(x), logits: logits)) { $0 + $1.logPrior }
+    }
+}

@@ -1,0 +1,192 @@
+import XCTest
+import Shared
+
+/// A linear-Gaussian hierarchy: z_2 ~ N(0, I₂), z_1 | z_2 ~ N(A z_2, s₁² I₂),
+/// x | z_1 ~ N(W z_1 + b, s² I₃); codes are rows [z_2, z_1] (top first, as the hierarchical
+/// VAE stores them), and the joint posterior p(z_2, z_1 | x) is Gaussian in closed form.
+struct LinearHierarchy: LatentHierarchy {
+    let a: Tensor, w: Tensor, b: Tensor, s1: Float, s: Float
+    var codeDimension: Int { 4 }
+    func logJoint(_ x: Tensor, codes: Variable) -> Variable {
+        let z2 = codes.slice(axis: 1, 0..<2), z1 = codes.slice(axis: 1, 2..<4)
+        let r1 = z1 - Variable.linear(z2, weight: Variable(a), bias: nil)
+        let r = Variable(x) - Variable.linear(z1, weight: Variable(w), bias: Variable(b))
+        return -(z2.square().sum(axis: 1) * 0.5 + r1.square().sum(axis: 1) * (0.5 / (s1 * s1)) + r.square().sum(axis: 1) * (0.5 / (s * s)))
+    }
+}
+
+/// The hierarchical VAE (paper D section 2.1, 4.3): per-group KLs against NVAE's residual
+/// closed form and against the sampled log densities, the K = 1 ELBO against the plain VAE's
+/// formula computed in numpy, gradients against finite differences, the importance-sampled
+/// bound against the ELBO, and HMC over all levels against a closed-form joint posterior.
+final class HierarchicalVAETests: XCTestCase {
+    func model(groups: Int, latent: Int = 3, hidden: [Int] = [4, 6, 8], seed: UInt64 = 1) throws -> HierarchicalVAE {
+        var c = ModelConfig(architecture: "hvae", latent: latent, inputShape: [1, 28, 28], data: "synthetic", seed: seed)
+        c.hidden = hidden; c.groups = groups
+        return try HierarchicalVAE(config: c)
+    }
+    func images(_ n: Int) throws -> Tensor { try DatasetCatalog.load("synthetic:test[0:\(n)]").images }
+
+    /// KL(N(μ_p + Δμ, σ_p Δσ) ‖ N(μ_p, σ_p)) = Σ −log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½ (NVAE), in double.
+    func testGroupKLMatchesTheResidualNormalClosedForm() throws {
+        let m = try model(groups: 3)
+        var rng = RNG(seed: 4)
+        let x = Variable(try images(5))
+        let (groups, _) = m.topDown(features: m.features(x), rng: &rng) { _ in .sample }
+        XCTAssertEqual(groups.count, 3)
+        XCTAssertNil(groups[0].priorMu, "the top group's prior is N(0, I)")
+        for (k, g) in groups.enumerated() {
+            let kl = g.kl.value
+            for i in 0..<5 {
+                var expected = 0.0
+                for j in 0..<3 {
+                    let e = i * 3 + j
+                    let mu = Double(g.mu.value.data[e]), sigma = Double(g.sigma.value.data[e])
+                    let pm: Double = g.priorMu.map { Double($0.value.data[e]) } ?? 0
+                    let ps: Double = g.priorSigma.map { Double($0.value.data[e]) } ?? 1
+                    let dmu: Double = mu - pm, dsigma: Double = sigma / ps
+                    let quadratic: Double = dsigma * dsigma + (dmu / ps) * (dmu / ps)
+                    expected += -Foundation.log(dsigma) + 0.5 * quadratic - 0.5
+                }
+                XCTAssertEqual(Double(kl.data[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "group \(k) image \(i)")
+            }
+        }
+    }
+
+    /// The ELBO with analytic KLs and the sampled log p(x, z) − log q(z | x) estimate the same
+    /// number: their paired difference averages to zero within Monte Carlo error (K = 1, 3).
+    func testAnalyticKLsAgreeWithTheSampledDensities() throws {
+        for k in [1, 3] {
+            let m = try model(groups: k)
+            let n = 4000
+            let x = Variable(try images(1).gatherRows([Int](repeating: 0, count: n)))
+            var rng = RNG(seed: 9)
+            let groups = Autodiff.withoutGradients { m.topDown(features: m.features(x), rng: &rng) { _ in .sample } }.groups
+            var diffs = [Double](repeating: 0, count: n)
+            for g in groups {
+                let (kl, lp, lq) = (g.kl.value, g.logPrior.value, g.logPosterior.value)
+                for i in 0..<n { diffs[i] += -Double(kl.data[i]) - (Double(lp.data[i]) - Double(lq.data[i])) }
+            }
+            let mean = diffs.reduce(0, +) / Double(n)
+            let sd = (diffs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)).squareRoot()
+            XCTAssertEqual(mean, 0, accuracy: 4 * sd / Double(n).squareRoot() + 1e-4, "K = \(k): mean difference (sd \(sd))")
+        }
+    }
+
+    /// With one group the model's ELBO is the plain VAE's: log p(x|z) − KL(q(z|x) ‖ N(0, I))
+    /// with the Bernoulli log-likelihood, recomputed in numpy from the model's μ, σ, z and logits.
+    func testOneGroupELBOIsThePlainVAEs() throws {
+        let m = try model(groups: 1)
+        let x = try images(4)
+        var rng = RNG(seed: 2)
+        let t = m.elboTerms(Variable(x), rng: &rng)
+        rng = RNG(seed: 2)
+        let (groups, logits) = m.topDown(features: m.features(Variable(x)), rng: &rng) { _ in .sample }
+        let elbo = (t.logpx - t.kl[0]).value
+        let out = try python("""
+        import numpy as np
+        x = np.array(\(x.data)).reshape(4, -1); l = np.array(\(logits.value.data)).reshape(4, -1)
+        mu = np.array(\(groups[0].mu.value.data)).reshape(4, -1); s = np.array(\(groups[0].sigma.value.data)).reshape(4, -1)
+        logpx = (x * l - np.logaddexp(0, l)).sum(1)
+        kl = 0.5 * (mu**2 + s**2 - 1 - 2 * np.log(s)).sum(1)
+        print(' '.join(map(str, logpx - kl)))
+        """).split(separator: " ").map { Float($0)! }
+        for i in 0..<4 { XCTAssertEqual(elbo.data[i], out[i], accuracy: 1e-3 * abs(out[i]), "image \(i)") }
+        XCTAssertEqual(t.codes.shape, [4, 3])
+    }
+
+    /// U(z) = −log p(x|z) − Σ log p(z_k|z_>k) and its gradient in the codes, and the ELBO's
+    /// gradient in the images, against finite differences.
+    func testGradientsMatchFiniteDifferences() throws {
+        let m = try model(groups: 3, latent: 2, hidden: [2, 3, 5])
+        m.freeze()
+        let x = try images(2)
+        var r = RNG(seed: 3)
+        let codes = r.normalTensor([2, 6])
+        gradCheck([codes], h: 1e-2, tol: 2e-2) { HierarchicalPosteriorEnergy(model: m, inputs: x, frozen: true)($0[0]) }
+        gradCheck([x], h: 1e-2, tol: 2e-2) { v in
+            var rng = RNG(seed: 5)
+            let t = m.elboTerms(v[0], rng: &rng)
+            return t.kl.reduce(t.logpx) { $0 - $1 }
+        }
+    }
+
+    /// The importance-sampled bound over all levels: with one sample it is the sampled
+    /// log p(x, z) − log q(z|x) itself, and with 64 it lies above the ELBO (IWAE NLL ≤ −ELBO).
+    func testImportanceBoundOverAllLevels() throws {
+        let m = try model(groups: 3)
+        let x = Variable(try images(6))
+        var a = RNG(seed: 8), b = RNG(seed: 8)
+        let one = Autodiff.withoutGradients { m.importanceLogLikelihood(x, samples: 1, rng: &a).value }
+        let (groups, logits) = Autodiff.withoutGradients { m.topDown(features: m.features(x), rng: &b) { _ in .sample } }
+        let joint = groups.reduce(m.likelihood.logProb(x, logits: logits)) { $0 + $1.logPrior - $1.logPosterior }.value
+        assertClose(one, joint, tol: 1e-4, "one-sample bound")
+        var rng = RNG(seed: 10)
+        let iwae = Autodiff.withoutGradients { m.importanceLogLikelihood(x, samples: 64, rng: &rng).value }
+        var elbo = [Double](repeating: 0, count: 6)
+        for _ in 0..<64 {
+            let t = Autodiff.withoutGradients { m.elboTerms(x, rng: &rng) }
+            let e = t.kl.reduce(t.logpx) { $0 - $1 }.value
+            for i in 0..<6 { elbo[i] += Double(e.data[i]) / 64 }
+        }
+        for i in 0..<6 { XCTAssertGreaterThan(Double(iwae.data[i]), elbo[i], "image \(i): IWAE \(iwae.data[i]) vs ELBO \(elbo[i])") }
+    }
+
+    /// HMC over all levels at once (paper D section 3.2) on the linear-Gaussian hierarchy:
+    /// 3000 chains' final states against the joint posterior's mean and covariance (numpy).
+    func testHMCMatchesTheClosedFormJointPosterior() throws {
+        var r = RNG(seed: 12)
+        let h = LinearHierarchy(a: r.normalTensor([2, 2]) * 0.7, w: r.normalTensor([3, 2]) * 0.8, b: r.normalTensor([3]), s1: 0.8, s: 0.7)
+        let n = 3000, x1 = r.normalTensor([1, 3])
+        let u = HierarchicalPosteriorEnergy(model: h, inputs: x1.gatherRows([Int](repeating: 0, count: n)), frozen: true)
+        let out = try python("""
+        import numpy as np
+        A = np.array(\(h.a.data)).reshape(2, 2); W = np.array(\(h.w.data)).reshape(3, 2); b = np.array(\(h.b.data)); x = np.array(\(x1.data))
+        s1, s = \(h.s1), \(h.s)
+        # -log p = 1/2 z2'z2 + |z1 - A z2|^2/(2 s1^2) + |x - W z1 - b|^2/(2 s^2), codes [z2, z1]
+        P = np.zeros((4, 4))
+        P[:2, :2] = np.eye(2) + A.T @ A / s1**2
+        P[:2, 2:] = -A.T / s1**2; P[2:, :2] = -A / s1**2
+        P[2:, 2:] = np.eye(2) / s1**2 + W.T @ W / s**2
+        hvec = np.concatenate([np.zeros(2), W.T @ (x - b) / s**2])
+        C = np.linalg.inv(P); m = C @ hvec
+        print(' '.join(map(str, list(m) + list(C.ravel()))))
+        """).split(separator: " ").map { Double($0)! }
+        let (mean, cov) = (Array(out[0..<4]), Array(out[4..<20]))
+        var s = HMCSettings()
+        s.steps = 60; s.leapfrog = 3; s.stepSize = 0.3; s.seed = 3
+        let res = HMC.sample(u, from: r.normalTensor([n, 4]), parameters: [], settings: s)
+        var m = [Double](repeating: 0, count: 4), c = [Double](repeating: 0, count: 16)
+        for i in 0..<n { for a in 0..<4 { m[a] += Double(res.z.data[i * 4 + a]) / Double(n) } }
+        for i in 0..<n { for a in 0..<4 { for b in 0..<4 {
+            c[a * 4 + b] += (Double(res.z.data[i * 4 + a]) - m[a]) * (Double(res.z.data[i * 4 + b]) - m[b]) / Double(n - 1)
+        } } }
+        for a in 0..<4 {
+            XCTAssertEqual(m[a], mean[a], accuracy: 4 * (cov[a * 5] / Double(n)).squareRoot(), "mean \(a)")
+            for b in 0..<4 {
+                let se = ((cov[a * 5] * cov[b * 5] + cov[a * 4 + b] * cov[a * 4 + b]) / Double(n)).squareRoot()
+                XCTAssertEqual(c[a * 4 + b], cov[a * 4 + b], accuracy: 4 * se, "covariance \(a),\(b)")
+            }
+        }
+    }
+
+    /// vae-train's path: a short run of the hierarchical model raises its ELBO, and the file
+    /// round-trips (weights by name, the group count in the configuration).
+    func testTrainsAndRoundTrips() throws {
+        let m = try model(groups: 2, latent: 4, hidden: [8, 16, 32])
+        let test = try DatasetCatalog.load("synthetic:test[0:100]")
+        let before = m.evaluate(test.images).elbo
+        var o = TrainingOptions()
+        o.epochs = 2; o.batch = 64; o.output = tempDir() + "/h.safetensors"; o.trainLimit = 800; o.klWarmupEpochs = 1
+        _ = try Trainer(model: m, trainSet: try DatasetCatalog.load("synthetic:train"), testSet: test, options: o).run()
+        let after = m.evaluate(test.images).elbo
+        XCTAssertGreaterThan(after, before + 10, "ELBO \(before) → \(after)")
+        let file = try SafeTensors.read(o.output)
+        let config = try ModelConfig.from(file, name: o.output)
+        XCTAssertEqual(config.groups, 2)
+        XCTAssertEqual(config.training?.klWarmupEpochs, 1)
+        let back = try HierarchicalVAE(config: config)
+        try back.loadWeights(from: file, name: o.output)
+        XCTAssertEqual(back.evaluate(test.images, seed: 3).elbo, m.evaluate(test.images, seed: 3).elbo, accuracy: 1e-6)
+    }
+}
