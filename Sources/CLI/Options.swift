@@ -20,6 +20,36 @@ public struct ModelOptions: ParsableArguments {
         }
         return m
     }
+
+    /// Any model vae-train writes (one level or hierarchical), checked like `load`.
+    public func loadAny(for data: Dataset? = nil) throws -> any LatentModel {
+        let m = try Models.load(model)
+        if let d = data, d.imageShape != m.config.inputShape {
+            throw ToolError("\(d.source) has images of shape \(d.imageShape), \(model) expects \(m.config.inputShape)")
+        }
+        return m
+    }
+}
+
+/// `--levels`: per latent group of a hierarchical model, top group first, how its code is
+/// chosen (a comma-separated list; one entry per group).
+public struct LevelsOption: ParsableArguments {
+    public init() {}
+    @Option(help: ArgumentHelp("Per latent group of an hvae model, top group first: mean or sample, comma-separated (default: every group as the command's own choice).", valueName: "l1,l2,..."))
+    public var levels: String?
+
+    /// The choices for a model of `groups` groups; `fallback` for every group without --levels.
+    public func choices(groups: Int, fallback: String, allowed: [String]) throws -> [String] {
+        guard let levels else { return [String](repeating: fallback, count: groups) }
+        let items = levels.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard items.count == groups else {
+            throw ToolError.usage("--levels has \(items.count) entries, the model has \(groups) latent group\(groups == 1 ? "" : "s")")
+        }
+        for i in items where !allowed.contains(i) {
+            throw ToolError.usage("--levels: '\(i)' is not one of \(allowed.joined(separator: ", "))")
+        }
+        return items
+    }
 }
 
 /// `--input`: the images a command works on.

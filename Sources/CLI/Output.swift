@@ -33,7 +33,7 @@ public struct MetricOutput: ParsableArguments {
     /// infinite NLL) is an error naming the first such item, and nothing is printed. With
     /// `model`, the summary says how that model was trained (`model_training`), so that a
     /// number from a short or partial run does not pass for a full one.
-    public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:], model: VAE? = nil) throws {
+    public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:], model: (any TrainableModel)? = nil) throws {
         let bad = items.indices.filter { i in (items[i][key] as? Double).map { !$0.isFinite } ?? false }
         if let first = bad.first {
             throw ToolError("\(bad.count) of \(items.count) \(metric) values are not finite (the first is item \(first): \(items[first][key]!))")

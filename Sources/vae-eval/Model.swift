@@ -6,50 +6,65 @@ import Shared
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode images: encoder means, standard deviations or samples to .npy [N, latent].",
-        discussion: "Example:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test@50 -o \\\n    mu.npy --std-out sigma.npy")
+        discussion: "For a hierarchical model (vae-train --arch hvae) the codes of all groups go side by side, top group first ([N, groups·latent]); --levels chooses mean or sample per group, each given the codes chosen above it.\nExample:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test@50 -o \\\n    mu.npy --std-out sigma.npy")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
-    @Option(help: "What to write: the mean μ(x), the standard deviation σ(x), or a sample z = μ + σε.")
+    @Option(help: "What to write: the mean μ(x), the standard deviation σ(x) (one-level models), or a sample z = μ + σε.")
     var what: EncoderOutput = .mean
-    @Option(name: .customLong("std-out"), help: ArgumentHelp("Also write the standard deviations here. Off by default.", valueName: "path"))
+    @Option(name: .customLong("std-out"), help: ArgumentHelp("Also write the standard deviations here (one-level models). Off by default.", valueName: "path"))
     var stdOut: String?
+    @OptionGroup var levels: LevelsOption
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
-    func validate() throws { try OutputOptions.validate([out.output, stdOut], inputs: [model.model, input.input]) }
+    func validate() throws {
+        try OutputOptions.validate([out.output, stdOut], inputs: [model.model, input.input])
+        if levels.levels != nil && (what == .std || stdOut != nil) { throw ValidationError("--levels chooses codes: it does not go with --what std or --std-out") }
+    }
 
     func run() throws {
         threads.apply()
         let ds = try input.load()
-        let vae = try model.load(for: ds)
+        let m = try model.loadAny(for: ds)
         try OutputOptions.checkWritable([out.output, stdOut])
         var rng = RNG(seed: seed.seed)
-        var sigmas: [Tensor] = []
-        let chosen: Tensor = Autodiff.withoutGradients {
-            Batches.mapRows(ds.images) { x in
-                let (mu, sigma) = vae.encode(Variable(x))
-                sigmas.append(sigma.value)
-                switch what {
-                case .mean: return mu.value
-                case .std: return sigma.value
-                case .sample: return vae.sample(mu: mu, sigma: sigma, rng: &rng).z.value
+        if what == .std || stdOut != nil {
+            guard let vae = m as? VAE else {
+                throw ToolError.usage("--what std and --std-out apply to one-level models: a hierarchical model's groups have posteriors that depend on the groups above")
+            }
+            var sigmas: [Tensor] = []
+            let chosen: Tensor = Autodiff.withoutGradients {
+                Batches.mapRows(ds.images) { x in
+                    let (mu, sigma) = vae.encode(Variable(x))
+                    sigmas.append(sigma.value)
+                    switch what {
+                    case .mean: return mu.value
+                    case .std: return sigma.value
+                    case .sample: return vae.sample(mu: mu, sigma: sigma, rng: &rng).z.value
+                    }
                 }
             }
+            try Npy.write(chosen, to: out.output)
+            if let p = stdOut { try Npy.write(Tensor.concatRows(sigmas), to: p) }
+        } else {
+            let choice = try levels.choices(groups: m.groupCount, fallback: what.rawValue, allowed: ["mean", "sample"]).map { LevelChoice(rawValue: $0)! }
+            try Npy.write(m.codes(ds.images, levels: choice, rng: &rng), to: out.output)
         }
-        try Npy.write(chosen, to: out.output)
-        if let p = stdOut { try Npy.write(Tensor.concatRows(sigmas), to: p) }
-        Log.line("encoded \(ds.count) images to \(what.rawValue) codes of size \(vae.config.latent)")
+        Log.line("encoded \(ds.count) images to \(what.rawValue) codes of size \(m.codeDimension)")
     }
 }
 
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode latent codes (.npy [N, latent]) to images: the decoder mean σ(logits).",
-        discussion: "Example:\n  vae-eval decode --model vae.safetensors --codes z.npy -o x.npy")
+        discussion: "For a hierarchical model the codes are its groups side by side, top group first; with --levels (code, mean or sample per group, top first) the file holds only the groups marked code, in order, and the others are the prior's mean or a draw from it given the groups above.\nExample:\n  vae-eval decode --model vae.safetensors --codes z.npy -o x.npy")
     @OptionGroup var model: ModelOptions
     @Option(help: ArgumentHelp("Latent codes, .npy of shape [N, latent] (- for stdin).", valueName: "path"))
     var codes: String
+    @Option(help: ArgumentHelp("Per group of an hvae model, top first: code (from --codes), mean or sample (from the prior), comma-separated (default: every group from --codes).", valueName: "l1,l2,..."))
+    var levels: String?
+    @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
@@ -57,15 +72,23 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         threads.apply()
-        let vae = try model.load()
+        let m = try model.loadAny()
         try OutputOptions.checkWritable([out.output])
+        var opt = LevelsOption(); opt.levels = levels
+        let choice = try opt.choices(groups: m.groupCount, fallback: "code", allowed: ["code", "mean", "sample"])
+        let width = choice.filter { $0 == "code" }.count * (m.codeDimension / m.groupCount)
         let z = try Npy.read(codes)
-        guard z.rank == 2, z.shape[1] == vae.config.latent, z.shape[0] > 0 else {
-            throw ToolError.file(codes, "expected codes of shape [N, \(vae.config.latent)], got \(z.shape)")
+        guard z.rank == 2, z.shape[1] == width, z.shape[0] > 0 else {
+            throw ToolError.file(codes, "expected codes of shape [N, \(width)], got \(z.shape)")
         }
         guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
-        try Npy.write(vae.decoderMeans(z), to: out.output)
-        Log.line("decoded \(z.shape[0]) codes to images of shape \(vae.config.inputShape)")
+        var full = z
+        if let h = m as? HierarchicalVAE, choice.contains(where: { $0 != "code" }) {
+            var rng = RNG(seed: seed.seed)
+            full = h.completeCodes(z, levels: choice, rng: &rng)
+        }
+        try Npy.write(m.decoderMeans(full, batch: Batches.defaultSize), to: out.output)
+        Log.line("decoded \(z.shape[0]) codes to images of shape \(m.config.inputShape)")
     }
 }
 
@@ -77,6 +100,7 @@ struct Recon: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Flag(help: "Decode a sample z ~ q(z|x) instead of the mean (off by default).")
     var sample = false
+    @OptionGroup var levels: LevelsOption
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
@@ -86,17 +110,13 @@ struct Recon: ParsableCommand {
     func run() throws {
         threads.apply()
         let ds = try input.load()
-        let vae = try model.load(for: ds)
+        let m = try model.loadAny(for: ds)
         try OutputOptions.checkWritable([out.output])
         var rng = RNG(seed: seed.seed)
-        let z: Tensor = Autodiff.withoutGradients {
-            Batches.mapRows(ds.images) { x in
-                let (mu, sigma) = vae.encode(Variable(x))
-                return sample ? vae.sample(mu: mu, sigma: sigma, rng: &rng).z.value : mu.value
-            }
-        }
-        try Npy.write(vae.decoderMeans(z), to: out.output)
-        Log.line("reconstructed \(ds.count) images (\(sample ? "sampled z" : "z = μ"))")
+        let choice = try levels.choices(groups: m.groupCount, fallback: sample ? "sample" : "mean", allowed: ["mean", "sample"])
+        let z = m.codes(ds.images, levels: choice.map { LevelChoice(rawValue: $0)! }, rng: &rng)
+        try Npy.write(m.decoderMeans(z, batch: Batches.defaultSize), to: out.output)
+        Log.line("reconstructed \(ds.count) images (\(levels.levels.map { "levels \($0)" } ?? (sample ? "sampled z" : "z = μ")))")
     }
 }
 
@@ -117,8 +137,8 @@ struct ELBO: ParsableCommand {
     func run() throws {
         threads.apply()
         let ds = try input.load()
-        let vae = try model.load(for: ds)
-        let v = vae.elboPerImage(ds.images, samples: samples, seed: seed.seed)
+        let vae = try model.loadAny(for: ds)
+        let v = vae.elboPerImage(ds.images, samples: samples, seed: seed.seed, batch: 250)
         try out.emit(metric: "elbo", key: "elbo", items: v.map { ["elbo": $0] }, model: vae)
     }
 }
@@ -127,7 +147,7 @@ struct NLL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nll",
         abstract: "Negative log-likelihood per image by importance sampling with K samples (nats and bits per dimension).",
-        discussion: "−log p(x) ≈ −logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] + log K, with z_k ~ q(z|x).\nExample:\n  vae-eval nll --model vae.safetensors --input fashion-mnist:test[0:1000] \\\n    --samples 1000")
+        discussion: "−log p(x) ≈ −logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] + log K, with z_k ~ q(z|x); for a hierarchical model over all groups, log p(z) = Σ log p(z_k|z_>k) and log q(z|x) = Σ log q(z_k|z_>k, x).\nExample:\n  vae-eval nll --model vae.safetensors --input fashion-mnist:test[0:1000] \\\n    --samples 1000")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @Option(parsing: .unconditional, help: "Importance samples K per image.")
@@ -141,7 +161,7 @@ struct NLL: ParsableCommand {
     func run() throws {
         threads.apply()
         let ds = try input.load()
-        let vae = try model.load(for: ds)
+        let vae = try model.loadAny(for: ds)
         let dims = Double(ds.imageShape.reduce(1, *))
         let nll = vae.logMarginalPerImage(ds.images, samples: samples, seed: seed.seed).map { -$0 }
         let bpd = Summary(nll.map { $0 / (dims * log(2.0)) })

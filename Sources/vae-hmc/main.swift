@@ -20,6 +20,8 @@ struct Tool: ParsableCommand {
 
         --adapt rule is paper D Eq. 67, η ← η + 0.01·(α − target)/target·η after every transition with α the share of the batch that accepted, one step size per batch (as the paper's code does, burn-in and sampling alike). --adapt dual-averaging is Stan's and NumPyro's scheme, per chain, during burn-in only; sampling then uses each chain's averaged step size.
 
+        A hierarchical model (vae-train --arch hvae) runs HMC over all its latent groups at once, U(z) = −log p(x|z) − Σ_k log p(z_k|z_>k) (paper D section 3.2), from the top-down posterior's samples (or means); the codes are the groups side by side, top group first.
+
         Paper D Table 8: T = 500 (MNIST) or 1000 (Fashion-MNIST, Colour MNIST), η₀ = 0.1 or 0.05, L = 20, adaptive.
 
         Example:
@@ -73,7 +75,7 @@ struct Tool: ParsableCommand {
     func run() throws {
         threads.apply()
         let ds = try input.load()
-        let vae = try model.load(for: ds)
+        let vae = try model.loadAny(for: ds)
         try OutputOptions.checkWritable([out.output, decode].compactMap { $0 })
         var s = HMCSettings()
         s.steps = steps; s.leapfrog = leapfrog; s.stepSize = stepSize; s.burnIn = burnIn
@@ -82,19 +84,26 @@ struct Tool: ParsableCommand {
         var codes: [Tensor] = [], acceptance: [Double] = [], energy: [Double] = [], eta: [Double] = []
         for r in Batches.ranges(count: ds.count, size: batch) {
             let x = ds.images.rows(r)
-            let (mu, sigma) = Autodiff.withoutGradients { vae.encode(Variable(x)) }
-            var z0 = mu.value
-            if start == .sample {
-                // each input's start from the seed and its index
-                let eps = Tensor.concatRows(r.map { i -> Tensor in
-                    var g = RNG(seed: seed.seed).derived(0x5A00_0000_0000 + UInt64(i))
-                    return g.normalTensor([1, vae.config.latent])
-                })
-                z0 = mu.value + sigma.value * eps
+            var z0: Tensor
+            if let one = vae as? VAE {
+                let (mu, sigma) = Autodiff.withoutGradients { one.encode(Variable(x)) }
+                z0 = mu.value
+                if start == .sample {
+                    // each input's start from the seed and its index
+                    let eps = Tensor.concatRows(r.map { i -> Tensor in
+                        var g = RNG(seed: seed.seed).derived(0x5A00_0000_0000 + UInt64(i))
+                        return g.normalTensor([1, one.config.latent])
+                    })
+                    z0 = mu.value + sigma.value * eps
+                }
+            } else {
+                // every group from the top-down posterior, the draws from the seed and the batch
+                var g = RNG(seed: seed.seed).derived(0x5A00_0000_0000 + UInt64(r.lowerBound))
+                z0 = vae.codes(x, levels: [LevelChoice](repeating: start == .sample ? .sample : .mean, count: vae.groupCount), rng: &g)
             }
             var cs = s
             cs.firstChain = r.lowerBound
-            let res = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: z0, parameters: vae.parameters, settings: cs)
+            let res = HMC.sample(vae.posteriorEnergy(x), from: z0, parameters: vae.parameters, settings: cs)
             codes.append(res.z); acceptance += res.acceptance; energy += res.energy; eta += res.stepSize
         }
         let seconds = Date().timeIntervalSince(t0)
@@ -112,7 +121,7 @@ struct Tool: ParsableCommand {
         let toStderr = out.output == "-" || decode == "-"
         let emit = { for l in lines { try JSONLines.emit(l, toStandardError: toStderr) } }
         if let d = decode {
-            let rec = vae.decoderMeans(z)
+            let rec = vae.decoderMeans(z, batch: Batches.defaultSize)
             try Npy.write(z, to: out.output) { try Npy.write(rec, to: d, beforeCommit: emit) }
         } else {
             try Npy.write(z, to: out.output, beforeCommit: emit)

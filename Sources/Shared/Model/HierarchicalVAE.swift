@@ -125,8 +125,9 @@ public final class HierarchicalVAE {
 
     /// The top-down path, top group first: `choose(k)` picks group k's code (k = K … 1),
     /// `features` are r_1 … r_K from `features(_:)` (nil: the generative path alone, where
-    /// every choice must be `.given`). Returns the groups and the decoder's logits.
-    public func topDown(features r: [Variable]?, rng: inout RNG, choose: (Int) -> Choice) -> (groups: [Group], logits: Variable) {
+    /// each group's posterior is its prior, so `.mean` and `.sample` take the prior's mean or a
+    /// draw from it; `rows` is then the batch size). Returns the groups and the decoder's logits.
+    public func topDown(features r: [Variable]?, rows: Int = 0, rng: inout RNG, choose: (Int) -> Choice) -> (groups: [Group], logits: Variable) {
         let (k, m) = (groups, groupSize)
         var out: [Group] = []
         var state: Variable? = nil
@@ -141,7 +142,7 @@ public final class HierarchicalVAE {
                 let (dmu, dsigma) = HierarchicalVAE.gaussian(head, m)
                 post = prior.map { ($0.mu + dmu, $0.sigma * dsigma) } ?? (dmu, dsigma)
             } else {
-                let n = state?.shape[0] ?? 0
+                let n = state?.shape[0] ?? rows
                 post = prior ?? (Variable(Tensor.zeros([n, m])), Variable(Tensor(shape: [n, m], repeating: 1)))
             }
             let z: Variable
@@ -226,5 +227,26 @@ extension HierarchicalVAE: LatentHierarchy {
     public func logJoint(_ x: Tensor, codes: Variable) -> Variable {
         let (g, logits) = generate(codes)
         return g.reduce(likelihood.logProb(Variable(x), logits: logits)) { $0 + $1.logPrior }
+    }
+}
+
+extension HierarchicalVAE {
+    /// Full codes `[N, K·latent]` from the groups marked `code` in `levels` (top first; `codes`
+    /// holds those groups in order), the others the prior's mean (`mean`) or a draw from it
+    /// (`sample`) given the groups above.
+    public func completeCodes(_ codes: Tensor, levels: [String], rng: inout RNG) -> Tensor {
+        precondition(levels.count == groups)
+        var given: [Int: Tensor] = [:], column = 0
+        for (i, l) in levels.enumerated() where l == "code" {
+            given[i] = codes.slice(axis: 1, column..<(column + groupSize)); column += groupSize
+        }
+        return Autodiff.withoutGradients {
+            let g = topDown(features: nil, rows: codes.shape[0], rng: &rng) { level in
+                let i = groups - level
+                if let c = given[i] { return .given(Variable(c)) }
+                return levels[i] == "mean" ? .mean : .sample
+            }.groups
+            return Variable.concat(g.map(\.z), axis: 1).value
+        }
     }
 }
