@@ -105,6 +105,8 @@ struct Tool: ParsableCommand {
     var hmcAdapt: StepSizeAdaptation?
     @Option(name: .customLong("hmc-target-accept"), parsing: .unconditional, help: "The acceptance the HMC adaptation aims at (--through-hmc only; default 0.9).")
     var hmcTargetAccept: Double?
+    @Option(name: .customLong("top-groups"), parsing: .unconditional, help: "Hierarchical models (vae-train --arch hvae): skl attacks the posteriors of the top k latent groups, each given the posterior means above it (paper D section 4.3; default: all groups).")
+    var topGroups: Int?
     @Option(help: "Keep all restarts, or only the best of each reference.")
     var keep: KeepChoice = .all
     @OptionGroup var seed: SeedOption
@@ -235,11 +237,23 @@ struct Tool: ParsableCommand {
     func run() throws {
         threads.apply()
         let refs = try input.load()
-        let vae = try model.load(for: refs)
+        let loaded = try model.loadAny(for: refs)
+        let hierarchical = loaded as? HierarchicalVAE
+        if let h = hierarchical {
+            guard kind == .skl, throughHMC == 0, classifier == nil else {
+                throw ToolError.usage("a hierarchical model takes the skl attack (with --top-groups), without --through-hmc or --classifier")
+            }
+            guard (1...h.groups).contains(topGroups ?? h.groups) else {
+                throw ToolError.usage("--top-groups must be between 1 and the model's \(h.groups) groups, got \(topGroups!)")
+            }
+        } else if topGroups != nil {
+            throw ToolError.usage("--top-groups applies to hierarchical models (vae-train --arch hvae) only")
+        }
+        let vae = loaded as? VAE
         let targets = try targets(for: refs)
         var clf: LatentClassifier? = nil
         if let c = classifier {
-            clf = try LatentClassifier.load(c, for: vae, modelPath: model.model)
+            clf = try LatentClassifier.load(c, for: vae!, modelPath: model.model)
         }
         try OutputOptions.checkWritable([out.output])
         let s = settings
@@ -258,7 +272,8 @@ struct Tool: ParsableCommand {
         for r in Batches.ranges(count: refs.count, size: max(1, Batches.defaultSize / restarts)) {
             var cs = s
             cs.firstReference = r.lowerBound
-            let res = Attack.run(vae, references: refs.images.rows(r), targets: targets?.rows(r), classifier: clf, settings: cs)
+            let res = hierarchical.map { Attack.runTopGroups($0, references: refs.images.rows(r), topGroups: topGroups ?? $0.groups, settings: cs) }
+                ?? Attack.run(vae!, references: refs.images.rows(r), targets: targets?.rows(r), classifier: clf, settings: cs)
             images.append(res.images); objective += res.objective; norms += res.norms
         }
         let seconds = Date().timeIntervalSince(t0)
@@ -280,7 +295,8 @@ struct Tool: ParsableCommand {
                       "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
                       "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
                       "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
-                      "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC])
+                      "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC]
+                      .merging(hierarchical.map { ["top_groups": topGroups ?? $0.groups] } ?? [:]) { a, _ in a })
         // the JSON lines are printed before the file is renamed into place, so that a failure to
         // print leaves no output; with -o - the images take stdout and the lines go to stderr
         try Npy.write(all, to: out.output) {

@@ -138,11 +138,40 @@ public enum Attack {
     /// `output`, `classifier` by `classifier`.
     public static func run(_ vae: VAE, references x: Tensor, targets: Tensor? = nil, classifier: LatentClassifier? = nil,
                            settings s: AttackSettings) -> AttackResult {
+        let rows = (0..<(x.shape[0] * s.restarts)).map { $0 / s.restarts }
+        return run(references: x, parameters: vae.parameters + (classifier?.layer.parameters ?? []), settings: s) { x0 in
+            Attack.objective(vae, clean: x0, targets: targets?.gatherRows(rows), classifier: classifier, settings: s)
+        }
+    }
+
+    /// The symmetric-KL attack on a hierarchical VAE (paper D section 4.3, after its [28]):
+    /// Σ over the top `topGroups` groups of SKL[q(z_k | z̄_>k, x + δ), q(z_k | z̄ʳ_>k, x)], each
+    /// group's posterior given the posterior means z̄ of the groups above it (of the attacked
+    /// input and of the reference respectively), so the objective is deterministic.
+    public static func runTopGroups(_ model: HierarchicalVAE, references x: Tensor, topGroups: Int, settings s: AttackSettings) -> AttackResult {
+        precondition(s.kind == .skl && s.throughHMC == 0 && (1...model.groups).contains(topGroups))
+        func top(_ x: Variable) -> [HierarchicalVAE.Group] {
+            var none = RNG(seed: 0)
+            return Array(model.topDown(features: model.features(x), rng: &none) { _ in .mean }.groups.prefix(topGroups))
+        }
+        return run(references: x, parameters: model.parameters, settings: s) { x0 in
+            let reference = Autodiff.withoutGradients { top(Variable(x0)) }
+            return { x, _ in
+                let terms = zip(top(x), reference).map { a, r in DiagonalGaussian.symmetricKL(mu1: a.mu, sigma1: a.sigma, mu2: r.mu, sigma2: r.sigma) }
+                return terms.dropFirst().reduce(terms[0], +)
+            }
+        }
+    }
+
+    /// The ascent loop every attack shares, on `objective(clean rows)`, with `parameters`
+    /// frozen throughout.
+    static func run(references x: Tensor, parameters: [Variable], settings s: AttackSettings,
+                    objective build: (Tensor) -> (Variable, Int) -> Variable) -> AttackResult {
         let (nRef, k) = (x.shape[0], s.restarts)
         let rows = (0..<(nRef * k)).map { $0 / k }
         let x0 = x.gatherRows(rows)
-        return Autodiff.withFrozen(vae.parameters + (classifier?.layer.parameters ?? [])) {
-            let objective = Attack.objective(vae, clean: x0, targets: targets?.gatherRows(rows), classifier: classifier, settings: s)
+        return Autodiff.withFrozen(parameters) {
+            let objective = build(x0)
             let d = x0.count / max(1, x0.shape[0])
             var delta = Attack.starts(s, rows: x0.shape[0], size: d).reshaped(x0.shape)
             // PGD starts inside the ball and the box. sgd and adam follow paper D's code
