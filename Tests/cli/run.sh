@@ -233,8 +233,8 @@ check "-o into a named pipe keeps the pipe" bash -c "(cat $T/fifo.npy > $T/from-
 check "-o /dev/null keeps the device" bash -c "$BIN/vae-eval export --input synthetic:test@10 -o /dev/null 2>/dev/null && test -c /dev/null"
 check "no output after usage errors" test ! -e "$T/u.safetensors" -a ! -e "$T/u.npy"
 check "vae-train --help shows the training options" bash -c "$BIN/vae-train --help | grep -q -- '--lipschitz-decoder' && $BIN/vae-train --help | grep -q 'vae-train classifier --help'"
-check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small; default: mlp'"
-check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here. Off by default'"
+check "help lists choices and defaults" bash -c "$BIN/vae-train --help | tr -s ' \\n' ' ' | grep -q 'values: mlp, conv, conv-small, hvae; default: mlp'"
+check "help says what is off by default" bash -c "$BIN/vae-eval encode --help | grep -q 'std-out.*Off by default' || $BIN/vae-eval encode --help | tr -s ' \n' ' ' | grep -q 'standard deviations here (one-level models). Off by default'"
 check "commands list only options they use" bash -c "! $BIN/vae-eval encode --help | grep -q -- '--labels' && ! $BIN/vae-eval nll --help | grep -q -- '--labels' && $BIN/vae-eval accuracy --help | grep -q -- '--labels'"
 check "help fits 80 columns apart from usage lines" bash -c "for c in 'vae-train' 'vae-train classifier' 'vae-eval' 'vae-eval accuracy' 'vae-eval msssim' 'vae-attack' 'vae-hmc' 'vae-certify weights' 'vae-certify lipschitz' 'vae-certify jacobian' 'vae-certify ibp' 'vae-certify margin'; do COLUMNS=80 $BIN/\$c --help; done | grep -v '^USAGE' | python3 -c 'import sys; bad = [l for l in sys.stdin if len(l.rstrip(\"\\n\")) > 80]; print(*bad); sys.exit(1 if bad else 0)'"
 check "classifier on part of the data, with threads" bash -c "$BIN/vae-train classifier --model $M --data synthetic --train-limit 300 --test-limit 50 --threads 1 --epochs 5 -o $T/c3.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"train_images\"] == 300 and d[\"test_images\"] == 50, d'"
@@ -303,6 +303,27 @@ expect_status "vae-hmc dual averaging needs burn-in" 2 "adapts during burn-in" $
 python3 -c "import numpy as np; np.save('$T/small.npy', np.zeros((2, 1, 10, 10), np.float32))"
 expect_status "vae-hmc images of another shape" 1 "10" $BIN/vae-hmc --model "$M" --input "$T/small.npy" -o "$T/u.npy" --steps 1
 check "no output after vae-hmc errors" test ! -e "$T/u.npy"
+
+# hierarchical VAE: train, encode/decode/recon by level, likelihood, HMC over all groups, attack on top groups
+H="$T/h.safetensors"
+check "vae-train --arch hvae" bash -c "$BIN/vae-train --data synthetic --arch hvae --groups 3 --latent 4 --hidden 8,8,16 --epochs 1 --train-limit 300 --kl-warmup 0.5 -o $H 2>/dev/null | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"test_elbo\"] < 0, d'"
+check "python safetensors metadata has the groups" python3 -c "
+import json, struct
+b = open('$H','rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8+n])
+c = json.loads(h['__metadata__']['config']); assert c['architecture'] == 'hvae' and c['groups'] == 3 and c['training']['klWarmupEpochs'] == 0.5, c"
+check "hvae encode by levels, decode, recon" bash -c "$BIN/vae-eval encode --model $H --input 'synthetic:test[0:5]' --levels mean,mean,mean -o $T/hc.npy 2>/dev/null && $BIN/vae-eval decode --model $H --codes $T/hc.npy -o $T/hd.npy 2>/dev/null && $BIN/vae-eval recon --model $H --input 'synthetic:test[0:5]' -o $T/hr.npy 2>/dev/null && python3 -c \"
+import numpy as np
+c = np.load('$T/hc.npy'); d = np.load('$T/hd.npy'); r = np.load('$T/hr.npy')
+assert c.shape == (5, 12) and d.shape == (5, 1, 28, 28) and np.allclose(d, r, atol=1e-5), (c.shape, abs(d - r).max())\""
+check "hvae decode from the top group alone" bash -c "python3 -c \"import numpy as np; np.save('$T/htop.npy', np.load('$T/hc.npy')[:, :4])\" && $BIN/vae-eval decode --model $H --codes $T/htop.npy --levels code,mean,sample -o $T/htd.npy 2>/dev/null && python3 -c \"import numpy as np; assert np.load('$T/htd.npy').shape == (5, 1, 28, 28)\""
+expect_status "hvae --levels count" 2 "has 2 entries, the model has 3" $BIN/vae-eval encode --model "$H" --input 'synthetic:test[0:5]' --levels mean,sample -o "$T/u.npy"
+check "hvae nll at most minus the elbo" bash -c "n=\$($BIN/vae-eval nll --model $H --input 'synthetic:test[0:4]' --samples 50 --summary-only | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[\"mean\"])') && e=\$($BIN/vae-eval elbo --model $H --input 'synthetic:test[0:4]' --samples 50 --summary-only | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[\"mean\"])') && python3 -c \"assert \$n <= -(\$e) + 0.5, (\$n, \$e)\""
+check "vae-hmc over all groups" bash -c "$BIN/vae-hmc --model $H --input 'synthetic:test[0:4]' --steps 3 --leapfrog 2 -o $T/hz.npy --decode $T/hzr.npy --summary-only 2>/dev/null | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"inputs\"] == 4' && python3 -c \"import numpy as np; assert np.load('$T/hz.npy').shape == (4, 12)\""
+check "vae-attack skl --top-groups" bash -c "$BIN/vae-attack skl --model $H --input 'synthetic:test[0:4]' --radius 0.1 --steps 5 --top-groups 2 -o $T/ha.npy 2>/dev/null | tail -1 | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"top_groups\"] == 2 and d[\"mean_best_objective\"] > 0, d'"
+expect_status "hvae takes skl only" 2 "takes the skl attack" $BIN/vae-attack max-damage --model "$H" --input 'synthetic:test[0:4]' -o "$T/u.npy"
+expect_status "--top-groups needs an hvae" 2 "hierarchical models" $BIN/vae-attack skl --model "$M" --input 'synthetic:test[0:4]' --top-groups 1 -o "$T/u.npy"
+expect_error "certify does not read an hvae yet" "does not read it yet" $BIN/vae-certify weights --model "$H"
+check "no output after hvae errors" test ! -e "$T/u.npy"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
