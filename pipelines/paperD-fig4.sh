@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The form of paper D Figure 4 with our own small hierarchical VAE (paper D used NVAE's
+# pretrained weights, which cannot be downloaded here): MS-SSIM between each reference image
+# and the reconstruction of the reference and of its adversarial point, for two L∞ attack
+# radii, without and with HMC over all latent groups.
+#
+#   pipelines/paperD-fig4.sh OUTDIR        (from the repository root, after swift build -c release)
+#
+# Environment (quick defaults; paper D's own settings in brackets):
+#   DATA=mnist  EPOCHS=3 [NVAE: pretrained]  GROUPS=3  N=50 references [1000]
+#   RADII="0.1 0.2"  TOP=1 attacked top groups  STEPS=50 attack steps  T=100 HMC transitions [1000]
+# Writes OUTDIR/fig4.tsv (radius, points, hmc, mean MS-SSIM, standard error), fig4.png (a bar
+# chart, when gnuplot is installed), grid-R.png per radius (reference, its reconstruction,
+# adversarial point, its reconstruction, after HMC) and the tools' JSON lines (*.jsonl).
+set -euo pipefail
+OUT=${1:?usage: pipelines/paperD-fig4.sh OUTDIR}
+DATA=${DATA:-mnist}; EPOCHS=${EPOCHS:-3}; GROUPS=${GROUPS:-3}; N=${N:-50}
+RADII=${RADII:-"0.1 0.2"}; TOP=${TOP:-1}; STEPS=${STEPS:-50}; T=${T:-100}
+BIN=${BIN:-.build/release}
+mkdir -p "$OUT"
+M="$OUT/hvae.safetensors"
+start=$(date +%s)
+[ -f "$M" ] || "$BIN/vae-train" --data "$DATA" --arch hvae --groups "$GROUPS" --binarize dynamic --epochs "$EPOCHS" \
+    --kl-warmup 1 --seed 0 -o "$M" > "$OUT/train.jsonl"
+"$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
+# the references' reconstructions, without and with HMC
+"$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" -o "$OUT/rec-ref.npy"
+"$BIN/vae-hmc" --model "$M" --input "$OUT/ref.npy" --steps "$T" --decode "$OUT/hmc-ref.npy" -o "$OUT/z-ref.npy" \
+    --summary-only > "$OUT/hmc-ref.jsonl"
+msssim() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
+           python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print(f"{d[\"mean\"]:.4f}\t{d[\"stderr\"]:.4f}")'; }
+: > "$OUT/msssim.jsonl"
+printf 'radius\tpoints\thmc\tmsssim\tstderr\n' > "$OUT/fig4.tsv"
+printf '0\treference\tno\t%s\n' "$(msssim "$OUT/ref.npy" "$OUT/rec-ref.npy")" >> "$OUT/fig4.tsv"
+printf '0\treference\tyes\t%s\n' "$(msssim "$OUT/ref.npy" "$OUT/hmc-ref.npy")" >> "$OUT/fig4.tsv"
+for r in $RADII; do
+    "$BIN/vae-attack" skl --model "$M" --input "$OUT/ref.npy" --radius "$r" --steps "$STEPS" --top-groups "$TOP" \
+        -o "$OUT/adv-$r.npy" --summary-only > "$OUT/attack-$r.jsonl"
+    "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$r.npy" -o "$OUT/rec-adv-$r.npy"
+    "$BIN/vae-hmc" --model "$M" --input "$OUT/adv-$r.npy" --steps "$T" --decode "$OUT/hmc-adv-$r.npy" -o "$OUT/z-adv-$r.npy" \
+        --summary-only > "$OUT/hmc-adv-$r.jsonl"
+    printf '%s\tadversarial\tno\t%s\n' "$r" "$(msssim "$OUT/ref.npy" "$OUT/rec-adv-$r.npy")" >> "$OUT/fig4.tsv"
+    printf '%s\tadversarial\tyes\t%s\n' "$r" "$(msssim "$OUT/ref.npy" "$OUT/hmc-adv-$r.npy")" >> "$OUT/fig4.tsv"
+    "$BIN/vae-eval" grid "$OUT/ref.npy[0:10]" "$OUT/rec-ref.npy[0:10]" "$OUT/adv-$r.npy[0:10]" "$OUT/rec-adv-$r.npy[0:10]" \
+        "$OUT/hmc-adv-$r.npy[0:10]" --label reference --label recon --label "adv $r" --label "adv recon" --label "after HMC" \
+        -o "$OUT/grid-$r.png"
+done
+if command -v gnuplot > /dev/null; then
+    gnuplot <<GP
+set terminal pngcairo size 800,480
+set output "$OUT/fig4.png"
+set title "Hierarchical VAE on $DATA ($GROUPS groups): MS-SSIM to the reference (skl attack on the top $TOP group(s))"
+set ylabel "MS-SSIM (paper D's variant)"
+set xlabel "points"
+set yrange [0:1]
+set style data histograms
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.7 border -1
+set key top right
+set datafile separator "\t"
+plot "< awk -F'\t' 'NR>1 && \$3==\"no\" {print (\$1==0 ? \"reference\" : \"adv r=\" \$1) \"\t\" \$4 \"\t\" \$5}' $OUT/fig4.tsv" using 2:3:xtic(1) title "without HMC", \
+     "< awk -F'\t' 'NR>1 && \$3==\"yes\" {print (\$1==0 ? \"reference\" : \"adv r=\" \$1) \"\t\" \$4 \"\t\" \$5}' $OUT/fig4.tsv" using 2:3 title "with HMC (T = $T)"
+GP
+    echo "paperD-fig4: wrote $OUT/fig4.png" >&2
+else
+    echo "paperD-fig4: gnuplot not installed; the table is $OUT/fig4.tsv" >&2
+fi
+column -t -s $'\t' "$OUT/fig4.tsv"
+echo "paperD-fig4: $(( $(date +%s) - start )) s" >&2
