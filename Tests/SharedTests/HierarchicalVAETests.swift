@@ -170,6 +170,38 @@ final class HierarchicalVAETests: XCTestCase {
         }
     }
 
+    /// The skl attack on the top groups (paper D section 4.3): the results lie in the L∞ ball
+    /// and the pixel box, the reported objective is the sum of the top groups' symmetric KLs
+    /// recomputed at the result, and the attack raises it above the clean value (zero).
+    func testTopGroupAttack() throws {
+        let m = try model(groups: 3)
+        m.freeze()
+        let refs = try images(6)
+        var s = AttackSettings(kind: .skl)
+        s.radius = 0.1; s.step = 0.01; s.steps = 20
+        let res = Attack.runTopGroups(m, references: refs, topGroups: 2, settings: s)
+        for i in 0..<refs.count {
+            XCTAssertLessThanOrEqual(abs(res.images.data[i] - refs.data[i]), 0.1 + 1e-6)
+            XCTAssert((0...1).contains(res.images.data[i]))
+        }
+        var none = RNG(seed: 0)
+        let (a, r) = Autodiff.withoutGradients {
+            (m.topDown(features: m.features(Variable(res.images)), rng: &none) { _ in .mean }.groups,
+             m.topDown(features: m.features(Variable(refs)), rng: &none) { _ in .mean }.groups)
+        }
+        let skl = (0..<2).map { DiagonalGaussian.symmetricKL(mu1: a[$0].mu, sigma1: a[$0].sigma, mu2: r[$0].mu, sigma2: r[$0].sigma).value }
+        // a random point of the ball, for comparison
+        var g = RNG(seed: 21)
+        let noisy = (refs + g.uniformTensor(refs.shape, -0.1, 0.1)).map { min(max($0, 0), 1) }
+        let b = Autodiff.withoutGradients { m.topDown(features: m.features(Variable(noisy)), rng: &none) { _ in .mean }.groups }
+        let random = (0..<2).map { DiagonalGaussian.symmetricKL(mu1: b[$0].mu, sigma1: b[$0].sigma, mu2: r[$0].mu, sigma2: r[$0].sigma).value }
+        for i in 0..<6 {
+            let expected = Double(skl[0].data[i] + skl[1].data[i])
+            XCTAssertEqual(res.objective[i], expected, accuracy: 1e-3 * max(1, expected), "image \(i)")
+            XCTAssertGreaterThan(res.objective[i], 2 * Double(random[0].data[i] + random[1].data[i]), "image \(i): attack against a random point")
+        }
+    }
+
     /// vae-train's path: a short run of the hierarchical model raises its ELBO, and the file
     /// round-trips (weights by name, the group count in the configuration).
     func testTrainsAndRoundTrips() throws {
