@@ -95,6 +95,25 @@ final class HierarchicalVAETests: XCTestCase {
         XCTAssertEqual(t.codes.shape, [4, 3])
     }
 
+    /// The generative path at given codes (`generate`, `logJoint`, what HMC and decode use)
+    /// retraces the inference path: the codes of a top-down sample, stored top group first,
+    /// give back its logits and its priors.
+    func testGenerativePathRetracesInference() throws {
+        let m = try model(groups: 3)
+        let x = Variable(try images(4))
+        var rng = RNG(seed: 6)
+        let (g, logits) = Autodiff.withoutGradients { m.topDown(features: m.features(x), rng: &rng) { _ in .sample } }
+        let codes = Variable.concat(g.map(\.z), axis: 1)
+        let (back, backLogits) = Autodiff.withoutGradients { m.generate(codes) }
+        assertClose(backLogits.value, logits.value, tol: 1e-5, "logits")
+        for k in 0..<3 { assertClose(back[k].logPrior.value, g[k].logPrior.value, tol: 1e-5, "log prior of group \(k)") }
+        XCTAssertEqual(back[0].mu.shape, [4, 3], "the top group's prior has the batch's rows")
+        let joint = g.reduce(m.likelihood.logProb(x, logits: logits)) { $0 + $1.logPrior }
+        assertClose(Autodiff.withoutGradients { m.logJoint(x.value, codes: codes) }.value, joint.value, tol: 1e-5, "log p(x, z)")
+        // and decode of the full codes is the decoder mean of those logits
+        assertClose(m.decoderMeans(codes.value), logits.sigmoid().value, tol: 1e-5, "decode")
+    }
+
     /// U(z) = −log p(x|z) − Σ log p(z_k|z_>k) and its gradient in the codes, and the ELBO's
     /// gradient in the images, against finite differences.
     func testGradientsMatchFiniteDifferences() throws {

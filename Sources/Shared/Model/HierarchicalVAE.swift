@@ -168,7 +168,7 @@ public final class HierarchicalVAE {
     public func generate(_ codes: Variable) -> (groups: [Group], logits: Variable) {
         let z = split(codes)
         var none = RNG(seed: 0)
-        return topDown(features: nil, rng: &none) { .given(z[groups - $0]) }
+        return topDown(features: nil, rows: codes.shape[0], rng: &none) { .given(z[groups - $0]) }
     }
 
     /// One reparameterised sample of every group: the ELBO's pieces per image,
@@ -190,7 +190,8 @@ public final class HierarchicalVAE {
 
     /// Per-image importance-sampled log-likelihood bound over all levels with `samples`
     /// draws of q (IWAE): log (1/S) Σ_s p(x | z^s) ∏_k p(z_k^s | z_>k^s) / q(z_k^s | z_>k^s, x).
-    /// Never below the ELBO in expectation; equal to one ELBO sample when S = 1.
+    /// Never below the ELBO in expectation; with S = 1, the ELBO's estimate with sampled
+    /// instead of analytic KL terms.
     public func importanceLogLikelihood(_ x: Variable, samples: Int, rng: inout RNG) -> Variable {
         let r = features(x)
         var terms: [Variable] = []
