@@ -7,20 +7,20 @@
 #   pipelines/paperD-fig4.sh OUTDIR        (from the repository root, after swift build -c release)
 #
 # Environment (quick defaults; paper D's own settings in brackets):
-#   DATA=mnist  EPOCHS=3 [NVAE: pretrained]  GROUPS=3  N=50 references [1000]
+#   DATA=mnist  EPOCHS=3 [NVAE: pretrained]  K=3 latent groups  N=50 references [1000]
 #   RADII="0.1 0.2"  TOP=1 attacked top groups  STEPS=50 attack steps  T=100 HMC transitions [1000]
 # Writes OUTDIR/fig4.tsv (radius, points, hmc, mean MS-SSIM, standard error), fig4.png (a bar
 # chart, when gnuplot is installed), grid-R.png per radius (reference, its reconstruction,
 # adversarial point, its reconstruction, after HMC) and the tools' JSON lines (*.jsonl).
 set -euo pipefail
 OUT=${1:?usage: pipelines/paperD-fig4.sh OUTDIR}
-DATA=${DATA:-mnist}; EPOCHS=${EPOCHS:-3}; GROUPS=${GROUPS:-3}; N=${N:-50}
+DATA=${DATA:-mnist}; EPOCHS=${EPOCHS:-3}; K=${K:-3}; N=${N:-50}
 RADII=${RADII:-"0.1 0.2"}; TOP=${TOP:-1}; STEPS=${STEPS:-50}; T=${T:-100}
 BIN=${BIN:-.build/release}
 mkdir -p "$OUT"
 M="$OUT/hvae.safetensors"
 start=$(date +%s)
-[ -f "$M" ] || "$BIN/vae-train" --data "$DATA" --arch hvae --groups "$GROUPS" --binarize dynamic --epochs "$EPOCHS" \
+[ -f "$M" ] || "$BIN/vae-train" --data "$DATA" --arch hvae --groups "$K" --binarize dynamic --epochs "$EPOCHS" \
     --kl-warmup 1 --seed 0 -o "$M" > "$OUT/train.jsonl"
 "$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
 # the references' reconstructions, without and with HMC
@@ -49,7 +49,7 @@ if command -v gnuplot > /dev/null; then
     gnuplot <<GP
 set terminal pngcairo size 800,480
 set output "$OUT/fig4.png"
-set title "Hierarchical VAE on $DATA ($GROUPS groups): MS-SSIM to the reference (skl attack on the top $TOP group(s))"
+set title "Hierarchical VAE on $DATA ($K groups): MS-SSIM to the reference (skl attack on the top $TOP group(s))"
 set ylabel "MS-SSIM (paper D's variant)"
 set xlabel "points"
 set yrange [0:1]
