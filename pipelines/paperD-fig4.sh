@@ -28,7 +28,7 @@ start=$(date +%s)
 "$BIN/vae-hmc" --model "$M" --input "$OUT/ref.npy" --steps "$T" --decode "$OUT/hmc-ref.npy" -o "$OUT/z-ref.npy" \
     --summary-only > "$OUT/hmc-ref.jsonl"
 msssim() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
-           python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print(f"{d[\"mean\"]:.4f}\t{d[\"stderr\"]:.4f}")'; }
+           python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }
 : > "$OUT/msssim.jsonl"
 printf 'radius\tpoints\thmc\tmsssim\tstderr\n' > "$OUT/fig4.tsv"
 printf '0\treference\tno\t%s\n' "$(msssim "$OUT/ref.npy" "$OUT/rec-ref.npy")" >> "$OUT/fig4.tsv"
@@ -49,7 +49,7 @@ if command -v gnuplot > /dev/null; then
     gnuplot <<GP
 set terminal pngcairo size 800,480
 set output "$OUT/fig4.png"
-set title "Hierarchical VAE on $DATA ($K groups): MS-SSIM to the reference (skl attack on the top $TOP group(s))"
+set title "hvae on $DATA ($K groups; skl attack on the top $TOP): MS-SSIM to the reference"
 set ylabel "MS-SSIM (paper D's variant)"
 set xlabel "points"
 set yrange [0:1]
