@@ -22,19 +22,6 @@ public struct Summary {
 
 /// Per-image evaluation of a VAE, in batches and without a graph unless gradients are needed.
 extension VAE {
-    /// ELBO per image, averaged over `samples` reparameterised samples.
-    public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
-        var rng = RNG(seed: seed)
-        return Autodiff.withoutGradients { Batches.map(images, size: batch) { x in
-            var sum = [Double](repeating: 0, count: x.shape[0])
-            for _ in 0..<samples {
-                let t = elboTerms(Variable(x), rng: &rng)
-                for (i, v) in (t.logpx - t.kl).value.data.enumerated() { sum[i] += Double(v) }
-            }
-            return sum.map { $0 / Double(samples) }
-        } }
-    }
-
     /// Importance-weighted estimate of log p(x) per image with K samples from q(z|x)
     /// (Burda et al. 2016; paper D reports NLL with K = 1000):
     ///     log p(x) ≈ logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K.

@@ -23,13 +23,31 @@ public protocol LatentModel: TrainableModel {
     func decoderMeans(_ codes: Tensor, batch: Int) -> Tensor
     /// Paper D's HMC energy U(z) = −log p(x|z) − log p(z) for images `inputs`.
     func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy
-    /// The ELBO per image, averaged over `samples` draws.
-    func elboPerImage(_ images: Tensor, samples: Int, seed: UInt64, batch: Int) -> [Double]
+    /// One reparameterised sample of the ELBO per image (analytic KL terms).
+    func elboSample(_ x: Variable, rng: inout RNG) -> Variable
     /// The importance-sampled log p(x) per image with `samples` draws of q.
     func logMarginalPerImage(_ images: Tensor, samples: Int, seed: UInt64) -> [Double]
 }
 
+extension LatentModel {
+    /// The ELBO per image, averaged over `samples` reparameterised samples.
+    public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
+        var rng = RNG(seed: seed)
+        return Autodiff.withoutGradients { Batches.map(images, size: batch) { x in
+            var sum = [Double](repeating: 0, count: x.shape[0])
+            for _ in 0..<samples {
+                for (i, v) in elboSample(Variable(x), rng: &rng).value.data.enumerated() { sum[i] += Double(v) }
+            }
+            return sum.map { $0 / Double(samples) }
+        } }
+    }
+}
+
 extension VAE: LatentModel {
+    public func elboSample(_ x: Variable, rng: inout RNG) -> Variable {
+        let t = elboTerms(x, rng: &rng)
+        return t.logpx - t.kl
+    }
     public var codeDimension: Int { config.latent }
     public var groupCount: Int { 1 }
     public func codes(_ images: Tensor, levels: [LevelChoice], rng: inout RNG) -> Tensor {
@@ -65,16 +83,9 @@ extension HierarchicalVAE: LatentModel {
         HierarchicalPosteriorEnergy(model: self, inputs: inputs, frozen: parameters.allSatisfy { !$0.requiresGrad })
     }
 
-    public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
-        var rng = RNG(seed: seed)
-        return Autodiff.withoutGradients { Batches.map(images, size: batch) { x in
-            var sum = [Double](repeating: 0, count: x.shape[0])
-            for _ in 0..<samples {
-                let t = elboTerms(Variable(x), rng: &rng)
-                for (i, v) in t.kl.reduce(t.logpx, -).value.data.enumerated() { sum[i] += Double(v) }
-            }
-            return sum.map { $0 / Double(samples) }
-        } }
+    public func elboSample(_ x: Variable, rng: inout RNG) -> Variable {
+        let t = elboTerms(x, rng: &rng)
+        return t.kl.reduce(t.logpx, -)
     }
 
     /// `importanceLogLikelihood` one image at a time, its draws in chunks of 250 copies.
