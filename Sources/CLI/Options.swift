@@ -35,7 +35,7 @@ public struct ModelOptions: ParsableArguments {
 /// chosen (a comma-separated list; one entry per group).
 public struct LevelsOption: ParsableArguments {
     public init() {}
-    @Option(help: ArgumentHelp("Per latent group of an hvae model, top group first: mean or sample, comma-separated (default: every group as the command's own choice).", valueName: "l1,l2,..."))
+    @Option(help: ArgumentHelp("Per latent group of an hvae model, top group first: mean or sample, comma-separated; overrides --what and --sample (default: every group as those choose).", valueName: "l1,l2,..."))
     public var levels: String?
 
     /// The choices for a model of `groups` groups; `fallback` for every group without --levels.

@@ -241,7 +241,7 @@ struct Tool: ParsableCommand {
         let hierarchical = loaded as? HierarchicalVAE
         if let h = hierarchical {
             guard kind == .skl, throughHMC == 0, classifier == nil else {
-                throw ToolError.usage("a hierarchical model takes the skl attack (with --top-groups), without --through-hmc or --classifier")
+                throw ToolError.usage("a hierarchical model takes the skl attack only (optionally with --top-groups), without --through-hmc or --classifier")
             }
             guard (1...h.groups).contains(topGroups ?? h.groups) else {
                 throw ToolError.usage("--top-groups must be between 1 and the model's \(h.groups) groups, got \(topGroups!)")

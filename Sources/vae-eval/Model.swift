@@ -51,7 +51,8 @@ struct Encode: ParsableCommand {
             let choice = try levels.choices(groups: m.groupCount, fallback: what.rawValue, allowed: ["mean", "sample"]).map { LevelChoice(rawValue: $0)! }
             try Npy.write(m.codes(ds.images, levels: choice, rng: &rng), to: out.output)
         }
-        Log.line("encoded \(ds.count) images to \(what.rawValue) codes of size \(m.codeDimension)")
+        let mode = levels.levels.map { "codes (levels \($0))" } ?? "\(what.rawValue) codes"
+        Log.line("encoded \(ds.count) images to \(mode) of size \(m.codeDimension)")
     }
 }
 
@@ -60,7 +61,7 @@ struct Decode: ParsableCommand {
         abstract: "Decode latent codes (.npy [N, latent]) to images: the decoder mean σ(logits).",
         discussion: "For a hierarchical model the codes are its groups side by side, top group first; with --levels (code, mean or sample per group, top first) the file holds only the groups marked code, in order, and the others are the prior's mean or a draw from it given the groups above.\nExample:\n  vae-eval decode --model vae.safetensors --codes z.npy -o x.npy")
     @OptionGroup var model: ModelOptions
-    @Option(help: ArgumentHelp("Latent codes, .npy of shape [N, latent] (- for stdin).", valueName: "path"))
+    @Option(help: ArgumentHelp("Latent codes, .npy of shape [N, latent] (an hvae: [N, groups·latent], or the groups --levels marks code) (- for stdin).", valueName: "path"))
     var codes: String
     @Option(help: ArgumentHelp("Per group of an hvae model, top first: code (from --codes), mean or sample (from the prior), comma-separated (default: every group from --codes).", valueName: "l1,l2,..."))
     var levels: String?
@@ -77,6 +78,9 @@ struct Decode: ParsableCommand {
         var opt = LevelsOption(); opt.levels = levels
         let choice = try opt.choices(groups: m.groupCount, fallback: "code", allowed: ["code", "mean", "sample"])
         let width = choice.filter { $0 == "code" }.count * (m.codeDimension / m.groupCount)
+        guard width > 0 else {
+            throw ToolError.usage("--levels marks no group as code: decode takes at least one group from --codes (decoding from the prior alone is not supported yet)")
+        }
         let z = try Npy.read(codes)
         guard z.rank == 2, z.shape[1] == width, z.shape[0] > 0 else {
             throw ToolError.file(codes, "expected codes of shape [N, \(width)], got \(z.shape)")

@@ -38,9 +38,9 @@ struct Train: ParsableCommand {
     var latent: Int?
     @Option(help: ArgumentHelp("Hidden widths, comma-separated (default: mlp 512,512; conv 32,64,96,128; conv-small 32,64; hvae 32,64,256: two channel counts and the top-down width).", valueName: "w1,w2,..."))
     var hidden: Widths?
-    @Option(parsing: .unconditional, help: "Latent groups K of --arch hvae, 1 to 8 (default 2; K = 1 is a one-level VAE).")
+    @Option(parsing: .unconditional, help: "Latent groups K of --arch hvae, 1 to 8 (default 2; K = 1 has a plain VAE's ELBO, and the tools still read it as an hvae).")
     var groups: Int?
-    @Option(name: .customLong("kl-warmup"), parsing: .unconditional, help: "Epochs over which the KL weight rises linearly from 0 to --beta, batch by batch (NVAE's warm-up; --objective elbo; default 0: none).")
+    @Option(name: .customLong("kl-warmup"), parsing: .unconditional, help: "Epochs over which the KL weight rises linearly from 0 to --beta, batch by batch (NVAE's warm-up; --objective elbo; 0: none).")
     var klWarmup: Double = 0
     @Option(help: "Objective: elbo (with --beta, a β-VAE), tcvae (β-TCVAE), provae (paper C's certified bound).")
     var objective: ObjectiveChoice = .elbo
@@ -170,6 +170,9 @@ struct Train: ParsableCommand {
         options.binarize = binarize == .dynamic
         options.trainLimit = data.trainLimit
         options.klWarmupEpochs = klWarmup
+        if klWarmup > Double(epochs) {
+            Log.line("note: --kl-warmup \(klWarmup) is longer than the \(epochs) epochs: the KL weight ends near \(String(format: "%.3g", Double(epochs) / klWarmup)) of --beta")
+        }
         let trainer = try Trainer(model: model, trainSet: trainSet, testSet: testSet, options: options)
         try JSONLines.emit(try trainer.run())
     }

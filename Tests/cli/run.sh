@@ -323,6 +323,8 @@ check "vae-attack skl --top-groups" bash -c "$BIN/vae-attack skl --model $H --in
 expect_status "hvae takes skl only" 2 "takes the skl attack" $BIN/vae-attack max-damage --model "$H" --input 'synthetic:test[0:4]' -o "$T/u.npy"
 expect_status "--top-groups needs an hvae" 2 "hierarchical models" $BIN/vae-attack skl --model "$M" --input 'synthetic:test[0:4]' --top-groups 1 -o "$T/u.npy"
 expect_error "certify does not read an hvae yet" "does not read it yet" $BIN/vae-certify weights --model "$H"
+expect_status "hvae decode needs a code group" 2 "marks no group as code" $BIN/vae-eval decode --model "$H" --codes "$T/htop.npy" --levels mean,mean,sample -o "$T/u.npy"
+check "kl warm-up longer than the run is noted" bash -c "$BIN/vae-train --data synthetic --arch hvae --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --kl-warmup 4 -o $T/hw.safetensors 2>&1 >/dev/null | grep -q 'ends near 0.25 of --beta'"
 check "no output after hvae errors" test ! -e "$T/u.npy"
 
 echo "cli: $pass passed, $fail failed"
