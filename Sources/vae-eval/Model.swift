@@ -59,17 +59,23 @@ struct Encode: ParsableCommand {
 struct Decode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode latent codes (.npy [N, latent]) to images: the decoder mean σ(logits).",
-        discussion: "For a hierarchical model the codes are its groups side by side, top group first; with --levels (code, mean or sample per group, top first) the file holds only the groups marked code, in order, and the others are the prior's mean or a draw from it given the groups above.\nExample:\n  vae-eval decode --model vae.safetensors --codes z.npy -o x.npy")
+        discussion: "For a hierarchical model the codes are its groups side by side, top group first; with --levels (code, mean or sample per group, top first) the file holds only the groups marked code, in order, and the others are the prior's mean or a draw from it given the groups above. With no group marked code, --count N images are generated from the prior alone, without --codes.\nExamples:\n  vae-eval decode --model vae.safetensors --codes z.npy -o x.npy\n  vae-eval decode --model hvae.safetensors --levels sample,sample --count 64 \\\n    -o samples.npy")
     @OptionGroup var model: ModelOptions
     @Option(help: ArgumentHelp("Latent codes, .npy of shape [N, latent] (an hvae: [N, groups·latent], or the groups --levels marks code) (- for stdin).", valueName: "path"))
-    var codes: String
-    @Option(help: ArgumentHelp("Per group of an hvae model, top first: code (from --codes), mean or sample (from the prior), comma-separated (default: every group from --codes).", valueName: "l1,l2,..."))
+    var codes: String?
+    @Option(help: ArgumentHelp("Per latent group (one for a plain VAE, top first for an hvae): code (from --codes), mean or sample (from the prior), comma-separated (default: every group from --codes).", valueName: "l1,l2,..."))
     var levels: String?
+    @Option(parsing: .unconditional, help: "Images to generate from the prior when --levels marks no group as code (then without --codes).")
+    var count: Int?
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
 
-    func validate() throws { try OutputOptions.validate([out.output], inputs: [model.model, codes]) }
+    func validate() throws {
+        try OutputOptions.validate([out.output], inputs: [model.model] + (codes.map { [$0] } ?? []))
+        if let c = count, c < 1 { throw ValidationError("--count must be at least 1, got \(c)") }
+        if (codes == nil) == (count == nil) { throw ValidationError("give --codes, or --count with --levels that mark no group as code") }
+    }
 
     func run() throws {
         threads.apply()
@@ -78,21 +84,28 @@ struct Decode: ParsableCommand {
         var opt = LevelsOption(); opt.levels = levels
         let choice = try opt.choices(groups: m.groupCount, fallback: "code", allowed: ["code", "mean", "sample"])
         let width = choice.filter { $0 == "code" }.count * (m.codeDimension / m.groupCount)
-        guard width > 0 else {
-            throw ToolError.usage("--levels marks no group as code: decode takes at least one group from --codes (decoding from the prior alone is not supported yet)")
+        var z: Tensor
+        if let codes {
+            guard width > 0 else { throw ToolError.usage("--levels marks no group as code: give --count instead of --codes") }
+            z = try Npy.read(codes)
+            guard z.rank == 2, z.shape[1] == width, z.shape[0] > 0 else {
+                throw ToolError.file(codes, "expected codes of shape [N, \(width)], got \(z.shape)")
+            }
+            guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
+        } else {
+            guard width == 0 else { throw ToolError.usage("--count generates from the prior: give --levels with mean or sample for every group, or --codes") }
+            z = Tensor.zeros([count!, 0])
         }
-        let z = try Npy.read(codes)
-        guard z.rank == 2, z.shape[1] == width, z.shape[0] > 0 else {
-            throw ToolError.file(codes, "expected codes of shape [N, \(width)], got \(z.shape)")
-        }
-        guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
         var full = z
+        var rng = RNG(seed: seed.seed)
         if let h = m as? HierarchicalVAE, choice.contains(where: { $0 != "code" }) {
-            var rng = RNG(seed: seed.seed)
             full = h.completeCodes(z, levels: choice, rng: &rng)
+        } else if width == 0 {
+            // a one-level model's prior N(0, I): its mean, or draws
+            full = choice[0] == "mean" ? Tensor.zeros([z.shape[0], m.codeDimension]) : rng.normalTensor([z.shape[0], m.codeDimension])
         }
         try Npy.write(m.decoderMeans(full, batch: Batches.defaultSize), to: out.output)
-        Log.line("decoded \(z.shape[0]) codes to images of shape \(m.config.inputShape)")
+        Log.line("decoded \(full.shape[0]) codes to images of shape \(m.config.inputShape)")
     }
 }
 

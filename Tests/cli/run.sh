@@ -323,7 +323,12 @@ check "vae-attack skl --top-groups" bash -c "$BIN/vae-attack skl --model $H --in
 expect_status "hvae takes skl only" 2 "takes the skl attack" $BIN/vae-attack max-damage --model "$H" --input 'synthetic:test[0:4]' -o "$T/u.npy"
 expect_status "--top-groups needs an hvae" 2 "hierarchical models" $BIN/vae-attack skl --model "$M" --input 'synthetic:test[0:4]' --top-groups 1 -o "$T/u.npy"
 expect_error "certify does not read an hvae yet" "does not read it yet" $BIN/vae-certify weights --model "$H"
-expect_status "hvae decode needs a code group" 2 "marks no group as code" $BIN/vae-eval decode --model "$H" --codes "$T/htop.npy" --levels mean,mean,sample -o "$T/u.npy"
+expect_status "decode --codes needs a code group" 2 "give --count instead" $BIN/vae-eval decode --model "$H" --codes "$T/htop.npy" --levels mean,mean,sample -o "$T/u.npy"
+check "hvae and plain VAE samples from the prior (--count)" bash -c "$BIN/vae-eval decode --model $H --levels sample,sample,mean --count 6 -o $T/hs.npy 2>/dev/null && $BIN/vae-eval decode --model $M --levels sample --count 4 -o $T/ms.npy 2>/dev/null && python3 -c \"
+import numpy as np
+a = np.load('$T/hs.npy'); b = np.load('$T/ms.npy')
+assert a.shape == (6, 1, 28, 28) and b.shape == (4, 1, 28, 28) and 0 <= a.min() and a.max() <= 1 and b.std() > 0, (a.shape, b.shape)\""
+expect_status "decode needs --codes or --count" 2 "give --codes, or --count" $BIN/vae-eval decode --model "$H" -o "$T/u.npy"
 check "kl warm-up longer than the run is noted" bash -c "$BIN/vae-train --data synthetic --arch hvae --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --kl-warmup 4 -o $T/hw.safetensors 2>&1 >/dev/null | grep -q 'ends near 0.25 of --beta'"
 check "no output after hvae errors" test ! -e "$T/u.npy"
 
