@@ -290,7 +290,16 @@ public final class Trainer {
         mine.spectralNormBounds = nil; theirs.spectralNormBounds = nil
         mine.training = nil; theirs.training = nil
         guard mine == theirs else {
-            throw ToolError.file(checkpointPath, "was written for a different model configuration; remove it or match the options")
+            // name the fields that differ, from the two configurations' JSON
+            var differ: [String] = []
+            if let a = try? JSONSerialization.jsonObject(with: Data(mine.json().utf8)) as? [String: Any],
+               let b = try? JSONSerialization.jsonObject(with: Data(theirs.json().utf8)) as? [String: Any] {
+                for key in Set(a.keys).union(b.keys).sorted() where !NSDictionary(dictionary: [key: a[key] ?? NSNull()]).isEqual(to: [key: b[key] ?? NSNull()]) {
+                    differ.append("\(key) \(a[key].map { "\($0)" } ?? "-") (checkpoint: \(b[key].map { "\($0)" } ?? "-"))")
+                }
+            }
+            let which = differ.isEmpty ? "" : " (\(differ.joined(separator: ", ")))"
+            throw ToolError.file(checkpointPath, "was written for a different model configuration\(which); remove it or match the options")
         }
         if let before = saved.training {
             let differ = before.resumeMismatches(record)
