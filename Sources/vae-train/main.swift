@@ -174,7 +174,7 @@ struct Train: ParsableCommand {
             Log.line("note: --kl-warmup \(klWarmup) is longer than the \(epochs) epochs: the KL weight ends near \(String(format: "%.3g", Double(epochs) / klWarmup)) of --beta")
         }
         let trainer = try Trainer(model: model, trainSet: trainSet, testSet: testSet, options: options)
-        try JSONLines.emit(try trainer.run())
+        try trainer.run { try JSONLines.emit($0) }
     }
 }
 

@@ -332,6 +332,7 @@ expect_status "decode needs --codes or --count" 2 "give --codes, or --count" $BI
 check "kl warm-up longer than the run is noted" bash -c "$BIN/vae-train --data synthetic --arch hvae --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --kl-warmup 4 -o $T/hw.safetensors 2>&1 >/dev/null | grep -q 'ends near 0.25 of --beta'"
 check "hvae checkpoint for resume" bash -c "$BIN/vae-train --data synthetic --arch hvae --groups 2 --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --keep-checkpoint -o $T/hr.safetensors >/dev/null 2>&1"
 expect_status "resume with other groups names them" 1 "groups 3 (checkpoint: 2)" $BIN/vae-train --data synthetic --arch hvae --groups 3 --latent 2 --hidden 4,4,8 --epochs 2 --train-limit 100 --resume -o "$T/hr.safetensors"
+check "vae-train with stdout closed leaves no model" bash -c "! $BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --train-limit 100 -o $T/closed.safetensors >&- 2>/dev/null; test ! -e $T/closed.safetensors"
 check "no output after hvae errors" test ! -e "$T/u.npy"
 
 echo "cli: $pass passed, $fail failed"

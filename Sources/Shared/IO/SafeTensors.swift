@@ -41,8 +41,9 @@ public enum SafeTensors {
         return d
     }
 
-    public static func write(_ file: File, to path: String) throws {
-        try AtomicFile.write(encode(file), to: path)
+    /// `beforeCommit` as in `AtomicFile.write`.
+    public static func write(_ file: File, to path: String, beforeCommit: () throws -> Void = {}) throws {
+        try AtomicFile.write(encode(file), to: path, beforeCommit: beforeCommit)
     }
 
     public static func read(_ path: String) throws -> File { try decode(FileInput.read(path), name: path) }

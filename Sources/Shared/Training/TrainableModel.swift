@@ -21,13 +21,14 @@ extension TrainableModel {
     public var parameters: [Variable] { namedParameters.map(\.variable) }
 
     /// Writes weights and configuration as `.safetensors` (atomically). `extraTensors` and
-    /// `extraMetadata` carry training state in checkpoints.
-    public func save(to path: String, extraTensors: [(name: String, tensor: Tensor)] = [], extraMetadata: [String: String] = [:]) throws {
+    /// `extraMetadata` carry training state in checkpoints; `beforeCommit` as in `AtomicFile.write`.
+    public func save(to path: String, extraTensors: [(name: String, tensor: Tensor)] = [], extraMetadata: [String: String] = [:],
+                     beforeCommit: () throws -> Void = {}) throws {
         var meta = extraMetadata
         meta[ModelConfig.metadataKey] = try config.json()
         meta["format"] = "robustvae"
         try SafeTensors.write(SafeTensors.File(tensors: namedParameters.map { ($0.name, $0.variable.value) } + extraTensors,
-                                               metadata: meta), to: path)
+                                               metadata: meta), to: path, beforeCommit: beforeCommit)
     }
 
     /// Copies weights by name, checking that every parameter is present with its shape.

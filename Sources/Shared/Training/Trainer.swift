@@ -112,8 +112,10 @@ public final class Trainer {
         return ramp <= 0 ? options.epsTrain : options.epsTrain * Float(min(1, progress / ramp))
     }
 
-    /// Runs training and returns the final summary (also printed as a JSON line by the tool).
-    public func run() throws -> [String: Any] {
+    /// Runs training and returns the final summary, which `report` (vae-train: print it as a
+    /// JSON line) receives just before the model file is renamed into place.
+    @discardableResult
+    public func run(report: ([String: Any]) throws -> Void = { _ in }) throws -> [String: Any] {
         let objective = try self.objective
         guard options.epochs >= 1, options.batch >= 1, options.learningRate > 0 else {
             throw ToolError("--epochs, --batch and --lr must be positive")
@@ -226,8 +228,6 @@ public final class Trainer {
         model.finalizeLipschitzLayers(extraIterations: 50)
         let testRadius: Float? = if case .provae = objective { options.epsTrain } else { nil }
         let testEval = model.evaluateForTraining(test, seed: 11, boundRadius: testRadius)
-        try model.save(to: options.output)
-        if !options.keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
         var summary: [String: Any] = [
             "output": options.output, "epochs": options.epochs, "seconds": (seconds * 100).rounded() / 100,
             "train_elbo": lastTrainELBO, "validation_elbo": lastVal.elbo,
@@ -245,6 +245,10 @@ public final class Trainer {
         }
         if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }
         if let bounds = model.config.spectralNormBounds { summary["max_spectral_norm_bound"] = bounds.values.max() }
+        // the summary goes out before the model is renamed into place: a failure to report it
+        // leaves no model file behind
+        try model.save(to: options.output) { try report(summary) }
+        if !options.keepCheckpoint { try? FileManager.default.removeItem(atPath: checkpointPath) }
         return summary
     }
 
