@@ -38,8 +38,15 @@ public struct LevelsOption: ParsableArguments {
     @Option(help: ArgumentHelp("Per latent group of an hvae model, top group first: mean or sample, comma-separated; overrides --what and --sample (default: every group as those choose).", valueName: "l1,l2,..."))
     public var levels: String?
 
-    /// The choices for a model of `groups` groups; `fallback` for every group without --levels.
-    public func choices(groups: Int, fallback: String, allowed: [String]) throws -> [String] {
+    /// Mean or sample per group of a model of `groups` groups; `fallback` for every group
+    /// without --levels.
+    public func choices(groups: Int, fallback: LevelChoice) throws -> [LevelChoice] {
+        try LevelsOption.parse(levels, groups: groups, fallback: fallback.rawValue, allowed: LevelChoice.allCases.map(\.rawValue))
+            .map { LevelChoice(rawValue: $0)! }
+    }
+
+    /// A `--levels` list (nil: `fallback` for every group), each entry one of `allowed`.
+    public static func parse(_ levels: String?, groups: Int, fallback: String, allowed: [String]) throws -> [String] {
         guard let levels else { return [String](repeating: fallback, count: groups) }
         let items = levels.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard items.count == groups else {

@@ -48,7 +48,7 @@ struct Encode: ParsableCommand {
             try Npy.write(chosen, to: out.output)
             if let p = stdOut { try Npy.write(Tensor.concatRows(sigmas), to: p) }
         } else {
-            let choice = try levels.choices(groups: m.groupCount, fallback: what.rawValue, allowed: ["mean", "sample"]).map { LevelChoice(rawValue: $0)! }
+            let choice = try levels.choices(groups: m.groupCount, fallback: what == .sample ? .sample : .mean)
             try Npy.write(m.codes(ds.images, levels: choice, rng: &rng), to: out.output)
         }
         let mode = levels.levels.map { "codes (levels \($0))" } ?? "\(what.rawValue) codes"
@@ -81,8 +81,7 @@ struct Decode: ParsableCommand {
         threads.apply()
         let m = try model.loadAny()
         try OutputOptions.checkWritable([out.output])
-        var opt = LevelsOption(); opt.levels = levels
-        let choice = try opt.choices(groups: m.groupCount, fallback: "code", allowed: ["code", "mean", "sample"])
+        let choice = try LevelsOption.parse(levels, groups: m.groupCount, fallback: "code", allowed: ["code", "mean", "sample"])
         let width = choice.filter { $0 == "code" }.count * (m.codeDimension / m.groupCount)
         var z: Tensor
         if let codes {
@@ -130,8 +129,7 @@ struct Recon: ParsableCommand {
         let m = try model.loadAny(for: ds)
         try OutputOptions.checkWritable([out.output])
         var rng = RNG(seed: seed.seed)
-        let choice = try levels.choices(groups: m.groupCount, fallback: sample ? "sample" : "mean", allowed: ["mean", "sample"])
-        let z = m.codes(ds.images, levels: choice.map { LevelChoice(rawValue: $0)! }, rng: &rng)
+        let z = m.codes(ds.images, levels: try levels.choices(groups: m.groupCount, fallback: sample ? .sample : .mean), rng: &rng)
         try Npy.write(m.decoderMeans(z, batch: Batches.defaultSize), to: out.output)
         Log.line("reconstructed \(ds.count) images (\(levels.levels.map { "levels \($0)" } ?? (sample ? "sampled z" : "z = μ")))")
     }

@@ -69,20 +69,7 @@ final class HMCTests: XCTestCase {
             var s = HMCSettings()
             s.steps = 60; s.leapfrog = 3; s.stepSize = 0.3; s.adaptation = adaptation; s.seed = 3
             let r = HMC.sample(u, from: rng.normalTensor([n, 3]) * 2, parameters: [], settings: s)
-            var m = [Double](repeating: 0, count: 3), c = [Double](repeating: 0, count: 9)
-            for i in 0..<n { for a in 0..<3 { m[a] += Double(r.z.data[i * 3 + a]) / Double(n) } }
-            for i in 0..<n { for a in 0..<3 { for b in 0..<3 {
-                c[a * 3 + b] += (Double(r.z.data[i * 3 + a]) - m[a]) * (Double(r.z.data[i * 3 + b]) - m[b]) / Double(n - 1)
-            } } }
-            for a in 0..<3 {
-                let se = (cov[a * 4] / Double(n)).squareRoot()
-                XCTAssertEqual(m[a], mean[a], accuracy: 4 * se, "\(adaptation) mean \(a)")
-                for b in 0..<3 {
-                    // standard error of a sample covariance: √((C_aa C_bb + C_ab²) / n)
-                    let se = ((cov[a * 4] * cov[b * 4] + cov[a * 3 + b] * cov[a * 3 + b]) / Double(n)).squareRoot()
-                    XCTAssertEqual(c[a * 3 + b], cov[a * 3 + b], accuracy: 4 * se, "\(adaptation) covariance \(a),\(b)")
-                }
-            }
+            assertGaussianMoments(r.z, mean: mean, covariance: cov, "\(adaptation)")
         }
     }
 

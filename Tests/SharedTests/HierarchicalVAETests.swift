@@ -175,18 +175,7 @@ final class HierarchicalVAETests: XCTestCase {
         var s = HMCSettings()
         s.steps = 60; s.leapfrog = 3; s.stepSize = 0.3; s.seed = 3
         let res = HMC.sample(u, from: r.normalTensor([n, 4]), parameters: [], settings: s)
-        var m = [Double](repeating: 0, count: 4), c = [Double](repeating: 0, count: 16)
-        for i in 0..<n { for a in 0..<4 { m[a] += Double(res.z.data[i * 4 + a]) / Double(n) } }
-        for i in 0..<n { for a in 0..<4 { for b in 0..<4 {
-            c[a * 4 + b] += (Double(res.z.data[i * 4 + a]) - m[a]) * (Double(res.z.data[i * 4 + b]) - m[b]) / Double(n - 1)
-        } } }
-        for a in 0..<4 {
-            XCTAssertEqual(m[a], mean[a], accuracy: 4 * (cov[a * 5] / Double(n)).squareRoot(), "mean \(a)")
-            for b in 0..<4 {
-                let se = ((cov[a * 5] * cov[b * 5] + cov[a * 4 + b] * cov[a * 4 + b]) / Double(n)).squareRoot()
-                XCTAssertEqual(c[a * 4 + b], cov[a * 4 + b], accuracy: 4 * se, "covariance \(a),\(b)")
-            }
-        }
+        assertGaussianMoments(res.z, mean: mean, covariance: cov, "joint posterior")
     }
 
     /// The skl attack on the top groups (paper D section 4.3): the results lie in the L∞ ball

@@ -100,3 +100,23 @@ func trainedSyntheticVAE(epochs: Int = 3, images: Int = 1000) throws -> VAE {
     return model
 }
 
+
+/// The sample mean and covariance of the rows of `samples` `[n, d]` against a Gaussian's
+/// `mean` and row-major `covariance`, each within 4 standard errors (of a mean: √(C_aa / n);
+/// of a sample covariance: √((C_aa C_bb + C_ab²) / n)).
+func assertGaussianMoments(_ samples: Tensor, mean: [Double], covariance cov: [Double], _ what: String,
+                           file: StaticString = #filePath, line: UInt = #line) {
+    let (n, d) = (samples.shape[0], samples.shape[1])
+    var m = [Double](repeating: 0, count: d), c = [Double](repeating: 0, count: d * d)
+    for i in 0..<n { for a in 0..<d { m[a] += Double(samples.data[i * d + a]) / Double(n) } }
+    for i in 0..<n { for a in 0..<d { for b in 0..<d {
+        c[a * d + b] += (Double(samples.data[i * d + a]) - m[a]) * (Double(samples.data[i * d + b]) - m[b]) / Double(n - 1)
+    } } }
+    for a in 0..<d {
+        XCTAssertEqual(m[a], mean[a], accuracy: 4 * (cov[a * d + a] / Double(n)).squareRoot(), "\(what) mean \(a)", file: file, line: line)
+        for b in 0..<d {
+            let se = ((cov[a * d + a] * cov[b * d + b] + cov[a * d + b] * cov[a * d + b]) / Double(n)).squareRoot()
+            XCTAssertEqual(c[a * d + b], cov[a * d + b], accuracy: 4 * se, "\(what) covariance \(a),\(b)", file: file, line: line)
+        }
+    }
+}

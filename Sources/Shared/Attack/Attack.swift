@@ -138,8 +138,7 @@ public enum Attack {
     /// `output`, `classifier` by `classifier`.
     public static func run(_ vae: VAE, references x: Tensor, targets: Tensor? = nil, classifier: LatentClassifier? = nil,
                            settings s: AttackSettings) -> AttackResult {
-        let rows = (0..<(x.shape[0] * s.restarts)).map { $0 / s.restarts }
-        return run(references: x, parameters: vae.parameters + (classifier?.layer.parameters ?? []), settings: s) { x0 in
+        run(references: x, parameters: vae.parameters + (classifier?.layer.parameters ?? []), settings: s) { x0, rows in
             Attack.objective(vae, clean: x0, targets: targets?.gatherRows(rows), classifier: classifier, settings: s)
         }
     }
@@ -154,7 +153,7 @@ public enum Attack {
             var none = RNG(seed: 0)
             return Array(model.topDown(features: model.features(x), rng: &none) { _ in .mean }.groups.prefix(topGroups))
         }
-        return run(references: x, parameters: model.parameters, settings: s) { x0 in
+        return run(references: x, parameters: model.parameters, settings: s) { x0, _ in
             let reference = Autodiff.withoutGradients { top(Variable(x0)) }
             return { x, _ in
                 let terms = zip(top(x), reference).map { a, r in DiagonalGaussian.symmetricKL(mu1: a.mu, sigma1: a.sigma, mu2: r.mu, sigma2: r.sigma) }
@@ -163,15 +162,16 @@ public enum Attack {
         }
     }
 
-    /// The ascent loop every attack shares, on `objective(clean rows)`, with `parameters`
-    /// frozen throughout.
+    /// The ascent loop every attack shares, with `parameters` frozen throughout. `build` makes
+    /// the objective from the clean rows (each reference repeated `restarts` times) and the
+    /// reference index of each row.
     static func run(references x: Tensor, parameters: [Variable], settings s: AttackSettings,
-                    objective build: (Tensor) -> (Variable, Int) -> Variable) -> AttackResult {
+                    objective build: (_ clean: Tensor, _ rows: [Int]) -> (Variable, Int) -> Variable) -> AttackResult {
         let (nRef, k) = (x.shape[0], s.restarts)
         let rows = (0..<(nRef * k)).map { $0 / k }
         let x0 = x.gatherRows(rows)
         return Autodiff.withFrozen(parameters) {
-            let objective = build(x0)
+            let objective = build(x0, rows)
             let d = x0.count / max(1, x0.shape[0])
             var delta = Attack.starts(s, rows: x0.shape[0], size: d).reshaped(x0.shape)
             // PGD starts inside the ball and the box. sgd and adam follow paper D's code

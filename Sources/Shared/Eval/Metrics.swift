@@ -22,30 +22,16 @@ public struct Summary {
 
 /// Per-image evaluation of a VAE, in batches and without a graph unless gradients are needed.
 extension VAE {
-    /// Importance-weighted estimate of log p(x) per image with K samples from q(z|x)
-    /// (Burda et al. 2016; paper D reports NLL with K = 1000):
-    ///     log p(x) ≈ logsumexp_k [log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K.
-    public func logMarginalPerImage(_ images: Tensor, samples k: Int, seed: UInt64 = 0) -> [Double] {
-        var rng = RNG(seed: seed)
-        return Autodiff.withoutGradients { Batches.map(images, size: 1) { x in
-            let (mu, sigma) = encode(Variable(x))
-            // K copies of the one image's posterior: [K, latent]
-            let muK = Variable(Tensor.zeros([k, mu.shape[1]])) + mu, sigmaK = Variable(Tensor.zeros([k, mu.shape[1]])) + sigma
-            var logw = [Double](repeating: 0, count: k)
-            for chunk in Batches.ranges(count: k, size: 250) {
-                let (start, m) = (chunk.lowerBound, chunk.count)
-                let muB = muK.slice(axis: 0, chunk), sigmaB = sigmaK.slice(axis: 0, chunk)
-                let (z, _) = sample(mu: muB, sigma: sigmaB, rng: &rng)
-                let xs = Variable(Tensor.zeros([m] + Array(x.shape.dropFirst()))) + Variable(x)
-                let lp = likelihood.logProb(xs, logits: decodeLogits(z))
-                let logPz = DiagonalGaussian.standardLogDensity(z)
-                let logQ = DiagonalGaussian.logDensity(z, mu: muB, sigma: sigmaB)
-                let w = (lp + logPz - logQ).value
-                for i in 0..<m { logw[start + i] = Double(w.data[i]) }
-            }
-            let mx = logw.max()!
-            return [mx + Foundation.log(logw.reduce(0) { $0 + Foundation.exp($1 - mx) }) - Foundation.log(Double(k))]
-        } }
+    /// log p(x|z) + log p(z) − log q(z|x) at `m` draws z ~ q(z|x) of one image `x` `[1, ...]`:
+    /// the importance weights of `LatentModel.logMarginalPerImage`.
+    public func logImportanceWeights(_ x: Tensor, count m: Int, rng: inout RNG) -> Tensor {
+        let (mu, sigma) = encode(Variable(x))
+        // m copies of the one image's posterior: [m, latent]
+        let muB = Variable(Tensor.zeros([m, mu.shape[1]])) + mu, sigmaB = Variable(Tensor.zeros([m, mu.shape[1]])) + sigma
+        let (z, _) = sample(mu: muB, sigma: sigmaB, rng: &rng)
+        let xs = Variable(Tensor.zeros([m] + Array(x.shape.dropFirst()))) + Variable(x)
+        let lp = likelihood.logProb(xs, logits: decodeLogits(z))
+        return (lp + DiagonalGaussian.standardLogDensity(z) - DiagonalGaussian.logDensity(z, mu: muB, sigma: sigmaB)).value
     }
 
     /// Paper D Eq. 11: log p(z₁|x) − log p(z₂|x) = log p(x|z₁) + log p(z₁) − log p(x|z₂) − log p(z₂)

@@ -79,7 +79,6 @@ public final class HierarchicalVAE {
         }
         return out + named("decoder", decoder)
     }
-    public func freeze() { Autodiff.setFrozen(parameters, true) }
     public func recordTraining(_ record: TrainingRecord) { config.training = record }
 
     /// The mean and standard deviation in a `[N, 2·latent]` head output, log σ soft-clamped.
@@ -194,14 +193,15 @@ public final class HierarchicalVAE {
     /// instead of analytic KL terms.
     public func importanceLogLikelihood(_ x: Variable, samples: Int, rng: inout RNG) -> Variable {
         let r = features(x)
-        var terms: [Variable] = []
-        for _ in 0..<samples {
-            let (g, logits) = topDown(features: r, rng: &rng) { _ in .sample }
-            var w = likelihood.logProb(x, logits: logits)
-            for group in g { w = w + group.logPrior - group.logPosterior }
-            terms.append(w.reshaped([x.shape[0], 1]))
-        }
+        let terms = (0..<samples).map { _ in logWeight(x, features: r, rng: &rng).reshaped([x.shape[0], 1]) }
         return Variable.concat(terms, axis: 1).logSumExp(axis: 1) - Float(Foundation.log(Double(samples)))
+    }
+
+    /// log p(x | z) + Σ_k log p(z_k | z_>k) − log q(z_k | z_>k, x) per image, at one top-down
+    /// sample z of q (the importance weight), given the images' bottom-up `features`.
+    func logWeight(_ x: Variable, features r: [Variable], rng: inout RNG) -> Variable {
+        let (g, logits) = topDown(features: r, rng: &rng) { _ in .sample }
+        return g.reduce(likelihood.logProb(x, logits: logits)) { $0 + $1.logPrior - $1.logPosterior }
     }
 
     /// Mean per-image ELBO (one sample), mean per-pixel squared error of the reconstruction
@@ -212,8 +212,7 @@ public final class HierarchicalVAE {
         Autodiff.withoutGradients {
             for r in Batches.ranges(count: images.shape[0], size: batch) {
                 let xb = images.rows(r), x = Variable(xb)
-                let t = elboTerms(x, rng: &rng)
-                elbo += Double((t.logpx - t.kl.dropFirst().reduce(t.kl[0], +)).value.sum())
+                elbo += Double(elboSample(x, rng: &rng).value.sum())
                 let (_, logits) = topDown(features: features(x), rng: &rng) { _ in .mean }
                 sq += Double((logits.sigmoid().value - xb).map { $0 * $0 }.sum())
             }

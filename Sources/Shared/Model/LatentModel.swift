@@ -25,11 +25,27 @@ public protocol LatentModel: TrainableModel {
     func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy
     /// One reparameterised sample of the ELBO per image (analytic KL terms).
     func elboSample(_ x: Variable, rng: inout RNG) -> Variable
-    /// The importance-sampled log p(x) per image with `samples` draws of q.
-    func logMarginalPerImage(_ images: Tensor, samples: Int, seed: UInt64) -> [Double]
+    /// log p(x, z) − log q(z | x) at `count` draws z ~ q(z | x) of one image `x` `[1, ...]`.
+    func logImportanceWeights(_ x: Tensor, count: Int, rng: inout RNG) -> Tensor
 }
 
 extension LatentModel {
+    /// Importance-weighted estimate of log p(x) per image with K draws of q(z|x) (Burda et al.
+    /// 2016; paper D reports NLL with K = 1000), one image at a time, its draws in chunks of 250:
+    ///     log p(x) ≈ logsumexp_k [log p(x, z_k) − log q(z_k|x)] − log K.
+    public func logMarginalPerImage(_ images: Tensor, samples k: Int, seed: UInt64 = 0) -> [Double] {
+        var rng = RNG(seed: seed)
+        return Autodiff.withoutGradients { Batches.map(images, size: 1) { x in
+            var logw: [Double] = []
+            logw.reserveCapacity(k)
+            for chunk in Batches.ranges(count: k, size: 250) {
+                logw += logImportanceWeights(x, count: chunk.count, rng: &rng).data.map(Double.init)
+            }
+            let mx = logw.max()!
+            return [mx + Foundation.log(logw.reduce(0) { $0 + Foundation.exp($1 - mx) }) - Foundation.log(Double(k))]
+        } }
+    }
+
     /// The ELBO per image, averaged over `samples` reparameterised samples.
     public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
         var rng = RNG(seed: seed)
@@ -80,7 +96,7 @@ extension HierarchicalVAE: LatentModel {
     }
 
     public func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy {
-        HierarchicalPosteriorEnergy(model: self, inputs: inputs, frozen: parameters.allSatisfy { !$0.requiresGrad })
+        HierarchicalPosteriorEnergy(model: self, inputs: inputs, frozen: isFrozen)
     }
 
     public func elboSample(_ x: Variable, rng: inout RNG) -> Variable {
@@ -88,40 +104,32 @@ extension HierarchicalVAE: LatentModel {
         return t.kl.reduce(t.logpx, -)
     }
 
-    /// `importanceLogLikelihood` one image at a time, its draws in chunks of 250 copies.
-    public func logMarginalPerImage(_ images: Tensor, samples k: Int, seed: UInt64 = 0) -> [Double] {
-        var rng = RNG(seed: seed)
-        return Autodiff.withoutGradients { Batches.map(images, size: 1) { x in
-            var logw = [Double](repeating: 0, count: k)
-            for chunk in Batches.ranges(count: k, size: 250) {
-                let xs = Variable(x.gatherRows([Int](repeating: 0, count: chunk.count)))
-                let (g, logits) = topDown(features: features(xs), rng: &rng) { _ in .sample }
-                let w = g.reduce(likelihood.logProb(xs, logits: logits)) { $0 + $1.logPrior - $1.logPosterior }.value
-                for i in 0..<chunk.count { logw[chunk.lowerBound + i] = Double(w.data[i]) }
-            }
-            let mx = logw.max()!
-            return [mx + Foundation.log(logw.reduce(0) { $0 + Foundation.exp($1 - mx) }) - Foundation.log(Double(k))]
-        } }
+    public func logImportanceWeights(_ x: Tensor, count m: Int, rng: inout RNG) -> Tensor {
+        let xs = Variable(x.gatherRows([Int](repeating: 0, count: m)))
+        return logWeight(xs, features: features(xs), rng: &rng).value
     }
 }
 
-extension HierarchicalVAE {
-    /// Rebuilds a model from a file written by vae-train (frozen unless `trainable`).
-    public static func load(_ path: String, config: ModelConfig, file: SafeTensors.File, trainable: Bool = false) throws -> HierarchicalVAE {
-        let model: HierarchicalVAE
-        do { model = try HierarchicalVAE(config: config) } catch let e as ToolError { throw ToolError.file(path, e.message) }
-        try model.loadWeights(from: file, name: path)
-        if !trainable { model.freeze() }
-        return model
-    }
-}
-
-/// Reads any model vae-train writes: a one-level VAE or a hierarchical one.
+/// Reads the models vae-train writes.
 public enum Models {
+    /// Any model vae-train writes, a one-level VAE or a hierarchical one, frozen.
     public static func load(_ path: String) throws -> any LatentModel {
+        // both builders give a LatentModel
+        try restore(path, trainable: false) { c in
+            c.architecture == "hvae" ? try HierarchicalVAE(config: c) as any TrainableModel : try VAE(config: c)
+        }.model as! any LatentModel
+    }
+
+    /// The file at `path`, its configuration built into a model by `build` (its errors named
+    /// after the file), with the file's weights, frozen unless `trainable`.
+    static func restore(_ path: String, trainable: Bool, build: (ModelConfig) throws -> any TrainableModel)
+        throws -> (model: any TrainableModel, file: SafeTensors.File) {
         let file = try SafeTensors.read(path)
         let config = try ModelConfig.from(file, name: path)
-        if config.architecture == "hvae" { return try HierarchicalVAE.load(path, config: config, file: file) }
-        return try VAE.load(path).model
+        let model: any TrainableModel
+        do { model = try build(config) } catch let e as ToolError { throw ToolError.file(path, e.message) }
+        try model.loadWeights(from: file, name: path)
+        if !trainable { model.freeze() }
+        return (model, file)
     }
 }

@@ -21,14 +21,6 @@ public final class VAE {
             + decoder.namedParameters.map { ("decoder.\($0.name)", $0.variable) }
     }
 
-    /// Freezes every weight: attacks, HMC and Jacobians then get input and latent gradients
-    /// without any weight-gradient work (see `Autodiff.setFrozen`).
-    public func freeze() { Autodiff.setFrozen(parameters, true) }
-    /// Makes every weight trainable again.
-    public func unfreeze() { Autodiff.setFrozen(parameters, false) }
-    /// Whether no weight needs a gradient.
-    public var isFrozen: Bool { parameters.allSatisfy { !$0.requiresGrad } }
-
     /// μ(x), σ(x).
     public func encode(_ x: Variable) -> (mu: Variable, sigma: Variable) { encoder(x) }
     /// Decoder logits for latent codes `[N, latent]`.
@@ -111,12 +103,7 @@ public final class VAE {
     /// frozen, as every tool that reads a saved model evaluates, attacks or defends it;
     /// `trainable: true` keeps its weights trainable.
     public static func load(_ path: String, trainable: Bool = false) throws -> (model: VAE, file: SafeTensors.File) {
-        let file = try SafeTensors.read(path)
-        let config = try ModelConfig.from(file, name: path)
-        let model: VAE
-        do { model = try VAE(config: config) } catch let e as ToolError { throw ToolError.file(path, e.message) }
-        try model.loadWeights(from: file, name: path)
-        if !trainable { model.freeze() }
-        return (model, file)
+        let (model, file) = try Models.restore(path, trainable: trainable) { try VAE(config: $0) }
+        return (model as! VAE, file)  // the builder gives a VAE
     }
 }

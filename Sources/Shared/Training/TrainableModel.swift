@@ -20,6 +20,14 @@ public protocol TrainableModel: AnyObject {
 extension TrainableModel {
     public var parameters: [Variable] { namedParameters.map(\.variable) }
 
+    /// Freezes every weight: attacks, HMC and Jacobians then get input and latent gradients
+    /// without any weight-gradient work (see `Autodiff.setFrozen`).
+    public func freeze() { Autodiff.setFrozen(parameters, true) }
+    /// Makes every weight trainable again.
+    public func unfreeze() { Autodiff.setFrozen(parameters, false) }
+    /// Whether no weight needs a gradient.
+    public var isFrozen: Bool { parameters.allSatisfy { !$0.requiresGrad } }
+
     /// Writes weights and configuration as `.safetensors` (atomically). `extraTensors` and
     /// `extraMetadata` carry training state in checkpoints; `beforeCommit` as in `AtomicFile.write`.
     public func save(to path: String, extraTensors: [(name: String, tensor: Tensor)] = [], extraMetadata: [String: String] = [:],

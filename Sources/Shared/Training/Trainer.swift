@@ -177,13 +177,14 @@ public final class Trainer {
                     var draws = RNG(seed: model.config.seed).derived(0xB100_0000_0000 + UInt64(epoch) << 24 + UInt64(b))
                     xb = xb.binarized(rng: &draws)
                 }
+                // epochs done at this batch: proVAE's radius ramp and the KL warm-up follow it
+                let progressEpochs = Double(epoch) + Double(b) / Double(batchesPerEpoch)
                 var obj = objective
-                if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: Double(epoch) + Double(b) / Double(batchesPerEpoch))) }
+                if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: progressEpochs)) }
                 // The graph is dropped before the optimizer step: while it lives, its backward
                 // closures share the weights' buffers, and updating them in place would copy
                 // every weight first (copy-on-write).
                 let (lossValue, batchELBO): (Float, Float) = {
-                    let progressEpochs = Double(epoch) + Double(b) / Double(batchesPerEpoch)
                     let warm = options.klWarmupEpochs.map { $0 > 0 ? Float(Swift.min(1, progressEpochs / $0)) : 1 } ?? 1
                     let l = model.loss(xb, objective: obj, beta: options.beta * warm, rng: &noise)
                     let v = l.loss.value.scalar
@@ -298,7 +299,7 @@ public final class Trainer {
             var differ: [String] = []
             if let a = try? JSONSerialization.jsonObject(with: Data(mine.json().utf8)) as? [String: Any],
                let b = try? JSONSerialization.jsonObject(with: Data(theirs.json().utf8)) as? [String: Any] {
-                for key in Set(a.keys).union(b.keys).sorted() where !NSDictionary(dictionary: [key: a[key] ?? NSNull()]).isEqual(to: [key: b[key] ?? NSNull()]) {
+                for key in Set(a.keys).union(b.keys).sorted() where a[key] as? NSObject != b[key] as? NSObject {
                     differ.append("\(key) \(a[key].map { "\($0)" } ?? "-") (checkpoint: \(b[key].map { "\($0)" } ?? "-"))")
                 }
             }
