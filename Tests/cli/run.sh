@@ -115,6 +115,14 @@ check "summaries say how the model was trained" bash -c "$BIN/vae-eval elbo --mo
 check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'synthetic:test[0:3]' --r 1000 --samples 20 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"share_r_robust\"] == 1, d'"
 check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"
 check "latent-plot" bash -c "$BIN/vae-train --data synthetic --epochs 1 --latent 2 --hidden 16 --train-limit 200 -o $T/m2.safetensors >/dev/null 2>&1 && $BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat.png --size 300 && python3 -c \"d=open('$T/lat.png','rb').read(); assert d[:4]==b'\\x89PNG'\""
+# --tsv holds the encoder's own means and standard deviations (vae-eval encode); --range fixes the view
+check "latent-plot --tsv matches encode" bash -c "$BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat2.png --range 4 --tsv $T/lat.tsv && $BIN/vae-eval encode --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat-mu.npy && $BIN/vae-eval encode --what std --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat-sd.npy && python3 -c \"
+import numpy as np
+t = np.loadtxt('$T/lat.tsv', skiprows=1)
+assert t.shape == (30, 5), t.shape
+assert np.allclose(t[:, 0:2], np.load('$T/lat-mu.npy'), atol=1e-5) and np.allclose(t[:, 2:4], np.load('$T/lat-sd.npy'), atol=1e-5)
+assert set(t[:, 4].astype(int)) <= set(range(10))\""
+expect_error "latent-plot --range must be positive" "range" $BIN/vae-eval latent-plot --model "$T/m2.safetensors" --input synthetic:test@10 --range -1 -o "$T/x.png"
 expect_error "latent-plot needs 2-D codes" "needs 2" $BIN/vae-eval latent-plot --model "$M" --input synthetic:test@10 -o "$T/x.png"
 expect_error "msssim count mismatch" "give as many as" $BIN/vae-eval msssim 'synthetic:test[0:3]' 'synthetic:test[0:4]'
 check "msssim pairs K images with each reference" bash -c "$BIN/vae-eval export --input 'synthetic:test[0:6]' -o $T/six.npy 2>/dev/null && python3 -c \"import numpy as np; np.save('$T/three.npy', np.load('$T/six.npy')[:3]); np.save('$T/rep.npy', np.repeat(np.load('$T/six.npy')[:3], 2, axis=0))\" && $BIN/vae-eval msssim $T/three.npy $T/six.npy > $T/k.jsonl && $BIN/vae-eval msssim $T/rep.npy $T/six.npy > $T/r.jsonl && python3 -c \"

@@ -11,19 +11,20 @@ public enum LatentPlot {
         (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.5, 0.5, 0.5), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81),
     ]
 
-    /// A `[3, size, size]` image. `means` and `stds` are `[N, 2]`.
-    public static func render(means: Tensor, stds: Tensor, labels: [Int]? = nil, size: Int = 600) throws -> Tensor {
+    /// A `[3, size, size]` image. `means` and `stds` are `[N, 2]`. The view is [−range, range]²
+    /// when `range` is given (so that plots of several models compare), else it holds the
+    /// prior's 3σ circle and every ellipse, with a margin.
+    public static func render(means: Tensor, stds: Tensor, labels: [Int]? = nil, size: Int = 600, range: Float? = nil) throws -> Tensor {
         guard means.rank == 2, means.shape[1] == 2, stds.shape == means.shape else {
             throw ToolError("latent-plot needs a 2-D latent space, got codes of shape \(means.shape)")
         }
         guard means.isFinite && stds.isFinite else { throw ToolError("latent-plot: the codes contain NaN or infinite values") }
         let n = means.shape[0]
-        // the view holds the prior's 3σ circle and every ellipse, with a margin
         var extent: Float = 3
         for i in 0..<n {
             extent = max(extent, abs(means.data[2 * i]) + stds.data[2 * i], abs(means.data[2 * i + 1]) + stds.data[2 * i + 1])
         }
-        extent *= 1.08
+        extent = range ?? extent * 1.08
         var img = Tensor(shape: [3, size, size], repeating: 1)
         let plane = size * size
         func toPixel(_ x: Float, _ y: Float) -> (Int, Int) {
@@ -57,5 +58,16 @@ public enum LatentPlot {
             dot(px, py, c, radius: 1)
         }
         return img
+    }
+
+    /// The plotted data as tab-separated text with a header, one line per input (mean,
+    /// standard deviation, label; −1 without labels), for plotting with axes and a legend
+    /// elsewhere (the pipelines use gnuplot).
+    public static func table(means: Tensor, stds: Tensor, labels: [Int]? = nil) -> String {
+        var out = "mu1\tmu2\tsigma1\tsigma2\tlabel\n"
+        for i in 0..<means.shape[0] {
+            out += "\(means.data[2 * i])\t\(means.data[2 * i + 1])\t\(stds.data[2 * i])\t\(stds.data[2 * i + 1])\t\(labels?[i] ?? -1)\n"
+        }
+        return out
     }
 }

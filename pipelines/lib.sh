@@ -1,0 +1,42 @@
+# Shared by every pipeline script (source it: `. "$(dirname "$0")/../lib.sh"`).
+#
+# Three sizes, chosen by the environment:
+#   (default)  the quick setting: minutes on a 2-core machine, fewer epochs and points;
+#   FULL=1     the paper's own settings (hours);
+#   CHECK=1    a smoke test of the pipeline itself (one epoch on a few thousand images, a few
+#              points): `make -C pipelines check` runs every pipeline so, and CI runs that.
+# `pick QUICK FULL CHECK` prints the value for the current size.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${BIN:-$ROOT/.build/release}
+FULL=${FULL:-0}; CHECK=${CHECK:-0}
+pick() { if [ "$CHECK" = 1 ]; then echo "$3"; elif [ "$FULL" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+# in CHECK mode every pipeline trains on Fashion-MNIST (the one dataset a fresh machine has
+# from apt alone) unless the pipeline's DATA is set explicitly
+check_data() { if [ "$CHECK" = 1 ]; then echo "${DATA:-fashion-mnist}"; else echo "${DATA:-$1}"; fi; }
+# training images in CHECK mode (all of them otherwise)
+train_limit() { if [ "$CHECK" = 1 ]; then echo "--train-limit 2000 --test-limit 500"; fi; }
+say() { echo "$(basename "$0" .sh): $*" >&2; }
+# the value of FIELD in a one-line JSON object on stdin
+field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print(("%.6g" % v) if isinstance(v, float) else v)' "$1"; }
+# fails loudly when a trained model is degenerate for what the pipeline reproduces: an
+# encoder σ saturated at its ceiling (every image's min σ within 1e-3 of 1), or an encoder
+# that ignores its input (mean Jacobian Frobenius norm below 1e-3). MODEL INPUT [WHAT]
+# In CHECK mode (one epoch on 2,000 images) it only warns: the check tests the pipeline.
+check_encoder() {
+    local s
+    s=$("$BIN/vae-eval" encoder-stats --model "$1" --input "$2" --summary-only)
+    python3 - "$1" "$s" "${3:-}" <<'PY'
+import json, os, sys
+path, s, what = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+bad = []
+if s["min_sigma_mean"] > 0.999: bad.append("every encoder σ is saturated at 1 (min σ mean %.4f)" % s["min_sigma_mean"])
+if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
+if bad and os.environ.get("CHECK") == "1":
+    print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)
+elif bad:
+    sys.exit("degenerate model %s%s: %s" % (path, (" (" + what + ")") if what else "", "; ".join(bad)))
+PY
+}
+# gnuplot is needed for the figures; the tables are written without it
+need_gnuplot() { command -v gnuplot > /dev/null || { say "gnuplot is not installed (apt-get install gnuplot-nox); tables only"; return 1; }; }
