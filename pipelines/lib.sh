@@ -30,7 +30,7 @@ check_encoder() {
 import json, os, sys
 path, s, what = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 bad = []
-if s["min_sigma_mean"] > 0.999: bad.append("every encoder σ is saturated at 1 (min σ mean %.4f)" % s["min_sigma_mean"])
+if s["min_sigma_mean"] > 0.999: bad.append("every encoder σ is at least 1, no narrower than the prior (σ saturated or the posterior collapsed; min σ mean %.4f)" % s["min_sigma_mean"])
 if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
 if bad and os.environ.get("CHECK") == "1":
     print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine and runs the demo: installs the system packages, builds the
-# tools, then runs the pipelines' demo (see pipelines/Makefile).
+# tools, then runs `make demo` (pipelines/demo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release
-make -C pipelines demo
+make demo

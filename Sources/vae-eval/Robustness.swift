@@ -15,6 +15,8 @@ struct Accuracy: ParsableCommand {
             --input fashion-mnist:test
           vae-eval accuracy --model vae.safetensors --classifier clf.safetensors \\
             --input adv.npy --reference ref.npy
+          vae-eval accuracy --model vae.safetensors --classifier clf.safetensors \\
+            --input adv.npy --codes z-hmc.npy --reference ref.npy
         """)
     @OptionGroup var model: ModelOptions
     @Option(help: ArgumentHelp("Latent classifier (.safetensors written by vae-train classifier).", valueName: "path"))
@@ -23,6 +25,8 @@ struct Accuracy: ParsableCommand {
     @OptionGroup var labels: LabelsOption
     @Option(help: ArgumentHelp("Clean reference images, for adversarial accuracy (off by default: accuracy against labels).", valueName: "spec"))
     var reference: String?
+    @Option(help: ArgumentHelp("Classify these latent codes (.npy [N, latent], e.g. vae-hmc's -o) instead of the encoder means of --input; row i stands for input i (off by default).", valueName: "path"))
+    var codes: String?
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
@@ -35,7 +39,19 @@ struct Accuracy: ParsableCommand {
         let ds = try input.load(labels: labels)
         let vae = try model.load(for: ds)
         let clf = try LatentClassifier.load(classifier, for: vae, modelPath: model.model)
-        let pred = clf.predict(vae.encoderMeans(ds.images))
+        let features: Tensor
+        if let codes {
+            // paper D's VAE + HMC rows: the classifier sees the codes HMC returned
+            let z = try Npy.read(codes)
+            guard z.rank == 2, z.shape == [ds.count, vae.config.latent] else {
+                throw ToolError.file(codes, "expected codes of shape [\(ds.count), \(vae.config.latent)] (one per input of \(input.input)), got \(z.shape)")
+            }
+            guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
+            features = z
+        } else {
+            features = vae.encoderMeans(ds.images)
+        }
+        let pred = clf.predict(features)
         if let r = reference {
             let ref = try DatasetCatalog.load(r)
             guard ref.imageShape == ds.imageShape else { throw ToolError("\(r) images are \(ref.imageShape), inputs are \(ds.imageShape)") }

@@ -4,24 +4,24 @@
 # and the reconstruction of the reference and of its adversarial point, for two L∞ attack
 # radii, without and with HMC over all latent groups.
 #
-#   pipelines/paperD-fig4.sh OUTDIR        (from the repository root, after swift build -c release)
+#   pipelines/D/fig4.sh OUTDIR        (make -C pipelines/D fig4 writes results/D/fig4/)
 #
-# Environment (quick defaults; paper D's own settings in brackets):
-#   DATA=mnist  EPOCHS=3 [NVAE: pretrained]  K=3 latent groups  N=50 references [1000]
-#   RADII="0.1 0.2"  TOP=1 attacked top groups  STEPS=50 attack steps  T=100 HMC transitions [1000]
+# Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
+#   EPOCHS 3 / 30 / 1 (NVAE: pretrained)   N references 50 / 1000 / 4   T HMC transitions 100 / 1000 / 2
+#   K=3 latent groups, RADII="0.1 0.2", TOP=1 attacked top groups, STEPS=50 attack steps
 # Writes OUTDIR/fig4.tsv (radius, points, hmc, mean MS-SSIM, standard error), fig4.png (a bar
-# chart, when gnuplot is installed), grid-R.png per radius (reference, its reconstruction,
-# adversarial point, its reconstruction, after HMC) and the tools' JSON lines (*.jsonl).
-set -euo pipefail
-OUT=${1:?usage: pipelines/paperD-fig4.sh OUTDIR}
-DATA=${DATA:-mnist}; EPOCHS=${EPOCHS:-3}; K=${K:-3}; N=${N:-50}
-RADII=${RADII:-"0.1 0.2"}; TOP=${TOP:-1}; STEPS=${STEPS:-50}; T=${T:-100}
-BIN=${BIN:-.build/release}
+# chart), grid-R.png per radius (reference, its reconstruction, adversarial point, its
+# reconstruction, after HMC) and the tools' JSON lines (*.jsonl).
+. "$(dirname "$0")/../lib.sh"
+OUT=${1:?usage: pipelines/D/fig4.sh OUTDIR}
+DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 30 1)}; K=${K:-3}; N=${N:-$(pick 50 1000 4)}
+RADII=${RADII:-"0.1 0.2"}; TOP=${TOP:-1}; STEPS=${STEPS:-$(pick 50 50 3)}; T=${T:-$(pick 100 1000 2)}
 mkdir -p "$OUT"
-M="$OUT/hvae.safetensors"
 start=$(date +%s)
+G=$(( N < 10 ? N : 10 ))
+M="$OUT/hvae.safetensors"
 [ -f "$M" ] || "$BIN/vae-train" --data "$DATA" --arch hvae --groups "$K" --binarize dynamic --epochs "$EPOCHS" \
-    --kl-warmup 1 --seed 0 -o "$M" > "$OUT/train.jsonl"
+    --kl-warmup 1 $(train_limit) --seed 0 -o "$M" > "$OUT/train.jsonl"
 "$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
 # the references' reconstructions, without and with HMC
 "$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" -o "$OUT/rec-ref.npy"
@@ -41,11 +41,11 @@ for r in $RADII; do
         --summary-only > "$OUT/hmc-adv-$r.jsonl"
     printf '%s\tadversarial\tno\t%s\n' "$r" "$(msssim "$OUT/ref.npy" "$OUT/rec-adv-$r.npy")" >> "$OUT/fig4.tsv"
     printf '%s\tadversarial\tyes\t%s\n' "$r" "$(msssim "$OUT/ref.npy" "$OUT/hmc-adv-$r.npy")" >> "$OUT/fig4.tsv"
-    "$BIN/vae-eval" grid "$OUT/ref.npy[0:10]" "$OUT/rec-ref.npy[0:10]" "$OUT/adv-$r.npy[0:10]" "$OUT/rec-adv-$r.npy[0:10]" \
-        "$OUT/hmc-adv-$r.npy[0:10]" --label reference --label recon --label "adv $r" --label "adv recon" --label "after HMC" \
+    "$BIN/vae-eval" grid "$OUT/ref.npy[0:$G]" "$OUT/rec-ref.npy[0:$G]" "$OUT/adv-$r.npy[0:$G]" "$OUT/rec-adv-$r.npy[0:$G]" \
+        "$OUT/hmc-adv-$r.npy[0:$G]" --label reference --label recon --label "adv $r" --label "adv recon" --label "after HMC" \
         -o "$OUT/grid-$r.png"
 done
-if command -v gnuplot > /dev/null; then
+if need_gnuplot; then
     gnuplot <<GP
 set terminal pngcairo size 800,480
 set output "$OUT/fig4.png"
@@ -61,9 +61,7 @@ set datafile separator "\t"
 plot "< awk -F'\t' 'NR>1 && \$3==\"no\" {print (\$1==0 ? \"reference\" : \"adv r=\" \$1) \"\t\" \$4 \"\t\" \$5}' $OUT/fig4.tsv" using 2:3:xtic(1) title "without HMC", \
      "< awk -F'\t' 'NR>1 && \$3==\"yes\" {print (\$1==0 ? \"reference\" : \"adv r=\" \$1) \"\t\" \$4 \"\t\" \$5}' $OUT/fig4.tsv" using 2:3 title "with HMC (T = $T)"
 GP
-    echo "paperD-fig4: wrote $OUT/fig4.png" >&2
-else
-    echo "paperD-fig4: gnuplot not installed; the table is $OUT/fig4.tsv" >&2
+    say "wrote $OUT/fig4.png"
 fi
 column -t -s $'\t' "$OUT/fig4.tsv"
-echo "paperD-fig4: $(( $(date +%s) - start )) s" >&2
+say "$(( $(date +%s) - start )) s"

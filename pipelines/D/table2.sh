@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Paper D Table 2: MS-SSIM between the reconstructions of reference and adversarial points
+# (skl attack on the encoder) and the adversarial accuracy of a latent linear classifier
+# (classifier attack), at L∞ radius 0.1 and 0.2, for the conv VAE (paper D Table 6), the same
+# VAE defended by HMC, a β-VAE and a β-TCVAE (β = 2: the MSE column of paper D Table 2 is that of Table 7's β = 2 rows), on binarised data.
+#
+#   pipelines/D/table2.sh OUTDIR      (make -C pipelines/D table2 writes results/D/table2/)
+#
+# Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
+#   DATASETS  mnist / "mnist fashion-mnist" / fashion-mnist
+#   EPOCHS    3 / 300 / 1          N references 20 / 50 / 4      RESTARTS 3 / 10 / 1
+#   T HMC transitions 50 / 1000 / 2 (paper D's Table 2: T is not stated; its code uses 1000)
+# The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1, 50 steps, δ from
+# N(0, 0.2²)); --restarts is RESTARTS. Training: Adam 5e-4, halved after 10 epochs without
+# validation improvement, batch 128 (paper D Appendix D).
+# Columns: data, model, msssim at 0.1 and 0.2 (mean, standard error), accuracy at 0 (against
+# the labels), 0.1 and 0.2 (against the references' predictions), and the paper's values.
+. "$(dirname "$0")/../lib.sh"
+OUT=${1:?usage: pipelines/D/table2.sh OUTDIR}
+DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" fashion-mnist)}
+EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 4)}; RESTARTS=${RESTARTS:-$(pick 3 10 1)}; T=${T:-$(pick 50 1000 2)}
+mkdir -p "$OUT"
+start=$(date +%s)
+mean_se() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.3f\t%.3f" % (d["mean"], d["stderr"]))'; }
+ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" | mean_se; }
+acc() { "$BIN/vae-eval" accuracy --summary-only "$@" | tee -a "$OUT/accuracy.jsonl" | mean_se; }
+: > "$OUT/msssim.jsonl"; : > "$OUT/accuracy.jsonl"
+printf 'data\tmodel\tmsssim_0.1\tse\tmsssim_0.2\tse\tacc_0\tse\tacc_0.1\tse\tacc_0.2\tse\tpaper_msssim_0.1\tpaper_msssim_0.2\tpaper_acc_0\tpaper_acc_0.1\tpaper_acc_0.2\n' > "$OUT/table2.tsv"
+# paper D Table 2 (means): msssim 0.1, 0.2, accuracy 0, 0.1, 0.2
+paper() {
+    case "$1/$2" in
+        mnist/vae) echo "0.70 0.36 0.90 0.08 0.05" ;;         mnist/vae+hmc) echo "0.88 0.76 0.76 0.25 0.19" ;;
+        mnist/beta-vae) echo "0.75 0.50 0.90 0.11 0.01" ;;    mnist/beta-tcvae) echo "0.70 0.46 0.86 0.05 0.03" ;;
+        fashion-mnist/vae) echo "0.59 0.47 0.78 0.00 0.01" ;; fashion-mnist/vae+hmc) echo "0.66 0.54 0.56 0.14 0.13" ;;
+        fashion-mnist/beta-vae) echo "0.52 0.41 0.80 0.00 0.00" ;; fashion-mnist/beta-tcvae) echo "0.52 0.42 0.84 0.00 0.02" ;;
+        *) echo "- - - - -" ;;
+    esac
+}
+attack() { "$BIN/vae-attack" "$@" --preset paperD --restarts "$RESTARTS" --summary-only; }
+hmc() { "$BIN/vae-hmc" --model "$1" --input "$2" --steps "$T" -o "$3" ${4:+--decode "$4"} --summary-only >> "$OUT/hmc.jsonl"; }
+for data in $DATASETS; do
+    D="$OUT/$data"; mkdir -p "$D"
+    "$BIN/vae-eval" export --input "$data:test@$N#bin" -o "$D/ref.npy" --labels-out "$D/ref-labels.npy"
+    for m in "vae --beta 1" "beta-vae --beta 2" "beta-tcvae --objective tcvae --beta 2"; do
+        set -- $m; name=$1; shift
+        M="$D/$name.safetensors"
+        say "$data $name: training ($EPOCHS epochs)"
+        [ -f "$M" ] || "$BIN/vae-train" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
+            --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0 "$@" -o "$M" > "$D/train-$name.json"
+        check_encoder "$M" "$D/ref.npy" "$data $name"
+        "$BIN/vae-train" classifier --model "$M" --data "$data" --binarize $(train_limit) --seed 0 -o "$D/clf-$name.safetensors" > "$D/clf-$name.json"
+        "$BIN/vae-eval" recon --model "$M" --input "$D/ref.npy" -o "$D/rec-ref-$name.npy"
+        row="$data\t$name"; hrow="$data\tvae+hmc"
+        cols=(); hcols=()
+        for r in 0.1 0.2; do
+            attack skl --model "$M" --input "$D/ref.npy" --radius "$r" -o "$D/adv-$name-$r.npy" > "$D/attack-skl-$name-$r.json"
+            "$BIN/vae-eval" recon --model "$M" --input "$D/adv-$name-$r.npy" -o "$D/rec-adv-$name-$r.npy"
+            cols+=("$(ms "$D/rec-ref-$name.npy" "$D/rec-adv-$name-$r.npy")")
+            if [ "$name" = vae ]; then
+                hmc "$M" "$D/adv-$name-$r.npy" "$D/z-hmc-$r.npy" "$D/hmc-adv-$r.npy"
+                hcols+=("$(ms "$D/rec-ref-$name.npy" "$D/hmc-adv-$r.npy")")
+            fi
+        done
+        accs=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/ref.npy" --labels "$D/ref-labels.npy")")
+        [ "$name" = vae ] && hmc "$M" "$D/ref.npy" "$D/z-hmc-ref.npy" && \
+            haccs=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/ref.npy" --labels "$D/ref-labels.npy" --codes "$D/z-hmc-ref.npy")")
+        for r in 0.1 0.2; do
+            attack classifier --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/ref.npy" \
+                --radius "$r" -o "$D/advc-$name-$r.npy" > "$D/attack-classifier-$name-$r.json"
+            accs+=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/advc-$name-$r.npy" --reference "$D/ref.npy")")
+            if [ "$name" = vae ]; then
+                hmc "$M" "$D/advc-$name-$r.npy" "$D/z-hmcc-$r.npy"
+                haccs+=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/advc-$name-$r.npy" --codes "$D/z-hmcc-$r.npy" --reference "$D/ref.npy")")
+            fi
+        done
+        printf "$row\t%s\t%s\t%s\t%s\t%s\t%s\n" "${cols[0]}" "${cols[1]}" "${accs[0]}" "${accs[1]}" "${accs[2]}" "$(paper "$data" "$name" | tr ' ' '\t')" >> "$OUT/table2.tsv"
+        if [ "$name" = vae ]; then
+            printf "$hrow\t%s\t%s\t%s\t%s\t%s\t%s\n" "${hcols[0]}" "${hcols[1]}" "${haccs[0]}" "${haccs[1]}" "${haccs[2]}" "$(paper "$data" vae+hmc | tr ' ' '\t')" >> "$OUT/table2.tsv"
+        fi
+    done
+done
+if need_gnuplot; then
+    gnuplot <<GP
+set terminal pngcairo size 1000,460
+set output "$OUT/table2.png"
+set multiplot layout 1,2 title "Paper D Table 2 (ours, $EPOCHS epochs, T = $T): conv VAE family under attack, L∞ 0.1 and 0.2"
+set datafile separator "\t"
+set style data histograms
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.7 border -1
+set yrange [0:1]
+set xtics rotate by -20
+set key top right
+set title "encoder (skl) attack"
+set ylabel "MS-SSIM(rec. of reference, rec. of adversarial)"
+plot "$OUT/table2.tsv" using 3:4:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0.1", "" using 5:6 title "r = 0.2"
+set title "classifier attack"
+set ylabel "adversarial accuracy"
+plot "$OUT/table2.tsv" using 7:8:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0", "" using 9:10 title "r = 0.1", "" using 11:12 title "r = 0.2"
+unset multiplot
+GP
+    say "wrote $OUT/table2.png"
+fi
+column -t -s $'\t' "$OUT/table2.tsv"
+say "$(( $(date +%s) - start )) s"
