@@ -90,7 +90,8 @@ set style histogram errorbars gap 2 lw 1
 set style fill solid 0.7 border -1
 set yrange [0:1]
 set xtics rotate by -20
-set key top right
+set key outside bottom center horizontal
+set datafile columnheaders
 set title "encoder (skl) attack"
 set ylabel "MS-SSIM(rec. of reference, rec. of adversarial)"
 plot "$OUT/table2.tsv" using 3:4:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0.1", "" using 5:6 title "r = 0.2"

@@ -1,0 +1,71 @@
+# Shared by paper B's pipelines (source it after ../lib.sh).
+#
+# The model: paper B names no architecture (its experimental appendix is not in our copy), so
+# every pipeline trains `--arch conv-small` (paper C's small conv VAE: two 4x4 stride-2
+# convolutions, linear heads for μ and log σ, latent 50, Bernoulli likelihood on grey levels).
+# Its σ head is exp(log σ), so σ varies with the input; `mlp`'s sigmoid head saturates at 1 on
+# grey data and would make r-robustness trivial. ARCH overrides it.
+ARCH=${ARCH:-conv-small}
+B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+STATS="python3 $B_DIR/bstats.py"
+# REUSE=1 keeps a model already in OUTDIR (same name) instead of training it again
+REUSE=${REUSE:-0}
+
+# train_b OUT NAME DATA EPOCHS LIMITS [vae-train options...]: OUT/NAME.safetensors and
+# OUT/train-NAME.json (vae-train's JSON line)
+train_b() {
+    local out=$1 name=$2 data=$3 epochs=$4 limits=$5; shift 5
+    local m="$out/$name.safetensors"
+    if [ "$REUSE" = 1 ] && [ -f "$m" ] && [ -f "$out/train-$name.json" ]; then say "reusing $m"; return; fi
+    # shellcheck disable=SC2086
+    "$BIN/vae-train" --data "$data" --arch "$ARCH" --epochs "$epochs" $limits --seed "${SEED:-0}" "$@" \
+        -o "$m" > "$out/train-$name.json" 2> "$out/train-$name.log" ||
+        { cat "$out/train-$name.log" >&2; return 1; }
+}
+
+# margin_grid OUT TAG MODEL "RS" "RADII" STEPS: paper B Eq. 3 along a grid of L2 attack radii.
+# For each radius L a maximum-damage attack through the encoder mean only (vae-attack max-damage
+# --through mu on the means, --samples 0: it maximises ‖g(μ(x+δ)) − g(μ(x))‖₂, which is the
+# perturbation Eq. 3 and Theorem 1 consider), then for each r in RS p(‖Δ(x, δ)‖₂ ≤ r) with
+# Δ = g(μ(x+δ) + η∘σ(x)) − g(μ(x)) (vae-eval r-robustness --perturbed: rrob-TAG-rR-L.jsonl),
+# and the reconstruction g(μ(x+δ)) for log p(x | z*) (rec-TAG-L.npy). L = 0 is Eq. 2 on the
+# clean images. Needs OUT/ref.npy; the attack's JSON summaries go to attack-TAG.jsonl.
+margin_grid() {
+    local out=$1 tag=$2 m=$3 rs=$4 radii=$5 steps=$6 L r
+    for r in $rs; do
+        "$BIN/vae-eval" r-robustness --model "$m" --input "$out/ref.npy" --r "$r" > "$out/rrob-$tag-r$r-0.jsonl"
+    done
+    "$BIN/vae-eval" recon --model "$m" --input "$out/ref.npy" -o "$out/rec-$tag-0.npy" 2> /dev/null
+    : > "$out/attack-$tag.jsonl"
+    for L in $radii; do
+        "$BIN/vae-attack" max-damage --model "$m" --input "$out/ref.npy" --through mu --samples 0 \
+            --norm l2 --radius "$L" --steps "$steps" --seed 0 -o "$out/adv-$tag-$L.npy" --summary-only \
+            >> "$out/attack-$tag.jsonl" 2> /dev/null
+        for r in $rs; do
+            "$BIN/vae-eval" r-robustness --model "$m" --input "$out/ref.npy" --perturbed "$out/adv-$tag-$L.npy" \
+                --r "$r" > "$out/rrob-$tag-r$r-$L.jsonl"
+        done
+        "$BIN/vae-eval" recon --model "$m" --input "$out/adv-$tag-$L.npy" -o "$out/rec-$tag-$L.npy" 2> /dev/null
+    done
+}
+
+# check_encoder_b MODEL INPUT WHAT [TAU]: lib.sh's check_encoder, for a model trained with
+# --sigma-offset TAU: σ(x) = σ_net(x) + τ is at least τ by construction, so for τ > 0 the
+# saturation test applies to the learned part, min σ − τ (exact: the offset is added to every
+# dimension), and τ = 1 is not mistaken for a saturated σ. τ = 0 calls check_encoder itself.
+check_encoder_b() {
+    local m=$1 in=$2 what=$3 tau=${4:-0} s
+    if [ "$tau" = 0 ]; then check_encoder "$m" "$in" "$what"; return; fi
+    s=$("$BIN/vae-eval" encoder-stats --model "$m" --input "$in" --summary-only)
+    python3 - "$m" "$s" "$what" "$tau" <<'PY'
+import json, os, sys
+path, s, what, tau = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+bad = []
+if s["min_sigma_mean"] - tau > 0.999: bad.append("every learned encoder σ (σ − τ) is at least 1 (min σ − τ mean %.4f)" % (s["min_sigma_mean"] - tau))
+if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
+if bad and os.environ.get("CHECK") == "1":
+    print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)
+elif bad:
+    sys.exit("degenerate model %s (%s): %s" % (path, what, "; ".join(bad)))
+PY
+}

@@ -1,0 +1,33 @@
+# Sizes and training settings shared by paper C's pipelines (sourced after ../lib.sh).
+# Every value can be overridden from the environment; pick QUICK FULL CHECK.
+DATA=$(check_data mnist)
+EPS_LIST=${EPS_LIST:-$(pick "0 0.01 0.02 0.05 0.1" "0 0.01 0.02 0.05 0.1" "0 0.1")}   # paper C Table 1's ε_train
+# Training (paper C gives no epochs, batch, learning rate or σ0; see REPRODUCTION.md).
+EPOCHS=${EPOCHS:-$(pick 3 100 1)}
+RAMP=${RAMP:-$(pick "$EPOCHS" 50 1)}                # epochs of the linear ε ramp from 0
+BATCH=${BATCH:-$(pick 32 128 32)}
+LR=${LR:-1e-3}
+# σ0² = 1/2: the Gaussian likelihood whose ELBO, without its constant, is −(‖x − g(z)‖² + KL),
+# the scale of paper C's numbers (REPRODUCTION.md, "which σ0")
+SIGMA0=${SIGMA0:-0.70710678}
+SEED=${SEED:-0}
+THREADS=${THREADS:-2}
+TRAIN_ARGS=${TRAIN_ARGS:-$(pick "--train-limit 10000 --test-limit 1000" "" "$(train_limit)")}
+# the constant −(M/2) log(2π σ0²) of the Gaussian log-density that paper C's Eq. 9 drops
+# ("+ c"): our ELBOs + C_OFFSET are on the paper's scale (M = 784 pixels)
+C_OFFSET=$(python3 -c "import math; print('%.4f' % (0.5 * 784 * math.log(2 * math.pi * $SIGMA0 ** 2)))")
+# 1 when σ0² = 1/2, the scale of paper C's numbers (the figures draw the paper's values only then)
+PAPER_SCALE=$(python3 -c "print(1 if abs($SIGMA0 ** 2 - 0.5) < 1e-6 else 0)")
+# ε_train values whose model train.sh marked degenerate (MODELDIR/eps-E.degenerate)
+degenerate_list() { local e; for e in $EPS_LIST; do [ -f "$MODELS/eps-$e.degenerate" ] && printf '%s ' "$e"; done; true; }
+# the end of a pipeline: loud, and a failure, when a model is degenerate (ALLOW_DEGENERATE=1 or
+# CHECK=1: a warning only)
+degenerate_gate() {
+    local bad; bad=$(degenerate_list)
+    [ -z "$bad" ] && return 0
+    say "WARNING: degenerate models for ε_train = ${bad% } (see $MODELS/eps-*.degenerate); their rows are marked"
+    if [ "$CHECK" != 1 ] && [ "${ALLOW_DEGENERATE:-0}" != 1 ]; then
+        say "failing: degenerate models do not reproduce the paper (ALLOW_DEGENERATE=1 keeps the outputs and exits 0)"
+        exit 1
+    fi
+}
