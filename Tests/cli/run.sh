@@ -213,6 +213,12 @@ import json
 A = [json.loads(l) for l in open('$T/ibp0.jsonl')]; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
 assert all(abs(a['bound'] - a['elbo']) < 1e-6 * abs(a['elbo']) for a in A[:-1]), A
 assert all(b['bound'] <= b['elbo'] for b in B[:-1]) and B[-1]['samples'] == 3 and B[-1]['eps'] == 0.02 and B[-1]['certified_share'] == 1, B[-1]\""
+# --samples 0 attacks the ELBO at the encoder mean: no draw, so the seed cannot matter (with one draw it does)
+check "elbo attack --samples 0 draws no noise" bash -c "for s in 1 2; do for k in 0 1; do $BIN/vae-attack elbo --model $M --input 'synthetic:test[0:4]' --radius 0.05 --steps 5 --init zero --samples \$k --seed \$s -o $T/e\$k-\$s.npy --summary-only >/dev/null 2>&1 || exit 1; done; done && python3 -c \"
+import numpy as np
+a, b, c, d = (np.load('$T/e%s.npy' % n) for n in ('0-1', '0-2', '1-1', '1-2'))
+assert np.array_equal(a, b), 'samples 0 depends on the seed'
+assert not np.array_equal(c, d), 'samples 1 should depend on the seed'\""
 check "certify ibp: the bound stays below the ELBO the elbo attack reaches" bash -c "$BIN/vae-attack elbo --model $M --input 'synthetic:test[0:4]' --radius 0.02 --steps 10 -o $T/ibpadv.npy --summary-only >/dev/null 2>&1 && $BIN/vae-eval elbo --model $M --input $T/ibpadv.npy --samples 20 --summary-only > $T/ibpadv.json && python3 -c \"
 import json
 e = json.load(open('$T/ibpadv.json'))['mean']; B = [json.loads(l) for l in open('$T/ibp.jsonl')]

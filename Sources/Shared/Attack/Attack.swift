@@ -358,7 +358,8 @@ public enum Attack {
                 let (mu, sg) = vae.encode(x)  // once per evaluation; only z is sampled
                 var total: Variable? = nil
                 for j in 0..<max(1, s.samples) {
-                    let z = mu + sg * noise(t, j)
+                    // --samples 0: the ELBO's likelihood at the encoder mean (no draw)
+                    let z = s.samples == 0 ? mu : mu + sg * noise(t, j)
                     let elbo = vae.likelihood.logProb(x, logits: vae.decodeLogits(z)) - DiagonalGaussian.klToStandard(mu: mu, sigma: sg)
                     total = total.map { $0 + elbo } ?? elbo
                 }
