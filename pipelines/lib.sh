@@ -21,16 +21,22 @@ say() { echo "$(basename "$0" .sh): $*" >&2; }
 field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print(("%.6g" % v) if isinstance(v, float) else v)' "$1"; }
 # fails loudly when a trained model is degenerate for what the pipeline reproduces: an
 # encoder σ saturated at its ceiling (every image's min σ within 1e-3 of 1), or an encoder
-# that ignores its input (mean Jacobian Frobenius norm below 1e-3). MODEL INPUT [WHAT]
+# that ignores its input (mean Jacobian Frobenius norm below 1e-3). MODEL INPUT [WHAT] [TAU]
+# For a model trained with --sigma-offset TAU, σ(x) = σ_net(x) + τ is at least τ by
+# construction, so the saturation test applies to the learned part, min σ − τ (exact: the
+# offset is added to every dimension), and τ = 1 is not mistaken for a saturated σ.
 # In CHECK mode (one epoch on 2,000 images) it only warns: the check tests the pipeline.
 check_encoder() {
     local s
     s=$("$BIN/vae-eval" encoder-stats --model "$1" --input "$2" --summary-only)
-    python3 - "$1" "$s" "${3:-}" <<'PY'
+    python3 - "$1" "$s" "${3:-}" "${4:-0}" <<'PY'
 import json, os, sys
-path, s, what = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+path, s, what, tau = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 bad = []
-if s["min_sigma_mean"] > 0.999: bad.append("every encoder σ is at least 1, no narrower than the prior (σ saturated or the posterior collapsed; min σ mean %.4f)" % s["min_sigma_mean"])
+if tau == 0 and s["min_sigma_mean"] > 0.999:
+    bad.append("every encoder σ is at least 1, no narrower than the prior (σ saturated or the posterior collapsed; min σ mean %.4f)" % s["min_sigma_mean"])
+if tau != 0 and s["min_sigma_mean"] - tau > 0.999:
+    bad.append("every learned encoder σ (σ − τ) is at least 1 (min σ − τ mean %.4f)" % (s["min_sigma_mean"] - tau))
 if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
 if bad and os.environ.get("CHECK") == "1":
     print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)

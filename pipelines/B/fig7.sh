@@ -49,7 +49,7 @@ for tau in $TAUS; do
     say "τ = $tau: training ($ARCH, $EPOCHS epoch(s) of $DATA)…"
     train_b "$OUT" "tau$tau" "$DATA" "$EPOCHS" "$LIMITS" --sigma-offset "$tau"
     M="$OUT/tau$tau.safetensors"
-    check_encoder_b "$M" "$OUT/ref.npy" "τ = $tau" "$tau"
+    check_encoder "$M" "$OUT/ref.npy" "τ = $tau" "$tau"
     "$BIN/vae-eval" encoder-stats --model "$M" --input "$OUT/ref.npy" > "$OUT/stats-tau$tau.jsonl"
     latent=$(python3 -c 'import json, struct, sys; f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]; print(json.loads(json.loads(f.read(n))["__metadata__"]["config"])["latent"])' "$M")
     rms=$(python3 -c 'import json, math, sys; r = [json.loads(l) for l in open(sys.argv[1]) if "\"index\"" in l]; print("%.4f" % math.sqrt(sum(x["sigma_norm"] ** 2 for x in r) / len(r) / int(sys.argv[2])))' "$OUT/stats-tau$tau.jsonl" "$latent")

@@ -48,24 +48,3 @@ margin_grid() {
         "$BIN/vae-eval" recon --model "$m" --input "$out/adv-$tag-$L.npy" -o "$out/rec-$tag-$L.npy" 2> /dev/null
     done
 }
-
-# check_encoder_b MODEL INPUT WHAT [TAU]: lib.sh's check_encoder, for a model trained with
-# --sigma-offset TAU: σ(x) = σ_net(x) + τ is at least τ by construction, so for τ > 0 the
-# saturation test applies to the learned part, min σ − τ (exact: the offset is added to every
-# dimension), and τ = 1 is not mistaken for a saturated σ. τ = 0 calls check_encoder itself.
-check_encoder_b() {
-    local m=$1 in=$2 what=$3 tau=${4:-0} s
-    if [ "$tau" = 0 ]; then check_encoder "$m" "$in" "$what"; return; fi
-    s=$("$BIN/vae-eval" encoder-stats --model "$m" --input "$in" --summary-only)
-    python3 - "$m" "$s" "$what" "$tau" <<'PY'
-import json, os, sys
-path, s, what, tau = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-bad = []
-if s["min_sigma_mean"] - tau > 0.999: bad.append("every learned encoder σ (σ − τ) is at least 1 (min σ − τ mean %.4f)" % (s["min_sigma_mean"] - tau))
-if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
-if bad and os.environ.get("CHECK") == "1":
-    print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)
-elif bad:
-    sys.exit("degenerate model %s (%s): %s" % (path, what, "; ".join(bad)))
-PY
-}
