@@ -86,11 +86,7 @@ struct Decode: ParsableCommand {
         var z: Tensor
         if let codes {
             guard width > 0 else { throw ToolError.usage("--levels marks no group as code: give --count instead of --codes") }
-            z = try Npy.read(codes)
-            guard z.rank == 2, z.shape[1] == width, z.shape[0] > 0 else {
-                throw ToolError.file(codes, "expected codes of shape [N, \(width)], got \(z.shape)")
-            }
-            guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
+            z = try readCodes(codes, width: width, expected: "[N, \(width)]") { $0 > 0 }
         } else {
             guard width == 0 else { throw ToolError.usage("--count generates from the prior: give --levels with mean or sample for every group, or --codes") }
             z = Tensor.zeros([count!, 0])

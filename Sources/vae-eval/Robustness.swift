@@ -42,12 +42,8 @@ struct Accuracy: ParsableCommand {
         let features: Tensor
         if let codes {
             // paper D's VAE + HMC rows: the classifier sees the codes HMC returned
-            let z = try Npy.read(codes)
-            guard z.rank == 2, z.shape == [ds.count, vae.config.latent] else {
-                throw ToolError.file(codes, "expected codes of shape [\(ds.count), \(vae.config.latent)] (one per input of \(input.input)), got \(z.shape)")
-            }
-            guard z.isFinite else { throw ToolError.file(codes, "contains NaN or infinite values") }
-            features = z
+            features = try readCodes(codes, width: vae.config.latent,
+                                     expected: "[\(ds.count), \(vae.config.latent)] (one per input of \(input.input))") { $0 == ds.count }
         } else {
             features = vae.encoderMeans(ds.images)
         }
@@ -95,12 +91,7 @@ struct PosteriorRatio: ParsableCommand {
         let vae = try model.load(for: ds)
         let n = ds.count
         func codes(_ p: String) throws -> Tensor {
-            let z = try Npy.read(p)
-            guard z.rank == 2, z.shape[1] == vae.config.latent, z.shape[0] > 0, z.shape[0] % n == 0 else {
-                throw ToolError.file(p, "expected codes of shape [\(n)·K, \(vae.config.latent)] for \(n) images, got \(z.shape)")
-            }
-            guard z.isFinite else { throw ToolError.file(p, "contains NaN or infinite values") }
-            return z
+            try readCodes(p, width: vae.config.latent, expected: "[\(n)·K, \(vae.config.latent)] for \(n) images") { $0 > 0 && $0 % n == 0 }
         }
         let (a, b) = (try codes(z1), try codes(z2))
         let m = max(a.shape[0], b.shape[0])
