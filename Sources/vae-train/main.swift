@@ -94,6 +94,8 @@ struct Train: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @Flag(help: "Continue from OUTPUT.ckpt (off by default). The run's options must match the checkpoint's; --epochs may grow.")
     var resume = false
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from the weights of this model file (the same network: architecture, sizes, groups, input shape, Lipschitz layout), with a fresh optimizer, instead of a new initialisation from the seed; the objective, beta, likelihood and data may differ. For proVAE, train a plain VAE first and fine-tune it (interval-bound training collapses from a random start). Recorded in the model's metadata.", valueName: "model"))
+    var initFrom: String?
     @Flag(name: .customLong("keep-checkpoint"), help: "Keep OUTPUT.ckpt after a successful run (off by default: it is removed).")
     var keepCheckpoint = false
     @OptionGroup var out: FileOutputOptions
@@ -136,7 +138,7 @@ struct Train: ParsableCommand {
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
         try check(objective == .provae || (epsTrain == 0 && epsRamp == nil), "--eps-train and --eps-ramp apply to --objective provae only")
         try check(likelihood == .gaussian || sigma0 == 1, "--sigma0 applies to --likelihood gaussian only")
-        try out.check(also: [out.output + ".ckpt"])
+        try out.check(also: [out.output + ".ckpt"], inputs: initFrom.map { [$0] } ?? [])
     }
 
     func run() throws {
@@ -158,7 +160,7 @@ struct Train: ParsableCommand {
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
         if objective == .provae { config.epsTrain = epsTrain }
-        if arch == .hvae { config.groups = groups ?? 2 }
+        if arch == .hvae { config.groups = groups ?? 2; config.topDown = "residual" }
         let model: any TrainableModel = arch == .hvae ? try HierarchicalVAE(config: config) : try VAE(config: config)
         try OutputOptions.checkWritable([out.output, out.output + ".ckpt"])  // before any training
         var options = TrainingOptions()
@@ -170,6 +172,7 @@ struct Train: ParsableCommand {
         options.binarize = binarize == .dynamic
         options.trainLimit = data.trainLimit
         options.klWarmupEpochs = klWarmup
+        options.initFrom = initFrom
         if klWarmup > Double(epochs) {
             Log.line("note: --kl-warmup \(klWarmup) is longer than the \(epochs) epochs: the KL weight ends near \(String(format: "%.3g", Double(epochs) / klWarmup)) of --beta")
         }

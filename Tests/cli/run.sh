@@ -84,6 +84,27 @@ f = open('$T/m.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 c = json.loads(json.loads(f.read(n))['__metadata__']['config'])
 t = c['training']
 assert t['epochs'] == 3 and t['batch'] == 128 and t['trainImages'] == 2000 and t['validationFraction'] > 0.09 and t['tool'].startswith('robustvae'), t"
+# --init: fine-tuning starts from another model's weights (paper C's proVAEs from a plain VAE)
+check "init: a proVAE fine-tuned from a VAE starts at its weights" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --objective provae --eps-train 0.05 --lr 1e-30 --init $T/m.safetensors -o $T/ft.safetensors >/dev/null 2>$T/ft.log && grep -q 'starting from the weights of $T/m.safetensors' $T/ft.log && python3 -c \"
+import json, struct, numpy as np
+def read(p):
+    f = open(p, 'rb'); n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n)); data = f.read()
+    meta = json.loads(h.pop('__metadata__')['config'])
+    return meta, {k: np.frombuffer(data[v['data_offsets'][0]:v['data_offsets'][1]], np.float32) for k, v in h.items()}
+c0, w0 = read('$T/m.safetensors'); c1, w1 = read('$T/ft.safetensors')
+assert sorted(w0) == sorted(w1) and all((w0[k] == w1[k]).all() for k in w0), 'weights moved at lr 1e-30'
+t = c1['training']
+assert c1['objective'] == 'provae' and t['initModel'] == '$T/m.safetensors' and len(t['initDigest']) > 0, t
+assert 'initModel' not in c0['training'], c0['training']\""
+check "init: it trains from there" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --seed 5 --init $T/m.safetensors -o $T/ft2.safetensors 2>/dev/null > $T/ft2.json && $BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --seed 5 -o $T/ft3.safetensors 2>/dev/null > $T/ft3.json && python3 -c \"
+import json; a = json.load(open('$T/ft2.json')); b = json.load(open('$T/ft3.json'))
+assert a['test_elbo'] > b['test_elbo'] + 5, (a['test_elbo'], b['test_elbo'])\""
+expect_error "init: a different network is refused, naming the difference" "m.safetensors: is a different network.*hidden \[32\] (this run: \[16\])" $BIN/vae-train --data synthetic --epochs 1 --hidden 16 --latent 4 --init "$T/m.safetensors" -o "$T/ft4.safetensors"
+check "init: no output after the refusal" test ! -e "$T/ft4.safetensors"
+expect_error "init: a missing model file" "none.safetensors" $BIN/vae-train --data synthetic --epochs 1 --init "$T/none.safetensors" -o "$T/ft5.safetensors"
+check "init: a checkpoint to resume" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --init $T/m.safetensors --keep-checkpoint -o $T/ft6.safetensors >/dev/null 2>&1"
+expect_status "init: resume without the run's --init is refused" 2 "other options (--init - (checkpoint: $T/m.safetensors" $BIN/vae-train --data synthetic --epochs 2 --train-limit 200 --hidden 32 --latent 4 -o "$T/ft6.safetensors" --resume
+check "init: resume with it continues" bash -c "$BIN/vae-train --data synthetic --epochs 2 --train-limit 200 --hidden 32 --latent 4 --init $T/m.safetensors -o $T/ft6.safetensors --resume >/dev/null 2>&1"
 check "the checkpoint is removed after a successful run" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --train-limit 100 -o $T/nock.safetensors >/dev/null 2>&1 && test -f $T/nock.safetensors && test ! -e $T/nock.safetensors.ckpt"
 check "the Björck gradient is recorded" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 100 --hidden 8 --latent 2 --lipschitz 3 --bjorck-gradient identity -o $T/lid.safetensors >/dev/null 2>&1 && python3 -c \"
 import json, struct

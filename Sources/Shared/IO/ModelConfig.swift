@@ -16,6 +16,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var hidden: [Int] = []
     /// Latent groups K of a hierarchical VAE (`hvae`; nil for the one-level models).
     public var groups: Int? = nil
+    /// The hierarchical VAE's top-down state update (`HierarchicalVAE`): `residual`, which
+    /// vae-train writes, or nil for files from before it existed (the plain update).
+    public var topDown: String? = nil
     /// Input shape `[C, H, W]`.
     public var inputShape: [Int]
     /// `bernoulli`, `cbernoulli` or `gaussian`.
@@ -95,6 +98,10 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var binarize: String = "none"
     /// KL warm-up in epochs (nil: none).
     public var klWarmupEpochs: Double? = nil
+    /// `--init`: the model file training started from, and its weights' digest
+    /// (`TrainableModel.weightsDigest`; nil: a fresh initialisation from the seed).
+    public var initModel: String? = nil
+    public var initDigest: String? = nil
 
     public init(epochs: Int, batch: Int, learningRate: Float, schedule: String, patience: Int?, stepSize: Int?, gamma: Float?,
                 validationFraction: Float, trainImages: Int, trainLimit: Int?, epsTrain: Float?, epsRampEpochs: Int?,
@@ -107,7 +114,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tool, epochs, batch, learningRate, schedule, patience, stepSize, gamma, validationFraction, trainImages, trainLimit,
-             epsTrain, epsRampEpochs, binarize, klWarmupEpochs
+             epsTrain, epsRampEpochs, binarize, klWarmupEpochs, initModel, initDigest
     }
 
     /// Records written before binarisation existed read as `none`.
@@ -123,6 +130,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         epsTrain = try c.decodeIfPresent(Float.self, forKey: .epsTrain); epsRampEpochs = try c.decodeIfPresent(Int.self, forKey: .epsRampEpochs)
         binarize = try c.decodeIfPresent(String.self, forKey: .binarize) ?? "none"
         klWarmupEpochs = try c.decodeIfPresent(Double.self, forKey: .klWarmupEpochs)
+        initModel = try c.decodeIfPresent(String.self, forKey: .initModel)
+        initDigest = try c.decodeIfPresent(String.self, forKey: .initDigest)
     }
 
     /// The options a resumed run must share with its checkpoint for the result to equal an
@@ -143,6 +152,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
         cmp("--binarize", binarize, other.binarize)
         cmp("--kl-warmup", klWarmupEpochs.map { "\($0)" } ?? "-", other.klWarmupEpochs.map { "\($0)" } ?? "-")
+        cmp("--init", initDigest.map { "\(initModel ?? "?") (weights \($0))" } ?? "-", other.initDigest.map { "\(other.initModel ?? "?") (weights \($0))" } ?? "-")
         return out
     }
 }

@@ -85,20 +85,6 @@ public final class VAE {
     /// Records how the model is being trained (saved in its configuration).
     public func recordTraining(_ record: TrainingRecord) { config.training = record }
 
-    /// A fingerprint of the weights (64-bit FNV-1a over every parameter's name, shape and
-    /// bytes, in order, as hex): a latent classifier records it, so that it is never used
-    /// with the codes of another model.
-    public var weightsDigest: String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 { for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
-        for (name, p) in namedParameters {
-            mix(name.utf8)
-            for d in p.value.shape { withUnsafeBytes(of: UInt64(d).littleEndian) { mix($0) } }
-            p.value.data.withUnsafeBytes { mix($0) }
-        }
-        return String(h, radix: 16)
-    }
-
     /// Rebuilds a model from a file written by `save` (or by vae-train). The model comes back
     /// frozen, as every tool that reads a saved model evaluates, attacks or defends it;
     /// `trainable: true` keeps its weights trainable.

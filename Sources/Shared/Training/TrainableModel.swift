@@ -39,6 +39,20 @@ extension TrainableModel {
                                                metadata: meta), to: path, beforeCommit: beforeCommit)
     }
 
+    /// A fingerprint of the weights (64-bit FNV-1a over every parameter's name, shape and
+    /// bytes, in order, as hex): a latent classifier records it, so that it is never used
+    /// with the codes of another model, and `vae-train --init` records its starting point's.
+    public var weightsDigest: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 { for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        for (name, p) in namedParameters {
+            mix(name.utf8)
+            for d in p.value.shape { withUnsafeBytes(of: UInt64(d).littleEndian) { mix($0) } }
+            p.value.data.withUnsafeBytes { mix($0) }
+        }
+        return String(h, radix: 16)
+    }
+
     /// Copies weights by name, checking that every parameter is present with its shape.
     public func loadWeights(from file: SafeTensors.File, name: String) throws {
         let tensors = Dictionary(file.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })

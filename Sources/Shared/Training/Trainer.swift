@@ -31,6 +31,9 @@ public struct TrainingOptions {
     /// KL warm-up (NVAE's, for the hierarchical VAE in particular): the KL weight rises
     /// linearly from 0 to β over this many epochs, batch by batch (nil or 0: β throughout).
     public var klWarmupEpochs: Double? = nil
+    /// Start from this model file's weights instead of the seed's initialisation (`--init`,
+    /// see `Trainer.initialise(from:)`).
+    public var initFrom: String? = nil
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
     public init() {}
@@ -46,6 +49,8 @@ public final class Trainer {
     public let options: TrainingOptions
     let train: Tensor, validation: Tensor, test: Tensor
     let progress = Progress()
+    /// The digest of the `--init` model's weights, once loaded.
+    var initDigest: String? = nil
     public var checkpointPath: String { options.output + ".ckpt" }
 
     public init(model: any TrainableModel, trainSet: Dataset, testSet: Dataset, options: TrainingOptions) throws {
@@ -103,6 +108,7 @@ public final class Trainer {
                               trainLimit: options.trainLimit, epsTrain: provae ? options.epsTrain : nil, epsRampEpochs: provae ? rampEpochs : nil,
                               binarize: options.binarize ? "dynamic" : "none")
         r.klWarmupEpochs = (options.klWarmupEpochs ?? 0) > 0 ? options.klWarmupEpochs : nil
+        r.initModel = options.initFrom; r.initDigest = initDigest
         return r
     }
 
@@ -127,6 +133,9 @@ public final class Trainer {
         case "none": nil
         default: throw ToolError("unknown --lr-schedule '\(options.schedule)' (none, plateau, step)")
         }
+        // before a resume, which then replaces these weights by the checkpoint's: the digest
+        // goes into the record that the checkpoint's must match
+        if let path = options.initFrom { initDigest = try initialise(from: path) }
         model.recordTraining(record)
         if case .provae = objective, rampEpochs > options.epochs {
             progress.line("note: --eps-ramp \(rampEpochs) is longer than the run: training ends at radius \(epsilon(atEpoch: Double(options.epochs))) of \(options.epsTrain)")
@@ -282,6 +291,36 @@ public final class Trainer {
                     "last_train_elbo": String(last.train), "last_validation_elbo": String(last.validation)]
         if let p = schedule as? PlateauSchedule { meta["plateau_best"] = String(p.best); meta["plateau_bad"] = String(p.badEpochs) }
         try model.save(to: checkpointPath, extraTensors: extra, extraMetadata: meta)
+    }
+
+    /// `--init MODEL`: training starts from MODEL's weights (fine-tuning), with a fresh
+    /// optimizer. The standard recipe for interval-bound training (Gowal et al. 2018, the
+    /// method paper C's Algorithm 1 applies to VAEs) trains at ε = 0 first and only then ramps ε
+    /// up; a plain VAE's file is that first phase. The network must be the same (architecture,
+    /// sizes, groups, input shape, Lipschitz layout, fixed σ); the objective, β, likelihood,
+    /// σ offset and dataset may differ. Returns the loaded weights' digest.
+    func initialise(from path: String) throws -> String {
+        let file = try SafeTensors.read(path)
+        let theirs = try ModelConfig.from(file, name: path), mine = model.config
+        var differ: [String] = []
+        func cmp<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { differ.append("\(name) \(b) (this run: \(a))") } }
+        func text(_ v: Float?) -> String { v.map { "\($0)" } ?? "-" }
+        cmp("architecture", mine.architecture, theirs.architecture)
+        cmp("latent", mine.latent, theirs.latent)
+        cmp("hidden", mine.hidden, theirs.hidden)
+        cmp("groups", mine.groups ?? 1, theirs.groups ?? 1)
+        cmp("input shape", mine.inputShape, theirs.inputShape)
+        cmp("Lipschitz constants", [mine.lipschitzDecoder, mine.lipschitzMean, mine.lipschitzStd].map(text),
+            [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
+        cmp("group size", mine.groupSize ?? 0, theirs.groupSize ?? 0)
+        cmp("fixed sigma", text(mine.fixedSigma), text(theirs.fixedSigma))
+        guard differ.isEmpty else {
+            throw ToolError.file(path, "is a different network from this run's (\(differ.joined(separator: ", "))); --init needs the same one")
+        }
+        try model.loadWeights(from: file, name: path)
+        model.projectLipschitzLayers()
+        progress.line("starting from the weights of \(path) (trained as \(theirs.objective)\(theirs.epsTrain.map { ", eps \($0)" } ?? ""))")
+        return model.weightsDigest
     }
 
     func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums, last: LastEpoch) {
