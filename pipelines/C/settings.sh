@@ -3,8 +3,9 @@
 DATA=$(check_data mnist)
 EPS_LIST=${EPS_LIST:-$(pick "0 0.01 0.02 0.05 0.1" "0 0.01 0.02 0.05 0.1" "0 0.1")}   # paper C Table 1's ε_train
 # Training (paper C gives no epochs, batch, learning rate or σ0; see REPRODUCTION.md).
-EPOCHS=${EPOCHS:-$(pick 3 100 1)}
-RAMP=${RAMP:-$(pick "$EPOCHS" 50 1)}                # epochs of the linear ε ramp from 0
+EPOCHS=${EPOCHS:-$(pick 3 100 1)}                  # the ε_train = 0 model (a plain VAE)
+FT_EPOCHS=${FT_EPOCHS:-$(pick 6 100 1)}            # each ε_train > 0 model, on the bound, from it
+RAMP=${RAMP:-$(pick "$FT_EPOCHS" 50 1)}             # epochs of the linear ε ramp from 0 in those
 BATCH=${BATCH:-$(pick 32 128 32)}
 LR=${LR:-1e-3}
 # σ0² = 1/2: the Gaussian likelihood whose ELBO, without its constant, is −(‖x − g(z)‖² + KL),

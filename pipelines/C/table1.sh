@@ -73,7 +73,7 @@ if need_gnuplot; then
     gnuplot <<GP
 set terminal pngcairo size 900,560 font ",11"
 set output "$OUT/table1.png"
-set title "Paper C Table 1: certified ELBO bound (at ε_{train}) and ELBO against ε_{train}\\nours: $DATA, $EPOCHS epochs, σ_0 = $SIGMA0, $NTEST test images; paper: MNIST"
+set title "Paper C Table 1: certified ELBO bound (at ε_{train}) and ELBO against ε_{train}\\nours: $DATA, ε_{train} = 0 trained $EPOCHS epochs, the others $FT_EPOCHS more from it\\nσ_0 = $SIGMA0, $NTEST test images; paper: MNIST"
 set xlabel "ε_{train} (L∞ radius trained for)"
 set ylabel "nats per image (Eq. 9 without the constant c)"
 set key outside right top
