@@ -46,3 +46,25 @@ PY
 }
 # gnuplot is needed for the figures; the tables are written without it
 need_gnuplot() { command -v gnuplot > /dev/null || { say "gnuplot is not installed (apt-get install gnuplot-nox); tables only"; return 1; }; }
+# train_once MODEL JSON [vae-train arguments...]: runs `vae-train ARGUMENTS -o MODEL > JSON`
+# unless MODEL and JSON exist from a run with the same arguments, the same vae-train binary and
+# the same STAMP_EXTRA (a caller's extra key, e.g. a digest of an --init model): all three are
+# recorded in MODEL.stamp. Anything else (other arguments, a rebuilt binary, a missing stamp)
+# trains afresh, so a pipeline never reads a model that its current settings would not make.
+# Concurrent calls for one MODEL (make -j2) train it once: a lock in TMPDIR, keyed on its path.
+# vae-train's stderr goes to the caller's stderr.
+train_once() {
+    local model=$1 json=$2; shift 2
+    local stamp lock fd rc=0
+    stamp="args=$(printf '%q ' "$@")binary=$(md5sum < "$BIN/vae-train" | cut -c1-16) extra=${STAMP_EXTRA:-}"
+    lock="${TMPDIR:-/tmp}/robustvae-train-$(realpath -m "$model" | md5sum | cut -c1-16).lock"
+    exec {fd}> "$lock"; flock "$fd"
+    if [ -f "$model" ] && [ -f "$json" ] && [ "$(cat "$model.stamp" 2> /dev/null)" = "$stamp" ]; then
+        say "reusing $model (trained with the same arguments and vae-train binary)"
+    else
+        rm -f "$model.stamp"
+        if "$BIN/vae-train" "$@" -o "$model" > "$json"; then echo "$stamp" > "$model.stamp"; else rc=1; fi
+    fi
+    exec {fd}>&-
+    return $rc
+}

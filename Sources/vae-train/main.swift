@@ -94,7 +94,7 @@ struct Train: ParsableCommand {
     @OptionGroup var threads: ThreadsOption
     @Flag(help: "Continue from OUTPUT.ckpt (off by default). The run's options must match the checkpoint's; --epochs may grow.")
     var resume = false
-    @Option(name: .customLong("init"), help: ArgumentHelp("Start from the weights of this model file (the same network: architecture, sizes, groups, input shape, Lipschitz layout), with a fresh optimizer, instead of a new initialisation from the seed; the objective, beta, likelihood and data may differ. For proVAE, train a plain VAE first and fine-tune it (interval-bound training collapses from a random start). Recorded in the model's metadata.", valueName: "model"))
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from the weights of this model file (the same network: architecture, sizes, groups, input shape, Lipschitz layout, fixed sigma), with a fresh optimizer, instead of a new initialisation from the seed; the objective, beta, likelihood and data may differ. For proVAE, train a plain VAE first and fine-tune it (interval-bound training collapses from a random start). Recorded in the model's metadata.", valueName: "model"))
     var initFrom: String?
     @Flag(name: .customLong("keep-checkpoint"), help: "Keep OUTPUT.ckpt after a successful run (off by default: it is removed).")
     var keepCheckpoint = false

@@ -70,6 +70,7 @@ final class HierarchicalVAETests: XCTestCase {
         check("step.0.weight", fanIn: 32 + 3, he: true)
         check("top_step.weight", fanIn: 3, he: true)
         check("decoder.0.weight", fanIn: 32, he: true)
+        check("decoder.3.weight", fanIn: 8 * 16, he: true)   // PyTorch's transposed fan-in: out channels × k²
         check("posterior.0.weight", fanIn: 64, he: false)
         check("prior.0.weight", fanIn: 32, he: false)
         check("top_posterior.weight", fanIn: 32, he: false)

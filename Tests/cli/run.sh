@@ -370,6 +370,16 @@ expect_status "decode needs --codes or --count" 2 "give --codes, or --count" $BI
 check "kl warm-up longer than the run is noted" bash -c "$BIN/vae-train --data synthetic --arch hvae --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --kl-warmup 4 -o $T/hw.safetensors 2>&1 >/dev/null | grep -q 'ends near 0.25 of --beta'"
 check "hvae checkpoint for resume" bash -c "$BIN/vae-train --data synthetic --arch hvae --groups 2 --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --keep-checkpoint -o $T/hr.safetensors >/dev/null 2>&1"
 expect_status "resume with other groups names them" 1 "groups 3 (checkpoint: 2)" $BIN/vae-train --data synthetic --arch hvae --groups 3 --latent 2 --hidden 4,4,8 --epochs 2 --train-limit 100 --resume -o "$T/hr.safetensors"
+# a file from before the residual top-down state (no topDown in its config) still loads, and
+# computes the plain update; --init refuses it for a new (residual) run
+check "hvae: a file without topDown is rewritten" python3 -c "
+import json, struct
+d = open('$T/hr.safetensors', 'rb').read(); n = struct.unpack('<Q', d[:8])[0]; h = json.loads(d[8:8 + n])
+c = json.loads(h['__metadata__']['config']); assert c['topDown'] == 'residual', c; del c['topDown']
+h['__metadata__']['config'] = json.dumps(c); b = json.dumps(h).encode(); b += b' ' * (-len(b) % 8)
+open('$T/hr-old.safetensors', 'wb').write(struct.pack('<Q', len(b)) + b + d[8 + n:])"
+check "hvae: the older file evaluates, differently from the residual one" bash -c "a=\$($BIN/vae-eval elbo --model $T/hr.safetensors --input 'synthetic:test[0:50]' --summary-only | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"mean\"])') && b=\$($BIN/vae-eval elbo --model $T/hr-old.safetensors --input 'synthetic:test[0:50]' --summary-only | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"mean\"])') && python3 -c \"assert abs(\$a - \$b) > 1e-3, (\$a, \$b)\""
+expect_error "init: an hvae with the plain update is refused for a residual run" "top-down update plain (this run: residual)" $BIN/vae-train --data synthetic --arch hvae --groups 2 --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --init "$T/hr-old.safetensors" -o "$T/hr-new.safetensors"
 check "vae-train with stdout closed leaves no model" bash -c "! $BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --train-limit 100 -o $T/closed.safetensors >&- 2>/dev/null; test ! -e $T/closed.safetensors"
 check "no output after hvae errors" test ! -e "$T/u.npy"
 

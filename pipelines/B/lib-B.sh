@@ -8,18 +8,14 @@
 ARCH=${ARCH:-conv-small}
 B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATS="python3 $B_DIR/bstats.py"
-# REUSE=1 keeps a model already in OUTDIR (same name) instead of training it again
-REUSE=${REUSE:-0}
-
 # train_b OUT NAME DATA EPOCHS LIMITS [vae-train options...]: OUT/NAME.safetensors and
-# OUT/train-NAME.json (vae-train's JSON line)
+# OUT/train-NAME.json (vae-train's JSON line), and its log OUT/train-NAME.log; a model already
+# trained with the same arguments and binary is reused (lib.sh train_once)
 train_b() {
     local out=$1 name=$2 data=$3 epochs=$4 limits=$5; shift 5
-    local m="$out/$name.safetensors"
-    if [ "$REUSE" = 1 ] && [ -f "$m" ] && [ -f "$out/train-$name.json" ]; then say "reusing $m"; return; fi
     # shellcheck disable=SC2086
-    "$BIN/vae-train" --data "$data" --arch "$ARCH" --epochs "$epochs" $limits --seed "${SEED:-0}" "$@" \
-        -o "$m" > "$out/train-$name.json" 2> "$out/train-$name.log" ||
+    train_once "$out/$name.safetensors" "$out/train-$name.json" --data "$data" --arch "$ARCH" --epochs "$epochs" $limits \
+        --seed "${SEED:-0}" "$@" 2> "$out/train-$name.log" ||
         { cat "$out/train-$name.log" >&2; return 1; }
 }
 

@@ -6,7 +6,7 @@
 #   pipelines/C/table1.sh OUTDIR     (make -C pipelines/C table1 → results/C/table1)
 #
 # Models: trained by train.sh into $MODELS (default OUTDIR/models; the Makefile shares
-# results/C/models with fig3) unless already there with the same settings (settings.sh).
+# results/C/models with fig3) unless already there, trained alike (train.sh; sizes: settings.sh).
 # Environment (quick / FULL=1 / CHECK=1): NTRAIN=1000/60000/100 training and NTEST=1000/10000/100
 # test images evaluated, SAMPLES=4/10/2 reparameterisation draws per image.
 # Also the bound of a model that ignores its input (KL 0, the mean training image as output),

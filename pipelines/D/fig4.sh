@@ -20,8 +20,8 @@ mkdir -p "$OUT"
 start=$(date +%s)
 G=$(( N < 10 ? N : 10 ))
 M="$OUT/hvae.safetensors"
-[ -f "$M" ] || "$BIN/vae-train" --data "$DATA" --arch hvae --groups "$K" --binarize dynamic --epochs "$EPOCHS" \
-    --kl-warmup 1 $(train_limit) --seed 0 -o "$M" > "$OUT/train.jsonl"
+train_once "$M" "$OUT/train.jsonl" --data "$DATA" --arch hvae --groups "$K" --binarize dynamic --epochs "$EPOCHS" \
+    --kl-warmup 1 $(train_limit) --seed 0
 "$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
 # the references' reconstructions, without and with HMC
 "$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" -o "$OUT/rec-ref.npy"

@@ -45,8 +45,8 @@ for data in $DATASETS; do
         set -- $m; name=$1; shift
         M="$D/$name.safetensors"
         say "$data $name: training ($EPOCHS epochs)"
-        [ -f "$M" ] || "$BIN/vae-train" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
-            --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0 "$@" -o "$M" > "$D/train-$name.json"
+        train_once "$M" "$D/train-$name.json" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
+            --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0 "$@"
         check_encoder "$M" "$D/ref.npy" "$data $name"
         "$BIN/vae-train" classifier --model "$M" --data "$data" --binarize $(train_limit) --seed 0 -o "$D/clf-$name.safetensors" > "$D/clf-$name.json"
         "$BIN/vae-eval" recon --model "$M" --input "$D/ref.npy" -o "$D/rec-ref-$name.npy"

@@ -14,7 +14,7 @@ DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 1 300 1)}; N=${N:-$(pick 20 10
 mkdir -p "$OUT"
 start=$(date +%s)
 M="$OUT/vae.safetensors"
-[ -f "$M" ] || "$BIN/vae-train" --data "$DATA" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) --seed 0 -o "$M" > "$OUT/train.json"
+train_once "$M" "$OUT/train.json" --data "$DATA" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) --seed 0
 "$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/x.npy"
 paper() { case "$1" in 0) echo 0.0001;; 100) echo 0.0099;; 500) echo 0.0505;; 1000) echo 0.1011;; *) echo -;; esac; }
 printf 'T\tseconds_per_point\tpaper_mnist_gpu\n' > "$OUT/table5.tsv"

@@ -37,8 +37,8 @@ for data in $DATASETS; do
     for run in "${runs[@]}"; do
         set -- $run; obj=$1; beta=$2; M="$D/$obj-$beta.safetensors"
         say "$data $obj β = $beta: training ($EPOCHS epochs)"
-        [ -f "$M" ] || "$BIN/vae-train" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
-            --lr 5e-4 --lr-schedule plateau --patience 10 --objective "$obj" --beta "$beta" --seed 0 -o "$M" > "$D/train-$obj-$beta.json"
+        train_once "$M" "$D/train-$obj-$beta.json" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
+            --lr 5e-4 --lr-schedule plateau --patience 10 --objective "$obj" --beta "$beta" --seed 0
         check_encoder "$M" "$D/test.npy[0:100]" "$data $obj β = $beta"
         nll=$("$BIN/vae-eval" nll --model "$M" --input "$D/test.npy" --samples "$K" --summary-only | tee -a "$OUT/metrics.jsonl")
         "$BIN/vae-eval" recon --model "$M" --input "$D/test.npy" -o "$D/rec-$obj-$beta.npy"

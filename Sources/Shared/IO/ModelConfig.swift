@@ -152,7 +152,10 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
         cmp("--binarize", binarize, other.binarize)
         cmp("--kl-warmup", klWarmupEpochs.map { "\($0)" } ?? "-", other.klWarmupEpochs.map { "\($0)" } ?? "-")
-        cmp("--init", initDigest.map { "\(initModel ?? "?") (weights \($0))" } ?? "-", other.initDigest.map { "\(other.initModel ?? "?") (weights \($0))" } ?? "-")
+        // the starting weights, by digest (the same file by another path is the same start)
+        if initDigest != other.initDigest {
+            cmp("--init", initDigest.map { "\(initModel ?? "?") (weights \($0))" } ?? "-", other.initDigest.map { "\(other.initModel ?? "?") (weights \($0))" } ?? "-")
+        }
         return out
     }
 }

@@ -17,7 +17,9 @@ import Foundation
 ///   stride-2 transposed convolutions back to the image's logits.
 /// - Every hidden layer followed by a ReLU starts from He's initialisation (uniform with bound
 ///   √(6 / fan-in)); the heads (posteriors, priors, the decoder's last layer) from the default
-///   fan-in bound 1/√fan-in. With the default alone, each hidden layer shrank the signal's
+///   fan-in bound 1/√fan-in. Fan-in is counted as PyTorch counts it: for the transposed
+///   convolution, output channels × k², twice the inputs that each of its outputs sees at
+///   stride 2, so that layer gets half He's variance. With the default alone, each hidden layer shrank the signal's
 ///   variance about sixfold, and a model with two or three groups stayed on the collapsed-
 ///   posterior plateau for several epochs (see the README's measurements).
 /// - Posteriors relative to their priors (NVAE's residual normal):

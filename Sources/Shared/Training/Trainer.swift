@@ -297,8 +297,8 @@ public final class Trainer {
     /// optimizer. The standard recipe for interval-bound training (Gowal et al. 2018, the
     /// method paper C's Algorithm 1 applies to VAEs) trains at ε = 0 first and only then ramps ε
     /// up; a plain VAE's file is that first phase. The network must be the same (architecture,
-    /// sizes, groups, input shape, Lipschitz layout, fixed σ); the objective, β, likelihood,
-    /// σ offset and dataset may differ. Returns the loaded weights' digest.
+    /// sizes, groups and top-down update, input shape, Lipschitz layout, fixed σ); the objective,
+    /// β, likelihood, σ offset and dataset may differ. Returns the digest of the file's weights.
     func initialise(from path: String) throws -> String {
         let file = try SafeTensors.read(path)
         let theirs = try ModelConfig.from(file, name: path), mine = model.config
@@ -309,6 +309,7 @@ public final class Trainer {
         cmp("latent", mine.latent, theirs.latent)
         cmp("hidden", mine.hidden, theirs.hidden)
         cmp("groups", mine.groups ?? 1, theirs.groups ?? 1)
+        cmp("top-down update", mine.topDown ?? "plain", theirs.topDown ?? "plain")
         cmp("input shape", mine.inputShape, theirs.inputShape)
         cmp("Lipschitz constants", [mine.lipschitzDecoder, mine.lipschitzMean, mine.lipschitzStd].map(text),
             [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
@@ -318,9 +319,13 @@ public final class Trainer {
             throw ToolError.file(path, "is a different network from this run's (\(differ.joined(separator: ", "))); --init needs the same one")
         }
         try model.loadWeights(from: file, name: path)
+        // the file's own weights (for a Lipschitz model, before the projection below)
+        let digest = model.weightsDigest
         model.projectLipschitzLayers()
-        progress.line("starting from the weights of \(path) (trained as \(theirs.objective)\(theirs.epsTrain.map { ", eps \($0)" } ?? ""))")
-        return model.weightsDigest
+        if !options.resume {
+            progress.line("starting from the weights of \(path) (trained as \(theirs.objective)\(theirs.epsTrain.map { ", eps \($0)" } ?? ""))")
+        }
+        return digest
     }
 
     func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums, last: LastEpoch) {
