@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Paper D Appendix C.3 (Figures 10 and 11): what if the attacker knows the defence? The
+# unsupervised attack of Eq. 64-66, maximise ‖z̃ᵃ − z̃ʳ‖² over ‖ε‖∞ < δ, run twice per radius:
+# without MCMC (z̃ as samples of the encoder's q(z|x), t = 0) and through it (z̃ after T_ATTACK
+# HMC transitions on p(z|x), vae-attack latent-distance --through-hmc). For each, MS-SSIM
+# (paper D's variant) between reference and adversarial point before the forward pass (the
+# images themselves) and after it: the plain reconstructions, and the reconstructions of the
+# HMC-defended model (HMC on both the reference and the adversarial point). The paper finds the
+# attack that does not use MCMC successful against the plain model and undone by the defence
+# (Figure 10), and the one that does unsuccessful (Figure 11: after-forward similarity about the
+# same as before).
+#
+#   pipelines/D/c3.sh OUTDIR          (make -C pipelines/D c3 writes results/D/c3/)
+#
+# Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
+#   EPOCHS 3 / 300 / 1 (paper D's conv VAE, Table 6, trained as table2.sh trains it)
+#   N references 20 / 50 / 2    RADII "0.1 0.2" / "0.1 0.6 0.8 1.0" / "0.1"
+#   T_ATTACK HMC transitions inside the attack 2 / 20 / 1 (plus vae-attack's burn-in of half as
+#   many; each runs 20 leapfrog steps at every attack step); T defence transitions 100 / 1000 / 2
+#   The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1) for STEPS 50 / 50 / 3
+#   steps, one restart per reference.
+# Writes OUTDIR/c3.tsv, c3.png and the tools' JSON lines.
+. "$(dirname "$0")/../lib.sh"
+OUT=${1:?usage: pipelines/D/c3.sh OUTDIR}
+DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 2)}
+RADII=${RADII:-$(pick "0.1 0.2" "0.1 0.6 0.8 1.0" "0.1")}
+T_ATTACK=${T_ATTACK:-$(pick 2 20 1)}; T=${T:-$(pick 100 1000 2)}; STEPS=${STEPS:-$(pick 50 50 3)}
+mkdir -p "$OUT"
+start=$(date +%s)
+M="$OUT/vae.safetensors"
+say "training the conv VAE ($EPOCHS epochs) unless trained alike"
+train_once "$M" "$OUT/train.json" --data "$DATA" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
+    --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0
+"$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
+check_encoder "$M" "$OUT/ref.npy" "$DATA vae"
+: > "$OUT/msssim.jsonl"; : > "$OUT/attack.jsonl"; : > "$OUT/hmc.jsonl"
+ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
+       python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }
+defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --seed 5 -o "$OUT/z-$2.npy" --decode "$OUT/hmc-$2.npy" --summary-only >> "$OUT/hmc.jsonl"; }
+"$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" -o "$OUT/rec-ref.npy"
+defend "$OUT/ref.npy" ref
+printf 'radius\tattacker\tmsssim_inputs\tse\tmsssim_rec\tse\tmsssim_rec_hmc\tse\n' > "$OUT/c3.tsv"
+for r in $RADII; do
+    for attacker in plain through-hmc; do
+        tag="$attacker-$r"
+        extra=(); [ "$attacker" = through-hmc ] && extra=(--through-hmc "$T_ATTACK")
+        say "radius $r, attacker $attacker"
+        "$BIN/vae-attack" latent-distance --model "$M" --input "$OUT/ref.npy" --radius "$r" --preset paperD --steps "$STEPS" --restarts 1 \
+            "${extra[@]}" -o "$OUT/adv-$tag.npy" --summary-only >> "$OUT/attack.jsonl"
+        "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$tag.npy" -o "$OUT/rec-$tag.npy"
+        defend "$OUT/adv-$tag.npy" "$tag"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$attacker" "$(ms "$OUT/ref.npy" "$OUT/adv-$tag.npy")" \
+            "$(ms "$OUT/rec-ref.npy" "$OUT/rec-$tag.npy")" "$(ms "$OUT/hmc-ref.npy" "$OUT/hmc-$tag.npy")" >> "$OUT/c3.tsv"
+    done
+done
+column -t "$OUT/c3.tsv" >&2
+if need_gnuplot; then
+    gnuplot <<GP
+set terminal pngcairo size 1100,520 font ",11"
+set output "$OUT/c3.png"
+set multiplot layout 1,2 title "Paper D Appendix C.3: the attack max ‖z̃^a − z̃^r‖² (Eq. 64) without and through MCMC\nours: $DATA, conv VAE $EPOCHS epochs, $N references; HMC T = $T (defence), $T_ATTACK (inside the attack)"
+set datafile separator "\t"
+set datafile columnheaders
+set style data histograms
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.7 border -1
+set yrange [0:1.05]
+set ylabel "MS-SSIM(reference, adversarial)"
+set xlabel "L∞ radius of the attack"
+set key outside bottom center horizontal
+set title "attacker without MCMC (Figure 10)"
+plot "< awk -F'\t' 'NR == 1 || \$2 == \"plain\"' $OUT/c3.tsv" using 3:4:xtic(1) title "images (before the forward pass)", \
+     "" using 5:6 title "reconstructions", "" using 7:8 title "reconstructions after HMC"
+set title "attacker through MCMC (Figure 11)"
+plot "< awk -F'\t' 'NR == 1 || \$2 == \"through-hmc\"' $OUT/c3.tsv" using 3:4:xtic(1) title "images (before the forward pass)", \
+     "" using 5:6 title "reconstructions", "" using 7:8 title "reconstructions after HMC"
+unset multiplot
+GP
+    say "wrote $OUT/c3.png"
+fi
+say "$(( $(date +%s) - start )) s"
