@@ -38,6 +38,20 @@ extension BjorckGradient: ExpressibleByArgument, CaseIterable {
     public static var allCases: [BjorckGradient] { [.tangent, .identity] }
 }
 
+/// `vae-train --sigma-head` (the `mlp` encoder's σ head).
+public enum SigmaHeadChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case sigmoid
+    case logVariance = "log-variance"
+    case logSigma = "log-sigma"
+    public var parameterization: ScaleParameterization {
+        switch self {
+        case .sigmoid: .sigmoid
+        case .logVariance: .logVariance
+        case .logSigma: .logSigma
+        }
+    }
+}
+
 /// `vae-train --binarize`.
 public enum BinarizeChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
     case none, dynamic

@@ -245,6 +245,31 @@ final class ModelTests: XCTestCase {
         assertThrows(try wrong.loadWeights(from: f, name: "m.safetensors"), containing: "m.safetensors: missing weight")
     }
 
+    /// `--sigma-head` for `mlp`: σ is the chosen transform of the σ network's output (sigmoid,
+    /// exp(h / 2), exp(h)), the sigmoid when unset (files from before the option), and the head
+    /// survives a save and load.
+    func testMLPSigmaHeads() throws {
+        let dir = tempDir()
+        let x = Variable(rng.uniformTensor([3, 1, 8, 8]))
+        for head in [nil, ScaleParameterization.sigmoid, .logVariance, .logSigma] {
+            var c = tinyConfig("mlp", shape: [1, 8, 8]); c.sigmaHead = head
+            let model = try VAE(config: c)
+            let (sigma, raw) = Autodiff.withoutGradients { (model.encode(x).sigma.value, model.encoder.scaleHead!(x).value) }
+            for (s, h) in zip(sigma.data, raw.data) {
+                let expected: Float = switch head ?? .sigmoid {
+                case .sigmoid: 1 / (1 + Foundation.exp(-h))
+                case .logVariance: Foundation.exp(h / 2)
+                case .logSigma: Foundation.exp(h)
+                }
+                XCTAssertEqual(s, expected, accuracy: 1e-5 * max(1, expected), "head \(String(describing: head))")
+            }
+            try model.save(to: dir + "/h.safetensors")
+            let (back, _) = try VAE.load(dir + "/h.safetensors")
+            XCTAssertEqual(back.config.sigmaHead, head)
+            XCTAssertEqual(Autodiff.withoutGradients { back.encode(x).sigma.value }, sigma)
+        }
+    }
+
     func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400,
                stopAfter: Int? = nil, binarize: Bool = false) throws -> [String: Any] {
         let model = try VAE(config: config)

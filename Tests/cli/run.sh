@@ -84,6 +84,16 @@ f = open('$T/m.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 c = json.loads(json.loads(f.read(n))['__metadata__']['config'])
 t = c['training']
 assert t['epochs'] == 3 and t['batch'] == 128 and t['trainImages'] == 2000 and t['validationFraction'] > 0.09 and t['tool'].startswith('robustvae'), t"
+# --sigma-head: the mlp encoder's σ head (issue 15: a sigmoid σ saturates at 1 on grey data)
+check "sigma-head: an mlp with a log-variance head trains and records it" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 300 --hidden 16 --latent 2 --sigma-head log-variance -o $T/lv.safetensors >/dev/null 2>&1 && python3 -c \"
+import json, struct
+f = open('$T/lv.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+assert json.loads(json.loads(f.read(n))['__metadata__']['config'])['sigmaHead'] == 'logVariance'\" && $BIN/vae-certify weights --model $T/lv.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.loads(sys.stdin.readlines()[-1]); assert d[\"c\"] is None and d[\"sigma_head\"].startswith(\"exp\"), d'"
+expect_status "sigma-head: mlp only" 2 "applies to --arch mlp only" $BIN/vae-train --data synthetic --arch conv --sigma-head log-sigma -o "$T/x.safetensors"
+expect_status "sigma-head: not with a fixed sigma" 2 "exclude each other" $BIN/vae-train --data synthetic --sigma-head log-sigma --fixed-sigma 0.1 -o "$T/x.safetensors"
+expect_status "sigma-head: exp heads are not Lipschitz" 2 "no global Lipschitz constant" $BIN/vae-train --data synthetic --sigma-head log-variance --lipschitz 5 -o "$T/x.safetensors"
+expect_error "init: another sigma head is a different network" "sigma head default (this run: logVariance)" $BIN/vae-train --data synthetic --epochs 1 --hidden 32 --latent 4 --sigma-head log-variance --init "$T/m.safetensors" -o "$T/ft7.safetensors"
+
 # --init: fine-tuning starts from another model's weights (paper C's proVAEs from a plain VAE)
 check "init: a proVAE fine-tuned from a VAE starts at its weights" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --objective provae --eps-train 0.05 --lr 1e-30 --init $T/m.safetensors -o $T/ft.safetensors >/dev/null 2>$T/ft.log && grep -q 'starting from the weights of $T/m.safetensors' $T/ft.log && python3 -c \"
 import json, struct, numpy as np

@@ -40,6 +40,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var classes: Int? = nil
     /// Encoder standard-deviation offset τ (paper B section 4.2).
     public var sigmaOffset: Float? = nil
+    /// The `mlp` encoder's σ head (`--sigma-head`; nil: the sigmoid of paper A, as in files
+    /// written before the option existed). The other architectures have their papers' heads.
+    public var sigmaHead: ScaleParameterization? = nil
     public var epsTrain: Float? = nil
     /// Largest singular value of every constrained layer (before its scale), by parameter
     /// name: measured by power iteration (a lower bound) and certified from above.

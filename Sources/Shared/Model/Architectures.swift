@@ -2,7 +2,8 @@ import Foundation
 
 /// The three network families of the papers, built from a `ModelConfig`.
 ///
-/// - `mlp` (paper A): three separate fully connected networks for μ, σ (final sigmoid) and
+/// - `mlp` (paper A): three separate fully connected networks for μ, σ (final sigmoid, or the
+///   head `config.sigmaHead` chooses: on grey data a sigmoid σ can saturate at 1, issue 15) and
 ///   the decoder, hidden widths `hidden` (default 512, 512). With Lipschitz constants they
 ///   use Björck-orthonormalised layers scaled by M^(1/L) and GroupSort (paper A Algorithm 1).
 /// - `conv` (paper D Table 6): four 3×3 stride-2 convolutions (32-64-96-128), 3×3 stride-2
@@ -70,7 +71,7 @@ public enum Architectures {
             let mean = Sequential([Reshape([d]), mlp([d] + hidden + [c.latent], lipschitz: c.lipschitzMean)])
             let scale = c.fixedSigma == nil ? Sequential([Reshape([d]), mlp([d] + hidden + [c.latent], lipschitz: c.lipschitzStd)]) : nil
             let decoder = Sequential([mlp([c.latent] + hidden.reversed() + [d], lipschitz: c.lipschitzDecoder), Reshape([ch, h, w])])
-            return (Encoder(trunk: nil, meanHead: mean, scaleHead: scale, scale: .sigmoid,
+            return (Encoder(trunk: nil, meanHead: mean, scaleHead: scale, scale: c.sigmaHead ?? .sigmoid,
                             fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0), decoder)
 
         case "conv":

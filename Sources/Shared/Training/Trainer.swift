@@ -297,7 +297,7 @@ public final class Trainer {
     /// optimizer. The standard recipe for interval-bound training (Gowal et al. 2018, the
     /// method paper C's Algorithm 1 applies to VAEs) trains at ε = 0 first and only then ramps ε
     /// up; a plain VAE's file is that first phase. The network must be the same (architecture,
-    /// sizes, groups and top-down update, input shape, Lipschitz layout, fixed σ); the objective,
+    /// sizes, groups and top-down update, input shape, Lipschitz layout, fixed σ, σ head); the objective,
     /// β, likelihood, σ offset and dataset may differ. Returns the digest of the file's weights.
     func initialise(from path: String) throws -> String {
         let file = try SafeTensors.read(path)
@@ -315,6 +315,7 @@ public final class Trainer {
             [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
         cmp("group size", mine.groupSize ?? 0, theirs.groupSize ?? 0)
         cmp("fixed sigma", text(mine.fixedSigma), text(theirs.fixedSigma))
+        cmp("sigma head", mine.sigmaHead?.rawValue ?? "default", theirs.sigmaHead?.rawValue ?? "default")
         guard differ.isEmpty else {
             throw ToolError.file(path, "is a different network from this run's (\(differ.joined(separator: ", "))); --init needs the same one")
         }
