@@ -21,6 +21,7 @@
 #   steps, one restart per reference.
 # Writes OUTDIR/c3.tsv, c3.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-D.sh"
 OUT=${1:?usage: pipelines/D/c3.sh OUTDIR}
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 2)}
 RADII=${RADII:-$(pick "0.1 0.2" "0.1 0.6 0.8 1.0" "0.1")}
@@ -28,11 +29,7 @@ T_ATTACK=${T_ATTACK:-$(pick 2 20 1)}; T=${T:-$(pick 100 1000 2)}; STEPS=${STEPS:
 mkdir -p "$OUT"
 start=$(date +%s)
 M="$OUT/vae.safetensors"
-say "training the conv VAE ($EPOCHS epochs) unless trained alike"
-train_once "$M" "$OUT/train.json" --data "$DATA" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
-    --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0
-"$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
-check_encoder "$M" "$OUT/ref.npy" "$DATA vae"
+prepare_d "$OUT"
 : > "$OUT/msssim.jsonl"; : > "$OUT/attack.jsonl"; : > "$OUT/hmc.jsonl"
 ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
        python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }

@@ -16,17 +16,14 @@
 # Writes OUTDIR/fig2.tsv (per reference: log PR before and after HMC), fig2-summary.tsv (means,
 # standard errors, the share of references whose ratio fell), fig2.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-D.sh"
 OUT=${1:?usage: pipelines/D/fig2.sh OUTDIR}
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 100 1000 4)}; T=${T:-$(pick 100 1000 2)}
 RADIUS=${RADIUS:-0.1}
 mkdir -p "$OUT"
 start=$(date +%s)
 M="$OUT/vae.safetensors"
-say "training the conv VAE ($EPOCHS epochs) unless trained alike"
-train_once "$M" "$OUT/train.json" --data "$DATA" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
-    --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0
-"$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$OUT/ref.npy"
-check_encoder "$M" "$OUT/ref.npy" "$DATA vae"
+prepare_d "$OUT"
 "$BIN/vae-attack" skl --model "$M" --input "$OUT/ref.npy" --radius "$RADIUS" --preset paperD --restarts 1 \
     -o "$OUT/adv.npy" --summary-only > "$OUT/attack.json"
 "$BIN/vae-eval" encode --model "$M" --input "$OUT/ref.npy" --what sample --seed 1 -o "$OUT/z-ref.npy"
