@@ -162,7 +162,7 @@ struct Jacobian: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Paper B Theorem 1: the margin min_i σ_i(x) · Φ⁻¹(p(‖Δ(x)‖₂ ≤ r)) / ‖∂μ/∂x‖_F per image, up to first order.",
         discussion: """
-        p is the sampled r-robustness probability of the unperturbed input (Δ(x) = g(μ(x) + η∘σ(x)) − g(μ(x)), η ~ N(0, I), as vae-eval r-robustness), with its 95% Wilson interval; the Jacobian is exact (automatic differentiation). One JSON line per image with min_sigma, jacobian_frobenius, p, p_low, p_high, margin and margin_low (the margin at the interval's lower end, a conservative value to quote); margin is null when p = 1 (Φ⁻¹(1) is infinite) and negative when p < 1/2 (the input is not r-robust even unperturbed, which Theorem 1 assumes). The bound holds up to O(ε) terms (exactly, for ReLU networks, within their locally linear region).
+        p is the sampled r-robustness probability of the unperturbed input (Δ(x) = g(μ(x) + η∘σ(x)) − g(μ(x)), η ~ N(0, I), as vae-eval r-robustness), with its 95% Wilson interval; the Jacobian is exact (automatic differentiation). One JSON line per image with min_sigma, jacobian_frobenius, p, p_low, p_high, margin, margin_low (the margin at the interval's lower end) and certified_margin (max(0, margin_low): the value to quote, 0 when the input is not certainly r-robust even unperturbed, p_low ≤ 1/2, which Theorem 1 assumes). margin is null when p = 1 (Φ⁻¹(1) = +∞) or p = 0 (Φ⁻¹(0) = −∞), and negative when 0 < p < 1/2; margin_low is null when p_low = 0. The summary gives mean_margin over the finite margins, infinite_margins (images with p = 1), not_r_robust (images with p ≤ 1/2, p = 0 included), mean_margin_low over the finite margin_low values, and mean_certified_margin over all images. The bound holds up to O(ε) terms (exactly, for ReLU networks, within their locally linear region).
 
         Example:
           vae-certify jacobian --model vae.safetensors --input mnist:test[0:100] --r 4
@@ -190,21 +190,27 @@ struct Jacobian: ParsableCommand {
         let stats = vae.encoderStats(ds.images)
         let probs = vae.rRobustness(ds.images, r: r, samples: samples, seed: seed.seed)
         func margin(_ s: Double, _ p: Double, _ j: Double) -> Double { s * StandardNormal.quantile(p) / j }
-        var margins: [Double] = [], lows: [Double] = []
+        // Φ⁻¹ is ±∞ at p = 1 and p = 0 (JSON null per image); the summary keeps the two apart
+        var margins: [Double] = [], lows: [Double] = [], certified: [Double] = []
+        var unbounded = 0, notRobust = 0
         for i in 0..<ds.count {
             let (st, pr) = (stats[i], probs[i])
-            let m = pr.p >= 1 ? Double.infinity : margin(st.minSigma, pr.p, st.jacobianFrobenius)
-            let low = margin(st.minSigma, pr.low, st.jacobianFrobenius)
+            let m = pr.p >= 1 ? Double.infinity : (pr.p <= 0 ? -Double.infinity : margin(st.minSigma, pr.p, st.jacobianFrobenius))
+            let low = pr.low <= 0 ? -Double.infinity : margin(st.minSigma, pr.low, st.jacobianFrobenius)
+            let sure = max(0, low)
             if m.isFinite { margins.append(m) }
-            lows.append(low)
+            if low.isFinite { lows.append(low) }
+            certified.append(sure)
+            if pr.p >= 1 { unbounded += 1 }
+            if pr.p <= 0.5 { notRobust += 1 }
             if !summaryOnly {
                 try JSONLines.emit(["index": i, "min_sigma": st.minSigma, "jacobian_frobenius": st.jacobianFrobenius, "p": pr.p,
-                                    "p_low": pr.low, "p_high": pr.high, "margin": m, "margin_low": low])
+                                    "p_low": pr.low, "p_high": pr.high, "margin": m, "margin_low": low, "certified_margin": sure])
             }
         }
         try JSONLines.emit(["certificate": "paper B Theorem 1 (first order)", "model": model.model, "r": Double(r), "samples": samples,
-                            "n": ds.count, "mean_margin": Summary(margins).mean, "infinite_margins": ds.count - margins.count,
-                            "mean_margin_low": Summary(lows).mean, "interval": "Wilson 95%"])
+                            "n": ds.count, "mean_margin": Summary(margins).mean, "infinite_margins": unbounded, "not_r_robust": notRobust,
+                            "mean_margin_low": Summary(lows).mean, "mean_certified_margin": Summary(certified).mean, "interval": "Wilson 95%"])
     }
 }
 

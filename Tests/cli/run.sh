@@ -238,6 +238,13 @@ for l, e in zip(L[:-1], E[:-1]):
     assert l['p_low'] <= l['p'] <= l['p_high']
     if 0 < l['p_low'] < 1: assert abs(l['margin_low'] - l['min_sigma'] * NormalDist().inv_cdf(l['p_low']) / l['jacobian_frobenius']) < 1e-9
     if l['margin'] is not None: assert l['margin_low'] <= l['margin']\""
+check "certify jacobian: p = 0 and p = 1 kept apart, certified_margin" bash -c "$BIN/vae-certify jacobian --model $M --input 'synthetic:test[0:4]' --r 1e-6 --samples 50 > $T/j0.jsonl && $BIN/vae-certify jacobian --model $M --input 'synthetic:test[0:4]' --r 1e6 --samples 50 > $T/j1.jsonl && python3 -c \"
+import json
+z = [json.loads(l) for l in open('$T/j0.jsonl')]; o = [json.loads(l) for l in open('$T/j1.jsonl')]
+assert all(l['p'] == 0 and l['margin'] is None and l['margin_low'] is None and l['certified_margin'] == 0 for l in z[:4]), z
+assert z[4]['not_r_robust'] == 4 and z[4]['infinite_margins'] == 0 and z[4]['mean_certified_margin'] == 0 and z[4]['mean_margin'] is None, z[4]
+assert all(l['p'] == 1 and l['margin'] is None and l['certified_margin'] == l['margin_low'] > 0 for l in o[:4]), o
+assert o[4]['infinite_margins'] == 4 and o[4]['not_r_robust'] == 0 and o[4]['mean_certified_margin'] > 0, o[4]\""
 expect_status "certify jacobian: r must be positive" 2 "--r must be positive" $BIN/vae-certify jacobian --model "$M" --input 'synthetic:test[0:4]' --r 0
 check "certify ibp: the bound is the ELBO at ε = 0 and below it beyond" bash -c "$BIN/vae-certify ibp --model $M --input 'synthetic:test[0:4]' --eps 0 --samples 3 > $T/ibp0.jsonl && $BIN/vae-certify ibp --model $M --input 'synthetic:test[0:4]' --eps 0.02 --samples 3 --alpha -1e9 > $T/ibp.jsonl && python3 -c \"
 import json
