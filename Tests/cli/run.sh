@@ -260,7 +260,10 @@ assert not np.array_equal(c, d), 'samples 1 should depend on the seed'\""
 check "certify ibp: the bound stays below the ELBO the elbo attack reaches" bash -c "$BIN/vae-attack elbo --model $M --input 'synthetic:test[0:4]' --radius 0.02 --steps 10 -o $T/ibpadv.npy --summary-only >/dev/null 2>&1 && $BIN/vae-eval elbo --model $M --input $T/ibpadv.npy --samples 20 --summary-only > $T/ibpadv.json && python3 -c \"
 import json
 e = json.load(open('$T/ibpadv.json'))['mean']; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
-assert B[-1]['mean_bound'] <= e, (B[-1], e)\""
+assert B[-1]['mean_bound'] <= e, (B[-1], e)
+import statistics
+b = [l['bound'] for l in B[:-1]]
+assert abs(B[-1]['mean_bound_stderr'] - statistics.stdev(b) / len(b) ** 0.5) < 1e-9 * max(1, abs(B[-1]['mean_bound'])), B[-1]\""
 expect_status "certify ibp: eps must be non-negative" 2 "--eps must be non-negative" $BIN/vae-certify ibp --model "$M" --input 'synthetic:test[0:4]' --eps -0.1
 check "certify margin: linear and bisect agree, bisect with fewer attacks, every certified margin below the empirical one" bash -c "$BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 > $T/mlin.jsonl && $BIN/vae-certify margin --model $T/l.safetensors --input 'synthetic:test[0:3]' --r 8 --start 3 --step 0.5 --restarts 2 --samples 20 --attack-steps 5 --search bisect --summary-only > $T/mbis.json && python3 -c \"
 import json
