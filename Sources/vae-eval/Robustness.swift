@@ -6,7 +6,7 @@ struct Accuracy: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Accuracy of a latent classifier: against labels, or paper D's adversarial accuracy against clean references.",
         discussion: """
-        Without --reference: the share of inputs whose predicted class (from the encoder mean) equals the label (a labelled dataset, or --labels for .npy inputs).
+        Without --reference: the share of inputs whose predicted class (from the encoder mean) equals the label (a labelled dataset, or --labels for .npy inputs: the labels of the classifier's target, e.g. the colour labels vae-eval export --color-labels-out writes for a --target color classifier).
 
         With --reference R: the share of adversarial inputs whose prediction equals the prediction on their clean reference. With R references and R·k inputs, the k restarts of each reference are consecutive (input i belongs to reference i / k).
 
@@ -59,7 +59,8 @@ struct Accuracy: ParsableCommand {
                          extraSummary: ["restarts": pred.count / refPred.count], model: vae)
         } else {
             let target = clf.config.extra?["target"] ?? "class"
-            guard let labels = target == "color" ? ds.colorLabels : ds.labels else {
+            // --labels gives the labels of the classifier's own target (class or colour)
+            guard let labels = labels.labels != nil ? ds.labels : (target == "color" ? ds.colorLabels : ds.labels) else {
                 throw ToolError("\(input.input) has no \(target) labels: give --labels, or --reference for adversarial accuracy")
             }
             try out.emit(metric: "accuracy", key: "correct",

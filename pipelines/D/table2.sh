@@ -10,45 +10,71 @@
 #   DATASETS  mnist / "mnist fashion-mnist" / fashion-mnist
 #   EPOCHS    3 / 300 / 1          N references 20 / 50 / 4      RESTARTS 3 / 10 / 1
 #   T HMC transitions 50 / 1000 / 2 (paper D's Table 2: T is not stated; its code uses 1000)
+#   LIMITS vae-train's image limits: none / none / "--train-limit 2000 --test-limit 500"
 # The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1, 50 steps, δ from
 # N(0, 0.2²)); --restarts is RESTARTS. Training: Adam 5e-4, halved after 10 epochs without
 # validation improvement, batch 128 (paper D Appendix D).
 # Columns: data, model, msssim at 0.1 and 0.2 (mean, standard error), accuracy at 0 (against
-# the labels), 0.1 and 0.2 (against the references' predictions), and the paper's values.
+# the labels), 0.1 and 0.2 (against the references' predictions), the same three for the colour
+# classifier (color-mnist only: paper D Table 3's second task; "-" otherwise), and the paper's
+# values. DATASETS=color-mnist gives paper D Table 3 (table3.sh does that).
 . "$(dirname "$0")/../lib.sh"
 OUT=${1:?usage: pipelines/D/table2.sh OUTDIR}
 DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" fashion-mnist)}
 EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 4)}; RESTARTS=${RESTARTS:-$(pick 3 10 1)}; T=${T:-$(pick 50 1000 2)}
+# training and test images (vae-train --train-limit/--test-limit; CHECK: lib.sh train_limit)
+LIMITS=${LIMITS-$(train_limit)}
+# the files' name: table2, or table3 when table3.sh runs this on Colour MNIST
+TABLE=${TABLE:-table2}
 mkdir -p "$OUT"
 start=$(date +%s)
 mean_se() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.3f\t%.3f" % (d["mean"], d["stderr"]))'; }
 ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" | mean_se; }
 acc() { "$BIN/vae-eval" accuracy --summary-only "$@" | tee -a "$OUT/accuracy.jsonl" | mean_se; }
 : > "$OUT/msssim.jsonl"; : > "$OUT/accuracy.jsonl"
-printf 'data\tmodel\tmsssim_0.1\tse\tmsssim_0.2\tse\tacc_0\tse\tacc_0.1\tse\tacc_0.2\tse\tpaper_msssim_0.1\tpaper_msssim_0.2\tpaper_acc_0\tpaper_acc_0.1\tpaper_acc_0.2\n' > "$OUT/table2.tsv"
-# paper D Table 2 (means): msssim 0.1, 0.2, accuracy 0, 0.1, 0.2
+printf 'data\tmodel\tmsssim_0.1\tse\tmsssim_0.2\tse\tacc_0\tse\tacc_0.1\tse\tacc_0.2\tse\tcolor_acc_0\tse\tcolor_acc_0.1\tse\tcolor_acc_0.2\tse\tpaper_msssim_0.1\tpaper_msssim_0.2\tpaper_acc_0\tpaper_acc_0.1\tpaper_acc_0.2\tpaper_color_acc_0\tpaper_color_acc_0.1\tpaper_color_acc_0.2\n' > "$OUT/$TABLE.tsv"
+# paper D Tables 2 and 3 (means): msssim 0.1, 0.2, accuracy 0, 0.1, 0.2, colour accuracy 0, 0.1, 0.2
 paper() {
     case "$1/$2" in
-        mnist/vae) echo "0.70 0.36 0.90 0.08 0.05" ;;         mnist/vae+hmc) echo "0.88 0.76 0.76 0.25 0.19" ;;
-        mnist/beta-vae) echo "0.75 0.50 0.90 0.11 0.01" ;;    mnist/beta-tcvae) echo "0.70 0.46 0.86 0.05 0.03" ;;
-        fashion-mnist/vae) echo "0.59 0.47 0.78 0.00 0.01" ;; fashion-mnist/vae+hmc) echo "0.66 0.54 0.56 0.14 0.13" ;;
-        fashion-mnist/beta-vae) echo "0.52 0.41 0.80 0.00 0.00" ;; fashion-mnist/beta-tcvae) echo "0.52 0.42 0.84 0.00 0.02" ;;
-        *) echo "- - - - -" ;;
+        mnist/vae) echo "0.70 0.36 0.90 0.08 0.05 - - -" ;;         mnist/vae+hmc) echo "0.88 0.76 0.76 0.25 0.19 - - -" ;;
+        mnist/beta-vae) echo "0.75 0.50 0.90 0.11 0.01 - - -" ;;    mnist/beta-tcvae) echo "0.70 0.46 0.86 0.05 0.03 - - -" ;;
+        fashion-mnist/vae) echo "0.59 0.47 0.78 0.00 0.01 - - -" ;; fashion-mnist/vae+hmc) echo "0.66 0.54 0.56 0.14 0.13 - - -" ;;
+        fashion-mnist/beta-vae) echo "0.52 0.41 0.80 0.00 0.00 - - -" ;; fashion-mnist/beta-tcvae) echo "0.52 0.42 0.84 0.00 0.02 - - -" ;;
+        color-mnist/vae) echo "0.36 0.19 1.00 0.04 0.02 1.00 0.06 0.06" ;; color-mnist/vae+hmc) echo "0.96 0.90 0.42 0.16 0.11 1.00 0.68 0.62" ;;
+        color-mnist/beta-vae) echo "0.75 0.5 0.88 0.08 0.05 1.00 0.21 0.18" ;; color-mnist/beta-tcvae) echo "0.35 0.23 0.94 0.08 0.05 1.00 0.06 0.05" ;;
+        *) echo "- - - - - - - -" ;;
     esac
 }
 attack() { "$BIN/vae-attack" "$@" --preset paperD --restarts "$RESTARTS" --summary-only; }
 hmc() { "$BIN/vae-hmc" --model "$1" --input "$2" --steps "$T" -o "$3" ${4:+--decode "$4"} --summary-only >> "$OUT/hmc.jsonl"; }
+# accuracies M NAME TARGET LABELS: trains the latent classifier for TARGET (class or color) and
+# sets accs (clean, 0.1, 0.2) and, for the VAE, haccs (the same with HMC over the codes)
+accuracies() {
+    local M=$1 name=$2 target=$3 labels=$4 clf="$D/clf-$2-$3.safetensors" r
+    "$BIN/vae-train" classifier --model "$M" --data "$data" --target "$target" --binarize $LIMITS --seed 0 -o "$clf" > "$D/clf-$name-$target.json"
+    accs=("$(acc --model "$M" --classifier "$clf" --input "$D/ref.npy" --labels "$labels")"); haccs=()
+    [ "$name" = vae ] && haccs=("$(acc --model "$M" --classifier "$clf" --input "$D/ref.npy" --labels "$labels" --codes "$D/z-hmc-ref.npy")")
+    for r in 0.1 0.2; do
+        attack classifier --model "$M" --classifier "$clf" --input "$D/ref.npy" \
+            --radius "$r" -o "$D/advc-$name-$target-$r.npy" > "$D/attack-classifier-$name-$target-$r.json"
+        accs+=("$(acc --model "$M" --classifier "$clf" --input "$D/advc-$name-$target-$r.npy" --reference "$D/ref.npy")")
+        if [ "$name" = vae ]; then
+            hmc "$M" "$D/advc-$name-$target-$r.npy" "$D/z-hmcc-$target-$r.npy"
+            haccs+=("$(acc --model "$M" --classifier "$clf" --input "$D/advc-$name-$target-$r.npy" --codes "$D/z-hmcc-$target-$r.npy" --reference "$D/ref.npy")")
+        fi
+    done
+}
 for data in $DATASETS; do
     D="$OUT/$data"; mkdir -p "$D"
-    "$BIN/vae-eval" export --input "$data:test@$N#bin" -o "$D/ref.npy" --labels-out "$D/ref-labels.npy"
+    colour=(); [ "$data" = color-mnist ] && colour=(--color-labels-out "$D/ref-color-labels.npy")
+    "$BIN/vae-eval" export --input "$data:test@$N#bin" -o "$D/ref.npy" --labels-out "$D/ref-labels.npy" "${colour[@]}"
     for m in "vae --beta 1" "beta-vae --beta 2" "beta-tcvae --objective tcvae --beta 2"; do
         set -- $m; name=$1; shift
         M="$D/$name.safetensors"
         say "$data $name: training ($EPOCHS epochs)"
-        train_once "$M" "$D/train-$name.json" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $(train_limit) \
+        train_once "$M" "$D/train-$name.json" --data "$data" --arch conv --binarize dynamic --epochs "$EPOCHS" $LIMITS \
             --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0 "$@"
         check_encoder "$M" "$D/ref.npy" "$data $name"
-        "$BIN/vae-train" classifier --model "$M" --data "$data" --binarize $(train_limit) --seed 0 -o "$D/clf-$name.safetensors" > "$D/clf-$name.json"
         "$BIN/vae-eval" recon --model "$M" --input "$D/ref.npy" -o "$D/rec-ref-$name.npy"
         row="$data\t$name"; hrow="$data\tvae+hmc"
         cols=(); hcols=()
@@ -61,29 +87,33 @@ for data in $DATASETS; do
                 hcols+=("$(ms "$D/rec-ref-$name.npy" "$D/hmc-adv-$r.npy")")
             fi
         done
-        accs=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/ref.npy" --labels "$D/ref-labels.npy")")
-        [ "$name" = vae ] && hmc "$M" "$D/ref.npy" "$D/z-hmc-ref.npy" && \
-            haccs=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/ref.npy" --labels "$D/ref-labels.npy" --codes "$D/z-hmc-ref.npy")")
-        for r in 0.1 0.2; do
-            attack classifier --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/ref.npy" \
-                --radius "$r" -o "$D/advc-$name-$r.npy" > "$D/attack-classifier-$name-$r.json"
-            accs+=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/advc-$name-$r.npy" --reference "$D/ref.npy")")
-            if [ "$name" = vae ]; then
-                hmc "$M" "$D/advc-$name-$r.npy" "$D/z-hmcc-$r.npy"
-                haccs+=("$(acc --model "$M" --classifier "$D/clf-$name.safetensors" --input "$D/advc-$name-$r.npy" --codes "$D/z-hmcc-$r.npy" --reference "$D/ref.npy")")
-            fi
-        done
-        printf "$row\t%s\t%s\t%s\t%s\t%s\t%s\n" "${cols[0]}" "${cols[1]}" "${accs[0]}" "${accs[1]}" "${accs[2]}" "$(paper "$data" "$name" | tr ' ' '\t')" >> "$OUT/table2.tsv"
+        [ "$name" = vae ] && hmc "$M" "$D/ref.npy" "$D/z-hmc-ref.npy"
+        accuracies "$M" "$name" class "$D/ref-labels.npy"
+        digit=("${accs[@]}"); hdigit=("${haccs[@]}")
+        color=("-\t-" "-\t-" "-\t-"); hcolor=("${color[@]}")
+        if [ "$data" = color-mnist ]; then
+            accuracies "$M" "$name" color "$D/ref-color-labels.npy"
+            color=("${accs[@]}"); hcolor=("${haccs[@]}")
+        fi
+        printf "$row\t%s\t%s\t%s\t%s\t%s\t%b\t%b\t%b\t%s\n" "${cols[0]}" "${cols[1]}" "${digit[0]}" "${digit[1]}" "${digit[2]}" \
+            "${color[0]}" "${color[1]}" "${color[2]}" "$(paper "$data" "$name" | tr ' ' '\t')" >> "$OUT/$TABLE.tsv"
         if [ "$name" = vae ]; then
-            printf "$hrow\t%s\t%s\t%s\t%s\t%s\t%s\n" "${hcols[0]}" "${hcols[1]}" "${haccs[0]}" "${haccs[1]}" "${haccs[2]}" "$(paper "$data" vae+hmc | tr ' ' '\t')" >> "$OUT/table2.tsv"
+            printf "$hrow\t%s\t%s\t%s\t%s\t%s\t%b\t%b\t%b\t%s\n" "${hcols[0]}" "${hcols[1]}" "${hdigit[0]}" "${hdigit[1]}" "${hdigit[2]}" \
+                "${hcolor[0]}" "${hcolor[1]}" "${hcolor[2]}" "$(paper "$data" vae+hmc | tr ' ' '\t')" >> "$OUT/$TABLE.tsv"
         fi
     done
 done
 if need_gnuplot; then
+    panels=2; colour_panel=""
+    if [[ " $DATASETS " == *" color-mnist "* ]]; then
+        panels=3
+        colour_panel='set title "colour classifier attack"
+plot "'"$OUT/$TABLE.tsv"'" using 13:14:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0", "" using 15:16 title "r = 0.1", "" using 17:18 title "r = 0.2"'
+    fi
     gnuplot <<GP
-set terminal pngcairo size 1000,460
-set output "$OUT/table2.png"
-set multiplot layout 1,2 title "Paper D Table 2 (ours, $EPOCHS epochs, T = $T): conv VAE family under attack, L∞ 0.1 and 0.2"
+set terminal pngcairo size $(( panels * 500 )),460
+set output "$OUT/$TABLE.png"
+set multiplot layout 1,$panels title "Paper D ${TABLE/table/Table } (ours, $DATASETS, $EPOCHS epochs, T = $T): conv VAE family under attack, L∞ 0.1 and 0.2"
 set datafile separator "\t"
 set style data histograms
 set style histogram errorbars gap 2 lw 1
@@ -94,13 +124,14 @@ set key outside bottom center horizontal
 set datafile columnheaders
 set title "encoder (skl) attack"
 set ylabel "MS-SSIM(rec. of reference, rec. of adversarial)"
-plot "$OUT/table2.tsv" using 3:4:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0.1", "" using 5:6 title "r = 0.2"
-set title "classifier attack"
+plot "$OUT/$TABLE.tsv" using 3:4:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0.1", "" using 5:6 title "r = 0.2"
+set title "classifier attack (digits or classes)"
 set ylabel "adversarial accuracy"
-plot "$OUT/table2.tsv" using 7:8:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0", "" using 9:10 title "r = 0.1", "" using 11:12 title "r = 0.2"
+plot "$OUT/$TABLE.tsv" using 7:8:xtic(stringcolumn(1)." ".stringcolumn(2)) title "r = 0", "" using 9:10 title "r = 0.1", "" using 11:12 title "r = 0.2"
+$colour_panel
 unset multiplot
 GP
     say "wrote $OUT/table2.png"
 fi
-column -t -s $'\t' "$OUT/table2.tsv"
+column -t -s $'\t' "$OUT/$TABLE.tsv"
 say "$(( $(date +%s) - start )) s"
