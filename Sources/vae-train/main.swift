@@ -48,7 +48,7 @@ struct Train: ParsableCommand {
     var beta: Float = 1
     @Option(name: .customLong("eps-train"), parsing: .unconditional, help: "proVAE: the L∞ radius the ELBO bound is trained for.")
     var epsTrain: Float = 0
-    @Option(name: .customLong("eps-ramp"), parsing: .unconditional, help: "proVAE: epochs over which the radius ramps up linearly from 0 (default: half the epochs).")
+    @Option(name: .customLong("eps-ramp"), parsing: .unconditional, help: "proVAE: epochs over which the radius ramps up linearly from 0 (default: half the epochs, rounded down, at least 1; on --resume, the checkpoint's).")
     var epsRamp: Int?
     @Option(parsing: .unconditional, help: "Lipschitz constant of all three networks (paper A; mlp only). Off by default.")
     var lipschitz: Float?

@@ -100,7 +100,13 @@ assert json.loads(json.loads(f.read(n))['__metadata__']['config'])['sigmaHead'] 
 expect_status "sigma-head: mlp only" 2 "applies to --arch mlp only" $BIN/vae-train --data synthetic --arch conv --sigma-head log-sigma -o "$T/x.safetensors"
 expect_status "sigma-head: not with a fixed sigma" 2 "exclude each other" $BIN/vae-train --data synthetic --sigma-head log-sigma --fixed-sigma 0.1 -o "$T/x.safetensors"
 expect_status "sigma-head: exp heads are not Lipschitz" 2 "no global Lipschitz constant" $BIN/vae-train --data synthetic --sigma-head log-variance --lipschitz 5 -o "$T/x.safetensors"
-expect_error "init: another sigma head is a different network" "sigma head default (this run: logVariance)" $BIN/vae-train --data synthetic --epochs 1 --hidden 32 --latent 4 --sigma-head log-variance --init "$T/m.safetensors" -o "$T/ft7.safetensors"
+expect_error "init: another sigma head is a different network" "sigma head sigmoid (this run: log-variance)" $BIN/vae-train --data synthetic --epochs 1 --hidden 32 --latent 4 --sigma-head log-variance --init "$T/m.safetensors" -o "$T/ft7.safetensors"
+
+check "provae: a resume without --eps-ramp keeps the checkpoint's default ramp as --epochs grows" bash -c "$BIN/vae-train --data synthetic --epochs 2 --train-limit 200 --hidden 16 --latent 2 --objective provae --eps-train 0.05 --keep-checkpoint -o $T/pr.safetensors >/dev/null 2>&1 && $BIN/vae-train --data synthetic --epochs 4 --train-limit 200 --hidden 16 --latent 2 --objective provae --eps-train 0.05 --resume -o $T/pr.safetensors >/dev/null 2>&1 && python3 -c \"
+import json, struct
+f = open('$T/pr.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+t = json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
+assert t['epochs'] == 4 and t['epsRampEpochs'] == 1, t\""
 
 # --init: fine-tuning starts from another model's weights (paper C's proVAEs from a plain VAE)
 check "init: a proVAE fine-tuned from a VAE starts at its weights" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --objective provae --eps-train 0.05 --lr 1e-30 --init $T/m.safetensors -o $T/ft.safetensors >/dev/null 2>$T/ft.log && grep -q 'starting from the weights of $T/m.safetensors' $T/ft.log && python3 -c \"

@@ -12,6 +12,8 @@
 #
 #   pipelines/D/c3.sh OUTDIR          (make -C pipelines/D c3 writes results/D/c3/)
 #
+# Data: binarised MNIST; CHECK=1 uses binarised Fashion-MNIST (lib.sh check_data), DATA=NAME
+# overrides both. The defence's vae-hmc runs a burn-in of half of T before its T transitions.
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   EPOCHS 3 / 300 / 1 (paper D's conv VAE, Table 6, trained as table2.sh trains it)
 #   N references 20 / 50 / 2    RADII "0.1 0.2" / "0.1 0.6 0.8 1.0" / "0.1"

@@ -9,6 +9,8 @@
 #
 #   pipelines/D/fig2.sh OUTDIR        (make -C pipelines/D fig2 writes results/D/fig2/)
 #
+# Data: binarised MNIST; CHECK=1 uses binarised Fashion-MNIST (lib.sh check_data), DATA=NAME
+# overrides both. vae-hmc runs a burn-in of half of T before its T transitions.
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   EPOCHS 3 / 300 / 1 (paper D's conv VAE, Table 6, trained as table2.sh trains it)
 #   N references 100 / 1000 / 4    T HMC transitions 100 / 1000 / 2    RADIUS 0.1 (skl attack,

@@ -94,8 +94,11 @@ public final class Trainer {
         }
     }
 
-    /// proVAE's ramp-up in epochs: `--eps-ramp`, or half the epochs.
-    var rampEpochs: Int { options.epsRampEpochs ?? max(1, options.epochs / 2) }
+    /// proVAE's ramp-up in epochs: `--eps-ramp`, or the checkpoint's when a resumed run gives
+    /// none (so that `--epochs` may grow), or half the epochs, rounded down, at least 1.
+    var rampEpochs: Int { options.epsRampEpochs ?? resumedRampEpochs ?? max(1, options.epochs / 2) }
+    /// The ramp a checkpoint recorded, read before a resume (see `rampEpochs`).
+    var resumedRampEpochs: Int? = nil
 
     /// What this run records about itself (provenance, and the resume check).
     var record: TrainingRecord {
@@ -136,6 +139,9 @@ public final class Trainer {
         // before a resume, which then replaces these weights by the checkpoint's: the digest
         // goes into the record that the checkpoint's must match
         if let path = options.initFrom { initDigest = try initialise(from: path) }
+        if options.resume, options.epsRampEpochs == nil, let file = try? SafeTensors.read(checkpointPath) {
+            resumedRampEpochs = (try? ModelConfig.from(file, name: checkpointPath))?.training?.epsRampEpochs
+        }
         model.recordTraining(record)
         if case .provae = objective, rampEpochs > options.epochs {
             progress.line("note: --eps-ramp \(rampEpochs) is longer than the run: training ends at radius \(epsilon(atEpoch: Double(options.epochs))) of \(options.epsTrain)")
@@ -315,7 +321,11 @@ public final class Trainer {
             [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
         cmp("group size", mine.groupSize ?? 0, theirs.groupSize ?? 0)
         cmp("fixed sigma", text(mine.fixedSigma), text(theirs.fixedSigma))
-        cmp("sigma head", mine.sigmaHead?.rawValue ?? "default", theirs.sigmaHead?.rawValue ?? "default")
+        // named as --sigma-head spells them
+        func head(_ h: ScaleParameterization?) -> String {
+            switch h ?? .sigmoid { case .sigmoid: "sigmoid"; case .logVariance: "log-variance"; case .logSigma: "log-sigma" }
+        }
+        cmp("sigma head", head(mine.sigmaHead), head(theirs.sigmaHead))
         guard differ.isEmpty else {
             throw ToolError.file(path, "is a different network from this run's (\(differ.joined(separator: ", "))); --init needs the same one")
         }
