@@ -38,18 +38,13 @@ extension BjorckGradient: ExpressibleByArgument, CaseIterable {
     public static var allCases: [BjorckGradient] { [.tangent, .identity] }
 }
 
-/// `vae-train --sigma-head` (the `mlp` encoder's σ head).
-public enum SigmaHeadChoice: String, CaseIterable, ExpressibleByArgument, Sendable {
-    case sigmoid
-    case logVariance = "log-variance"
-    case logSigma = "log-sigma"
-    public var parameterization: ScaleParameterization {
-        switch self {
-        case .sigmoid: .sigmoid
-        case .logVariance: .logVariance
-        case .logSigma: .logSigma
-        }
+/// `vae-train --sigma-head` (the `mlp` encoder's σ head), spelt as `optionName`.
+extension ScaleParameterization: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let head = Self.allCases.first(where: { $0.optionName == argument }) else { return nil }
+        self = head
     }
+    public static var allValueStrings: [String] { allCases.map(\.optionName) }
 }
 
 /// `vae-train --binarize`.

@@ -271,9 +271,10 @@ struct IBP: ParsableCommand {
                 try JSONLines.emit(line)
             }
         }
+        let (bound, elbo) = (Summary(bounds), Summary(elbos))
         var summary: [String: Any] = ["certificate": "paper C Eq. 21, in expectation over ε", "model": model.model, "eps": Double(String(eps)) ?? Double(eps),
-                                      "samples": samples, "n": ds.count, "mean_bound": Summary(bounds).mean, "mean_bound_stderr": Summary(bounds).standardError,
-                                      "mean_elbo": Summary(elbos).mean, "mean_elbo_stderr": Summary(elbos).standardError]
+                                      "samples": samples, "n": ds.count, "mean_bound": bound.mean, "mean_bound_stderr": bound.standardError,
+                                      "mean_elbo": elbo.mean, "mean_elbo_stderr": elbo.standardError]
         if let a = alpha { summary["alpha"] = a; summary["certified_share"] = Double(bounds.filter { $0 >= a }.count) / Double(ds.count) }
         try JSONLines.emit(summary)
     }

@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("sigma-offset"), parsing: .unconditional, help: "Add τ to the encoder standard deviation (paper B section 4.2).")
     var sigmaOffset: Float = 0
     @Option(name: .customLong("sigma-head"), help: "The mlp encoder's σ head: sigmoid (paper A; σ < 1, and it can saturate at 1 on grey data), log-variance (σ = exp(h/2), as paper D's conv head) or log-sigma (σ = exp(h), as paper C's). Default sigmoid; mlp only, and sigmoid only for a Lipschitz σ network (exp has no global Lipschitz constant).")
-    var sigmaHead: SigmaHeadChoice?
+    var sigmaHead: ScaleParameterization?
     @Option(help: "Likelihood: bernoulli, cbernoulli (continuous Bernoulli), gaussian.")
     var likelihood: LikelihoodChoice = .bernoulli
     @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian likelihood (--likelihood gaussian only).")
@@ -138,7 +138,7 @@ struct Train: ParsableCommand {
             try check(arch == .mlp, "--sigma-head applies to --arch mlp only (conv has paper D's log-variance head, conv-small paper C's log-sigma head)")
             try check(fixedSigma == nil, "--sigma-head and --fixed-sigma exclude each other (a fixed σ has no head)")
             try check(head == .sigmoid || (lipschitzStd ?? lipschitz) == nil,
-                      "--sigma-head \(head.rawValue) cannot be Lipschitz-constrained: exp has no global Lipschitz constant (use sigmoid, or no Lipschitz constant for σ)")
+                      "--sigma-head \(head.optionName) cannot be Lipschitz-constrained: exp has no global Lipschitz constant (use sigmoid, or no Lipschitz constant for σ)")
         }
         try check(fixedSigma.map { $0 > 0 && $0.isFinite } ?? true, "--fixed-sigma must be positive")
         try check(lipschitzConstants.allSatisfy { $0.map { $0 > 0 && $0.isFinite } ?? true }, "Lipschitz constants must be positive")
@@ -167,7 +167,7 @@ struct Train: ParsableCommand {
         }
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
-        config.sigmaHead = sigmaHead.flatMap { $0 == .sigmoid ? nil : $0.parameterization }
+        config.sigmaHead = sigmaHead == .sigmoid ? nil : sigmaHead
         if objective == .provae { config.epsTrain = epsTrain }
         if arch == .hvae { config.groups = groups ?? 2; config.topDown = "residual" }
         let model: any TrainableModel = arch == .hvae ? try HierarchicalVAE(config: config) : try VAE(config: config)

@@ -1,13 +1,22 @@
 import Foundation
 
 /// How the encoder's scale head becomes the standard deviation σ of q(z|x).
-public enum ScaleParameterization: String, Codable, Sendable {
+public enum ScaleParameterization: String, Codable, CaseIterable, Sendable {
     /// σ = sigmoid(h): paper A's encoder-σ network (final sigmoid).
     case sigmoid
     /// σ = exp(h / 2), h = log σ²: paper D's log-variance head.
     case logVariance
     /// σ = exp(h), h = log σ: paper C's log-σ head.
     case logSigma
+
+    /// How `vae-train --sigma-head` and its messages spell it (the raw value is the file's).
+    public var optionName: String {
+        switch self {
+        case .sigmoid: "sigmoid"
+        case .logVariance: "log-variance"
+        case .logSigma: "log-sigma"
+        }
+    }
 }
 
 /// The encoder q(z|x) = N(μ(x), diag σ(x)²). An optional shared trunk feeds a mean head and

@@ -19,9 +19,10 @@ import Foundation
 ///   √(6 / fan-in)); the heads (posteriors, priors, the decoder's last layer) from the default
 ///   fan-in bound 1/√fan-in. Fan-in is counted as PyTorch counts it: for the transposed
 ///   convolution, output channels × k², twice the inputs that each of its outputs sees at
-///   stride 2, so that layer gets half He's variance. With the default alone, each hidden layer shrank the signal's
-///   variance about sixfold, and a model with two or three groups stayed on the collapsed-
-///   posterior plateau for several epochs (see the README's measurements).
+///   stride 2, so that layer gets half He's variance. With the default alone, each hidden
+///   layer shrank the signal's variance about sixfold, and a model with two or three groups
+///   stayed on the collapsed-posterior plateau for several epochs (see the README's
+///   measurements).
 /// - Posteriors relative to their priors (NVAE's residual normal):
 ///   q(z_k | z_>k, x) = N(μ_p + Δμ, σ_p · Δσ) with (Δμ, log Δσ) = linear([s_k, r_k]), so that
 ///   KL_k = Σ [−log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½] in closed form. Log scales are soft-clamped,

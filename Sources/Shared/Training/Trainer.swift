@@ -139,7 +139,10 @@ public final class Trainer {
         // before a resume, which then replaces these weights by the checkpoint's: the digest
         // goes into the record that the checkpoint's must match
         if let path = options.initFrom { initDigest = try initialise(from: path) }
-        if options.resume, options.epsRampEpochs == nil, let file = try? SafeTensors.read(checkpointPath) {
+        // read once: its recorded ramp is the default of a resumed run (`rampEpochs`), and
+        // `restore` takes the rest from it
+        let checkpoint = options.resume ? try readCheckpoint() : nil
+        if let file = checkpoint, options.epsRampEpochs == nil {
             resumedRampEpochs = (try? ModelConfig.from(file, name: checkpointPath))?.training?.epsRampEpochs
         }
         model.recordTraining(record)
@@ -149,8 +152,8 @@ public final class Trainer {
         var startEpoch = 0, startBatch = 0
         var secondsBefore = 0.0
         var resumedSums = EpochSums(), resumedLast = LastEpoch()
-        if options.resume {
-            (startEpoch, startBatch, secondsBefore, resumedSums, resumedLast) = try restore(adam: adam, schedule: schedule)
+        if let checkpoint {
+            (startEpoch, startBatch, secondsBefore, resumedSums, resumedLast) = try restore(checkpoint, adam: adam, schedule: schedule)
             guard startEpoch <= options.epochs else {
                 throw ToolError.usage("\(checkpointPath): \(startEpoch) epochs are done already; --epochs \(options.epochs) is fewer")
             }
@@ -321,11 +324,7 @@ public final class Trainer {
             [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
         cmp("group size", mine.groupSize ?? 0, theirs.groupSize ?? 0)
         cmp("fixed sigma", text(mine.fixedSigma), text(theirs.fixedSigma))
-        // named as --sigma-head spells them
-        func head(_ h: ScaleParameterization?) -> String {
-            switch h ?? .sigmoid { case .sigmoid: "sigmoid"; case .logVariance: "log-variance"; case .logSigma: "log-sigma" }
-        }
-        cmp("sigma head", head(mine.sigmaHead), head(theirs.sigmaHead))
+        cmp("sigma head", (mine.sigmaHead ?? .sigmoid).optionName, (theirs.sigmaHead ?? .sigmoid).optionName)
         guard differ.isEmpty else {
             throw ToolError.file(path, "is a different network from this run's (\(differ.joined(separator: ", "))); --init needs the same one")
         }
@@ -339,11 +338,16 @@ public final class Trainer {
         return digest
     }
 
-    func restore(adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums, last: LastEpoch) {
+    /// `OUTPUT.ckpt`, for `--resume`.
+    func readCheckpoint() throws -> SafeTensors.File {
         guard FileManager.default.fileExists(atPath: checkpointPath) else {
             throw ToolError.file(checkpointPath, "no checkpoint to resume from")
         }
-        let file = try SafeTensors.read(checkpointPath)
+        return try SafeTensors.read(checkpointPath)
+    }
+
+    /// Weights, optimizer state and position in training from the checkpoint `file`.
+    func restore(_ file: SafeTensors.File, adam: Adam, schedule: LearningRateSchedule?) throws -> (epochs: Int, batches: Int, seconds: Double, sums: EpochSums, last: LastEpoch) {
         let saved = try ModelConfig.from(file, name: checkpointPath)
         var mine = model.config, theirs = saved
         mine.spectralNorms = nil; theirs.spectralNorms = nil
