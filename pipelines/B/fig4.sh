@@ -26,8 +26,6 @@
 OUT=${1:?usage: pipelines/B/fig4.sh OUTDIR}
 if [ "$CHECK" = 1 ]; then DATASETS=${DATASETS:-$(check_data fashion-mnist)}; else DATASETS=${DATASETS:-"mnist fashion-mnist"}; fi
 SEEDS=${SEEDS:-$(pick "0" "0 1 2 3 4" "0")}
-EPOCHS=${EPOCHS:-$(pick 1 50 1)}
-LIMITS=$(pick "--test-limit 1000" "" "$(train_limit)")
 N=${N:-$(pick 25 25 4)}
 RADIUS=${RADIUS:-10}
 STEPS=${STEPS:-$(pick 50 100 5)}

@@ -29,8 +29,6 @@
 OUT=${1:?usage: pipelines/B/fig7.sh OUTDIR}
 DATA=$(check_data mnist)
 TAUS=${TAUS:-$(pick "0 0.1 0.5 1" "0 0.1 0.5 1" "0 1")}
-EPOCHS=${EPOCHS:-$(pick 1 50 1)}
-LIMITS=$(pick "--test-limit 1000" "" "$(train_limit)")
 NCERT=${NCERT:-$(pick 300 10000 8)}
 NATT=${NATT:-$(pick 50 1000 4)}
 RADII=${RADII:-$(pick "1 2 2.5 3 3.5 4 5 6" "0.5 1 1.5 2 2.5 3 3.5 4 4.5 5 6 7 8 10" "2 4")}

@@ -31,8 +31,6 @@
 OUT=${1:?usage: pipelines/B/fig9.sh OUTDIR}
 DATA=$(check_data mnist)
 BETAS=${BETAS:-$(pick "0.1 1 10" "0.1 1 10" "0.1 10")}
-EPOCHS=${EPOCHS:-$(pick 1 50 1)}
-LIMITS=$(pick "--test-limit 1000" "" "$(train_limit)")
 NCERT=${NCERT:-$(pick 300 10000 8)}
 NATT=${NATT:-$(pick 50 1000 4)}
 RADII=${RADII:-$(pick "1 2 3 4 5 6 8 10 12" "0.5 1 1.5 2 2.5 3 3.5 4 4.5 5 6 7 8 10 12 14" "2 4")}

@@ -8,6 +8,11 @@
 ARCH=${ARCH:-conv-small}
 B_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATS="python3 $B_DIR/bstats.py"
+# Paper B's common training size (quick / FULL=1 / CHECK=1): EPOCHS 1 / 50 / 1, and LIMITS,
+# the vae-train image limits (the test ELBO on 1,000 test images in the quick setting)
+EPOCHS=${EPOCHS:-$(pick 1 50 1)}
+LIMITS=$(pick "--test-limit 1000" "" "$(train_limit)")
+
 # train_b OUT NAME DATA EPOCHS LIMITS [vae-train options...]: OUT/NAME.safetensors and
 # OUT/train-NAME.json (vae-train's JSON line), and its log OUT/train-NAME.log; a model already
 # trained with the same arguments and binary is reused (lib.sh train_once)
