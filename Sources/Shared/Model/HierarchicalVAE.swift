@@ -18,15 +18,17 @@ import Foundation
 /// - Every hidden layer followed by a ReLU starts from He's initialisation (uniform with bound
 ///   √(6 / fan-in)); the heads (posteriors, priors, the decoder's last layer) from the default
 ///   fan-in bound 1/√fan-in. Fan-in is counted as PyTorch counts it: for the transposed
-///   convolution, output channels × k², twice the inputs that each of its outputs sees at
-///   stride 2, so that layer gets half He's variance. With the default alone, each hidden
+///   convolution, output channels × k², which is c1/16 times the 64 · 2 · 2 inputs that each
+///   of its outputs sees at stride 2 (twice them with the default c1 = 32, so that layer then
+///   gets half He's variance). With the default alone, each hidden
 ///   layer shrank the signal's variance about sixfold, and a model with two or three groups
 ///   stayed on the collapsed-posterior plateau for several epochs (see the README's
 ///   measurements).
 /// - Posteriors relative to their priors (NVAE's residual normal):
 ///   q(z_k | z_>k, x) = N(μ_p + Δμ, σ_p · Δσ) with (Δμ, log Δσ) = linear([s_k, r_k]), so that
-///   KL_k = Σ [−log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½] in closed form. Log scales are soft-clamped,
-///   log σ = 5 · tanh(h / 5), as NVAE does.
+///   KL_k = Σ [−log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½] in closed form. Log scales are soft-clamped
+///   with NVAE's soft_clamp5, log σ = 5 · tanh(h / 5). NVAE's code also clamps the means and
+///   adds 0.01 to σ; clamping only the log scales keeps the closed-form KL above exact.
 ///
 /// Latent codes are stored as one row per image, `[N, K·latent]`, top group first
 /// (z_K, z_{K−1}, …, z_1). With K = 1 the model is a plain VAE with a N(0, I) prior.
@@ -42,7 +44,8 @@ public final class HierarchicalVAE {
     /// The top group's posterior (Δμ, log Δσ) from r_K.
     let topPosterior: Linear
     /// Per lower group k (index k − 1): the prior from s_k, the posterior from [s_k, r_k],
-    /// and the state step s_{k−1} = relu(linear([s_k, z_k])).
+    /// and the state step s_{k−1} = s_k + relu(linear([s_k, z_k])) (without the s_k when the
+    /// file's top-down update is the plain one, `residualState` false).
     let priors: [Linear], posteriors: [Linear], steps: [Linear]
     /// s_{K−1} from z_K.
     let topStep: Linear
