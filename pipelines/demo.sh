@@ -8,7 +8,7 @@
 # Prints a short table and the path of a picture (clean, reconstruction, attacked, its
 # reconstruction, after HMC).  pipelines/demo.sh OUTDIR   (CHECK=1: a tiny run)
 . "$(dirname "$0")/lib.sh"
-OUT=${1:?usage: pipelines/demo.sh OUTDIR}
+OUT=$(out_dir "$@")
 N=$(pick 50 50 8); T=$(pick 100 100 2); EPOCHS=$(pick 1 1 1)
 mkdir -p "$OUT"
 start=$(date +%s)

@@ -17,6 +17,9 @@ check_data() { if [ "$CHECK" = 1 ]; then echo "${DATA:-fashion-mnist}"; else ech
 # training images in CHECK mode (all of them otherwise)
 train_limit() { if [ "$CHECK" = 1 ]; then echo "--train-limit 2000 --test-limit 500"; fi; }
 say() { echo "$(basename "$0" .sh): $*" >&2; }
+# the output folder, a pipeline script's one argument: `OUT=$(out_dir "$@")` (a usage line and
+# exit 2 without it)
+out_dir() { if [ $# -ne 1 ] || [ -z "$1" ]; then echo "usage: $0 OUTDIR" >&2; exit 2; fi; echo "$1"; }
 # the value of FIELD in a one-line JSON object on stdin
 field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print(("%.6g" % v) if isinstance(v, float) else v)' "$1"; }
 # fails loudly when a trained model is degenerate for what the pipeline reproduces: an

@@ -16,7 +16,7 @@ public struct ModelOptions: ParsableArguments {
     public func load(for data: Dataset? = nil) throws -> VAE {
         let (m, _) = try VAE.load(model)
         if let d = data, d.imageShape != m.config.inputShape {
-            throw ToolError("\(d.source) has images of shape \(d.imageShape), \(model) expects \(m.config.inputShape)")
+            throw d.shapeMismatch(expected: m.config.inputShape, model: model)
         }
         return m
     }
@@ -25,7 +25,7 @@ public struct ModelOptions: ParsableArguments {
     public func loadAny(for data: Dataset? = nil) throws -> any LatentModel {
         let m = try Models.load(model)
         if let d = data, d.imageShape != m.config.inputShape {
-            throw ToolError("\(d.source) has images of shape \(d.imageShape), \(model) expects \(m.config.inputShape)")
+            throw d.shapeMismatch(expected: m.config.inputShape, model: model)
         }
         return m
     }

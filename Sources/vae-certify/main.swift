@@ -131,7 +131,7 @@ struct Lipschitz: ParsableCommand {
             return
         }
         let ds = try DatasetCatalog.load(spec)
-        guard ds.imageShape == c.inputShape else { throw ToolError("\(spec) has images of shape \(ds.imageShape), \(model.model) expects \(c.inputShape)") }
+        guard ds.imageShape == c.inputShape else { throw ds.shapeMismatch(expected: c.inputShape, model: model.model) }
         let sigmas = Autodiff.withoutGradients {
             Batches.mapRows(ds.images) { x in vae.encode(Variable(x)).sigma.value }
         }

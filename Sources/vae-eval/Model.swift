@@ -74,7 +74,8 @@ struct Decode: ParsableCommand {
     func validate() throws {
         try OutputOptions.validate([out.output], inputs: [model.model] + (codes.map { [$0] } ?? []))
         if let c = count, c < 1 { throw ValidationError("--count must be at least 1, got \(c)") }
-        if (codes == nil) == (count == nil) { throw ValidationError("give --codes, or --count with --levels that mark no group as code") }
+        if codes != nil && count != nil { throw ValidationError("--codes and --count exclude each other: --codes decodes the given codes, --count generates that many images from the prior") }
+        if codes == nil && count == nil { throw ValidationError("give --codes, or --count with --levels that mark no group as code") }
     }
 
     func run() throws {
@@ -100,7 +101,7 @@ struct Decode: ParsableCommand {
             full = choice[0] == "mean" ? Tensor.zeros([z.shape[0], m.codeDimension]) : rng.normalTensor([z.shape[0], m.codeDimension])
         }
         try Npy.write(m.decoderMeans(full, batch: Batches.defaultSize), to: out.output)
-        Log.line("decoded \(full.shape[0]) codes to images of shape \(m.config.inputShape)")
+        Log.line("decoded \(full.shape[0]) \(codes == nil ? "codes from the prior" : "codes") to images of shape \(m.config.inputShape)")
     }
 }
 

@@ -401,6 +401,10 @@ import numpy as np
 a = np.load('$T/hs.npy'); b = np.load('$T/ms.npy')
 assert a.shape == (6, 1, 28, 28) and b.shape == (4, 1, 28, 28) and 0 <= a.min() and a.max() <= 1 and b.std() > 0, (a.shape, b.shape)\""
 expect_status "decode needs --codes or --count" 2 "give --codes, or --count" $BIN/vae-eval decode --model "$H" -o "$T/u.npy"
+expect_status "decode takes --codes or --count, not both" 2 "exclude each other" $BIN/vae-eval decode --model "$H" --codes "$T/hc.npy" --count 3 -o "$T/u.npy"
+python3 -c "import numpy as np; np.save('$T/rows20.npy', np.full((3, 20), 0.5, np.float32))"
+expect_status "rows that are no images are named so" 1 "rows of 20 values, not images" $BIN/vae-eval nll --model "$H" --input "$T/rows20.npy" --samples 2
+expect_status "a pipeline without its OUTDIR prints its usage" 2 "^usage: pipelines/D/hvae-nll.sh OUTDIR$" pipelines/D/hvae-nll.sh
 check "kl warm-up longer than the run is noted" bash -c "$BIN/vae-train --data synthetic --arch hvae --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --kl-warmup 4 -o $T/hw.safetensors 2>&1 >/dev/null | grep -q 'ends near 0.25 of --beta'"
 check "hvae checkpoint for resume" bash -c "$BIN/vae-train --data synthetic --arch hvae --groups 2 --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --keep-checkpoint -o $T/hr.safetensors >/dev/null 2>&1"
 expect_status "resume with other groups names them" 1 "groups 3 (checkpoint: 2)" $BIN/vae-train --data synthetic --arch hvae --groups 3 --latent 2 --hidden 4,4,8 --epochs 2 --train-limit 100 --resume -o "$T/hr.safetensors"

@@ -26,7 +26,7 @@
 # Writes OUTDIR/fig4.tsv (one line per model and image), fig4-summary.tsv (one per model),
 # fig4.png, the tools' JSON lines (*.jsonl) and the models.
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/A/fig4.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" "$(check_data mnist)")}
 EPOCHS=${EPOCHS:-$(pick 1 50 1)}
 TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}

@@ -26,7 +26,7 @@
 # Writes OUTDIR/fig5.tsv (one line per model and image), fig5-summary.tsv (one per model),
 # fig5.png (two panels), the tools' JSON lines (*.jsonl) and the models.
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/A/fig5.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
 EPOCHS=${EPOCHS:-$(pick 1 50 1)}
 TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}

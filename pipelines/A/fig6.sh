@@ -22,7 +22,7 @@
 # (vae-eval latent-plot --tsv: mu1 mu2 sigma1 sigma2 label), fig6.png (three panels), latent-NAME.png
 # (vae-eval's own plots at the same range), the models and NAME.options (what each was trained with).
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/A/fig6.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
 EPOCHS=${EPOCHS:-$(pick 2 50 1)}
 TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}

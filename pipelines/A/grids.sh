@@ -22,7 +22,7 @@
 # Writes OUTDIR/fig1.png, fig1-standard.png, fig1-lipschitz.png, figE8.png, grids.tsv (the
 # reconstructions' L2 displacement under each attack) and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/A/grids.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
 TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}
 N=${N:-$(pick 8 16 4)}

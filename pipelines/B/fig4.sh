@@ -23,7 +23,7 @@
 # grid-DATA.png (clean images, the three attacks and their reconstructions) and the JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-B.sh"
-OUT=${1:?usage: pipelines/B/fig4.sh OUTDIR}
+OUT=$(out_dir "$@")
 if [ "$CHECK" = 1 ]; then DATASETS=${DATASETS:-$(check_data fashion-mnist)}; else DATASETS=${DATASETS:-"mnist fashion-mnist"}; fi
 SEEDS=${SEEDS:-$(pick "0" "0 1 2 3 4" "0")}
 N=${N:-$(pick 25 25 4)}

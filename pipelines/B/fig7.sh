@@ -26,7 +26,7 @@
 # attack-*.jsonl) and R-*-rR.tsv (the empirical margin of each attacked image).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-B.sh"
-OUT=${1:?usage: pipelines/B/fig7.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
 TAUS=${TAUS:-$(pick "0 0.1 0.5 1" "0 0.1 0.5 1" "0 1")}
 NCERT=${NCERT:-$(pick 300 10000 8)}

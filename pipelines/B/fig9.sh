@@ -28,7 +28,7 @@
 # fig8.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-B.sh"
-OUT=${1:?usage: pipelines/B/fig9.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
 BETAS=${BETAS:-$(pick "0.1 1 10" "0.1 1 10" "0.1 10")}
 NCERT=${NCERT:-$(pick 300 10000 8)}

@@ -18,7 +18,7 @@
 # ALLOW_DEGENERATE=1.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/settings.sh"
-OUT=${1:?usage: pipelines/C/fig3.sh OUTDIR}
+OUT=$(out_dir "$@")
 MODELS=${MODELS:-$OUT/models}
 N=${N:-$(pick 100 1000 10)}
 RADII=${RADII:-$(pick "0 0.025 0.05 0.1 0.15 0.2" "0 0.02 0.04 0.06 0.08 0.1 0.12 0.14 0.16 0.18 0.2" "0 0.1")}

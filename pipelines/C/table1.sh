@@ -16,7 +16,7 @@
 # (column degenerate) and make the script fail at the end unless ALLOW_DEGENERATE=1.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/settings.sh"
-OUT=${1:?usage: pipelines/C/table1.sh OUTDIR}
+OUT=$(out_dir "$@")
 MODELS=${MODELS:-$OUT/models}
 NTRAIN=${NTRAIN:-$(pick 1000 60000 100)}; NTEST=${NTEST:-$(pick 1000 10000 100)}; SAMPLES=${SAMPLES:-$(pick 4 10 2)}
 mkdir -p "$OUT"

@@ -14,7 +14,8 @@
 # table1.sh and fig3.sh flag its rows and fail at the end (unless ALLOW_DEGENERATE=1 or CHECK=1).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/settings.sh"
-DIR=${1:?usage: train.sh MODELDIR EPS}; EPS=${2:?usage: train.sh MODELDIR EPS}
+if [ $# -ne 2 ]; then echo "usage: $0 MODELDIR EPS" >&2; exit 2; fi
+DIR=$1; EPS=$2
 mkdir -p "$DIR"
 M="$DIR/eps-$EPS.safetensors"
 init=(); epochs=$EPOCHS; extra=

@@ -24,7 +24,7 @@
 # Writes OUTDIR/c3.tsv, c3.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
-OUT=${1:?usage: pipelines/D/c3.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 2)}
 RADII=${RADII:-$(pick "0.1 0.2" "0.1 0.6 0.8 1.0" "0.1")}
 T_ATTACK=${T_ATTACK:-$(pick 2 20 1)}; T=${T:-$(pick 100 1000 2)}; STEPS=${STEPS:-$(pick 50 50 3)}

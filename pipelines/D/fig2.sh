@@ -19,7 +19,7 @@
 # standard errors, the share of references whose ratio fell), fig2.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
-OUT=${1:?usage: pipelines/D/fig2.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 100 1000 4)}; T=${T:-$(pick 100 1000 2)}
 RADIUS=${RADIUS:-0.1}
 mkdir -p "$OUT"

@@ -13,7 +13,7 @@
 # chart), grid-R.png per radius (reference, its reconstruction, adversarial point, its
 # reconstruction, after HMC) and the tools' JSON lines (*.jsonl).
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/D/fig4.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 30 1)}; K=${K:-3}; N=${N:-$(pick 50 1000 4)}
 RADII=${RADII:-"0.1 0.2"}; TOP=${TOP:-1}; STEPS=${STEPS:-$(pick 50 50 3)}; T=${T:-$(pick 100 1000 2)}
 mkdir -p "$OUT"

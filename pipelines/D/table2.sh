@@ -19,7 +19,7 @@
 # classifier (color-mnist only: paper D Table 3's second task; "-" otherwise), and the paper's
 # values. DATASETS=color-mnist gives paper D Table 3 (table3.sh does that).
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/D/table2.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" fashion-mnist)}
 EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 4)}; RESTARTS=${RESTARTS:-$(pick 3 10 1)}; T=${T:-$(pick 50 1000 2)}
 # training and test images (vae-train --train-limit/--test-limit; CHECK: lib.sh train_limit)

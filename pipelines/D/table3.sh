@@ -9,7 +9,7 @@
 # i in colour c) and tests on the first 10,000; FULL=1 uses all. CHECK=1 needs MNIST on disk
 # (Colour MNIST is built from it) and skips, saying so, where it is missing (as in CI).
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/D/table3.sh OUTDIR}
+OUT=$(out_dir "$@")
 if [ "$CHECK" = 1 ] && ! "$BIN/vae-eval" export --input 'mnist:test[0:1]' -o /dev/null > /dev/null 2>&1; then
     say "skipped: Colour MNIST is built from MNIST, which is not on this machine (scripts/prepare-data.sh mnist)"
     exit 0

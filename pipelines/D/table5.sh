@@ -9,7 +9,7 @@
 # Sizes (quick / FULL=1 / CHECK=1): EPOCHS 1 / 300 / 1 (the time does not depend on training),
 # N points 20 / 1000 / 2, TS "0 100 500 1000" / same / "0 2".
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/D/table5.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 1 300 1)}; N=${N:-$(pick 20 1000 2)}; TS=${TS:-$(pick "0 100 500 1000" "0 100 500 1000" "0 2")}
 mkdir -p "$OUT"
 start=$(date +%s)

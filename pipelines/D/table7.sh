@@ -13,7 +13,7 @@
 # 784 pixels would be 0.74 per pixel, above any reconstruction's. We report the per-pixel mean
 # on [0, 1] and 255² times it, against the binarised test images.
 . "$(dirname "$0")/../lib.sh"
-OUT=${1:?usage: pipelines/D/table7.sh OUTDIR}
+OUT=$(out_dir "$@")
 DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" fashion-mnist)}
 EPOCHS=${EPOCHS:-$(pick 3 300 1)}; BETAS=${BETAS:-$(pick "1 5" "1 2 5 10" 1)}; TC_BETAS=${TC_BETAS:-$(pick 5 "2 5 10" 2)}
 N=${N:-$(pick 500 10000 50)}; K=${K:-$(pick 200 1000 5)}

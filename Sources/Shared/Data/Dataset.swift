@@ -20,6 +20,15 @@ public struct Dataset {
     /// `[C, H, W]` of one image.
     public var imageShape: [Int] { Array(images.shape.dropFirst()) }
 
+    /// The error for images that do not fit a model expecting `expected` (`[C, H, W]`). Rows of
+    /// a `[N, D]` file that is no square image (latent codes given as `--input`, say) are named
+    /// as such, not by the `[1, 1, D]` shape they were read into.
+    public func shapeMismatch(expected: [Int], model: String) -> ToolError {
+        let seen = imageShape.count == 3 && imageShape[0] == 1 && imageShape[1] == 1
+            ? "rows of \(imageShape[2]) values, not images" : "images of shape \(imageShape)"
+        return ToolError("\(source) has \(seen), \(model) expects images of shape \(expected)")
+    }
+
     /// The images and labels at `indices`, in that order.
     public func subset(_ indices: [Int]) -> Dataset {
         Dataset(images: images.gatherRows(indices), labels: labels.map { l in indices.map { l[$0] } },
