@@ -9,9 +9,9 @@ struct Tool: ParsableCommand {
         commandName: "vae-certify",
         abstract: "Certify a VAE: Lipschitz r-robustness bounds (paper A), Jacobian margin bounds (paper B), IBP ELBO bounds (paper C).",
         discussion: """
-        Implemented: weights (what the saved weights guarantee), lipschitz (paper A's certificates from them) jacobian (paper B's first-order margin), ibp (paper C's certified ELBO bound) and margin (paper A Algorithm 2's empirical margin, an estimate rather than a certificate).
+        Implemented: weights (what the saved weights guarantee), lipschitz (paper A's certificates from them), theorem1 (paper A Theorem 1's bound for constants you give, without a model), jacobian (paper B's first-order margin), ibp (paper C's certified ELBO bound) and margin (paper A Algorithm 2's empirical margin, an estimate rather than a certificate).
         """,
-        subcommands: [Weights.self, Lipschitz.self, Jacobian.self, IBP.self, Margin.self])
+        subcommands: [Weights.self, Lipschitz.self, Theorem1.self, Jacobian.self, IBP.self, Margin.self])
 
     static func main() { ToolMain.run(Tool.self) }
 }
@@ -155,6 +155,83 @@ struct Lipschitz: ParsableCommand {
         summary["mean_margin"] = Summary(margins).mean; summary["certified_share"] = Double(margins.filter { $0 > 0 }.count) / Double(ds.count)
         if let d = delta { summary["delta"] = d }
         try JSONLines.emit(summary)
+    }
+}
+
+/// Paper A Theorem 1 for constants given on the command line (paper A Figure 2 plots its two
+/// bounds against ‖δ‖₂ for a = b = c = 5, d_z = 5 and ‖σ‖₂ = 0.1).
+struct Theorem1: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "theorem1",
+        abstract: "Paper A Theorem 1's bound for given Lipschitz constants, ‖σ‖ and latent size, over perturbation norms (no model needed).",
+        discussion: """
+        For each ‖δ‖₂ of --deltas (from:to:step, or a comma list), one JSON line with p1 (Markov's inequality), p2 (the χ² tail bound), 1 − p1, 1 − p2, and the bound 1 − min(p1, p2) on P[‖g(z_δ) − g(z)‖₂ ≤ r] (paper A Theorem 1); then a summary line with Lemma 1.1's margins m1, m2 and max(m1, m2) at the threshold t. These are the numbers vae-certify lipschitz computes per image from a model's measured constants and ‖σ(x)‖.
+
+        Example (paper A Figure 2's setting):
+          vae-certify theorem1 --a 5 --b 5 --c 5 --latent 5 --sigma-norm 0.1 --r 5 --deltas 0:0.15:0.005
+        """)
+    @Option(parsing: .unconditional, help: "Lipschitz constant of the decoder mean.")
+    var a: Double
+    @Option(parsing: .unconditional, help: "Lipschitz constant of the encoder mean.")
+    var b: Double
+    @Option(parsing: .unconditional, help: "Lipschitz constant of the encoder standard deviation (0 for a fixed σ).")
+    var c: Double
+    @Option(parsing: .unconditional, help: "Latent dimension d_z.")
+    var latent: Int
+    @Option(name: .customLong("sigma-norm"), parsing: .unconditional, help: "‖σ(x)‖₂, the norm of the encoder standard deviation.")
+    var sigmaNorm: Double
+    @Option(parsing: .unconditional, help: "The reconstruction radius r (L2, pixel space), positive.")
+    var r: Double
+    @Option(help: ArgumentHelp("Perturbation norms ‖δ‖₂: FROM:TO:STEP (TO included when the grid reaches it) or a comma list.", valueName: "list"))
+    var deltas: String = "0:0.15:0.005"
+    @Option(parsing: .unconditional, help: "The r-robustness threshold t in (0, 1).")
+    var threshold = 0.5
+
+    func validate() throws {
+        for (name, v) in [("--a", a), ("--b", b), ("--sigma-norm", sigmaNorm), ("--r", r)] {
+            guard v > 0 && v.isFinite else { throw ValidationError("\(name) must be positive and finite, got \(v)") }
+        }
+        guard c >= 0 && c.isFinite else { throw ValidationError("--c must be non-negative and finite, got \(c)") }
+        guard latent >= 1 else { throw ValidationError("--latent must be at least 1, got \(latent)") }
+        guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must be in (0, 1), got \(threshold)") }
+        _ = try Self.grid(deltas)
+    }
+
+    /// The norms of `--deltas`: FROM:TO:STEP (at most 100,000 of them) or a comma list, each
+    /// finite and non-negative.
+    static func grid(_ text: String) throws -> [Double] {
+        let bad = ValidationError("--deltas must be FROM:TO:STEP or a comma list of non-negative numbers, got '\(text)'")
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        var out: [Double]
+        if parts.count == 3 {
+            guard let from = Double(parts[0]), let to = Double(parts[1]), let step = Double(parts[2]),
+                  from.isFinite, to.isFinite, step.isFinite, step > 0, to >= from else { throw bad }
+            let n = Int(((to - from) / step + 1e-9).rounded(.down)) + 1
+            guard n <= 100_000 else { throw ValidationError("--deltas gives \(n) norms, more than 100,000") }
+            out = (0..<n).map { from + Double($0) * step }
+        } else {
+            guard parts.count == 1 else { throw bad }
+            out = try text.split(separator: ",", omittingEmptySubsequences: false).map {
+                guard let v = Double($0.trimmingCharacters(in: .whitespaces)) else { throw bad }
+                return v
+            }
+        }
+        guard !out.isEmpty, out.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw bad }
+        return out
+    }
+
+    func run() throws {
+        let k = LipschitzConstants(a: a, b: b, c: c)
+        for d in try Self.grid(deltas) {
+            let p1 = LipschitzMargins.p1(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d)
+            let p2 = LipschitzMargins.p2(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d, latent: latent)
+            try JSONLines.emit(["delta": d, "p1": p1, "p2": p2, "one_minus_p1": 1 - p1, "one_minus_p2": 1 - p2,
+                                "bound": LipschitzMargins.probabilityBound(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d, latent: latent)])
+        }
+        let m1 = LipschitzMargins.m1(r: r, k, sigmaNorm: sigmaNorm, threshold: threshold)
+        let m2 = LipschitzMargins.m2(r: r, k, sigmaNorm: sigmaNorm, latent: latent, threshold: threshold)
+        try JSONLines.emit(["certificate": "paper A Theorem 1 and Lemma 1.1", "a": a, "b": b, "c": c, "latent": latent,
+                            "sigma_norm": sigmaNorm, "r": r, "threshold": threshold, "m1": m1, "m2": m2, "margin": Swift.max(m1, m2)])
     }
 }
 
