@@ -206,8 +206,10 @@ struct Theorem1: ParsableCommand {
         if parts.count == 3 {
             guard let from = Double(parts[0]), let to = Double(parts[1]), let step = Double(parts[2]),
                   from.isFinite, to.isFinite, step.isFinite, step > 0, to >= from else { throw bad }
-            let n = Int(((to - from) / step + 1e-9).rounded(.down)) + 1
-            guard n <= 100_000 else { throw ValidationError("--deltas gives \(n) norms, more than 100,000") }
+            // the count as a Double first: a huge or tiny step must be refused, not trap in Int()
+            let count = ((to - from) / step + 1e-9).rounded(.down) + 1
+            guard count.isFinite, count <= 100_000 else { throw ValidationError("--deltas gives more than 100,000 norms") }
+            let n = Int(count)
             out = (0..<n).map { from + Double($0) * step }
         } else {
             guard parts.count == 1 else { throw bad }

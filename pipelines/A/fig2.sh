@@ -27,9 +27,9 @@ import json, sys
 for l in open(sys.argv[2]):
     d = json.loads(l)
     if "delta" in d:
-        print("%s\t%.4f\t%.6f\t%.6f\t%.6f" % (sys.argv[1], d["delta"], d["one_minus_p1"], d["one_minus_p2"], d["bound"]))
+        print("%s\t%g\t%.6f\t%.6f\t%.6f" % (sys.argv[1], d["delta"], d["one_minus_p1"], d["one_minus_p2"], d["bound"]))
 PY
-    tail -n 1 "$OUT/theorem1-$r.jsonl" | python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%s\t%.5f\t%.5f\t%.5f" % (sys.argv[1], d["m1"], d["m2"], d["margin"]))' "$r" \
+    tail -n 1 "$OUT/theorem1-$r.jsonl" | python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%s\t%.6g\t%.6g\t%.6g" % (sys.argv[1], d["m1"], d["m2"], d["margin"]))' "$r" \
         >> "$OUT/fig2-margins.tsv"
 done
 if need_gnuplot; then

@@ -13,11 +13,11 @@
 #   SEARCH       bisect / linear / bisect     ATTACK_STEPS 20 / 50 / 3   RESTARTS 5 / 5 / 1
 #   SAMPLES      40 / 40 / 8          START 10  STEP 0.5  R 8
 #   CONSTANTS    "5 7 10 12" (CHECK: "5")
-#   SIGMA_NORMS  "0.06 0.13 0.19 0.25" (CHECK: "0.06 0.25"): the authors' fixed σ per dimension
-#                0.02, 0.04, 0.06, 0.08 in 10 dimensions
+#   SIGMA_NORMS  "0.06 0.13 0.19 0.25" (CHECK: "0.06 0.25"): the paper's ‖σ‖₂, as a fixed σ of
+#                ‖σ‖₂/√10 per dimension (the authors' code: 0.02, 0.04, 0.06, 0.08 per dimension)
 #   DATA mnist; CHECK=1 uses Fashion-MNIST (the one dataset CI has)
-# Models are the 10-D fixed-σ Lipschitz-VAEs of models.sh (fig4.sh's, reused from results/A/fig4
-# when FULL=1 trained them there the same way). Writes OUTDIR/fig3.tsv (M, ‖σ‖₂, mean and
+# Models are 10-D fixed-σ Lipschitz-VAEs trained as fig4.sh trains them (models.sh), reused from
+# results/A/fig4 where its SIGMA_NORMS sweep (FULL=1) trained them the same way. Writes OUTDIR/fig3.tsv (M, ‖σ‖₂, mean and
 # standard deviation of the empirical margin, Theorem 2's certified margin beside it), fig3.png
 # (one panel per constant, as the paper's) and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
