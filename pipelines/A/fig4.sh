@@ -28,15 +28,7 @@
 . "$(dirname "$0")/../lib.sh"
 OUT=$(out_dir "$@")
 DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" "$(check_data mnist)")}
-EPOCHS=${EPOCHS:-$(pick 1 50 1)}
-TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}
-N=${N:-$(pick 10 25 2)}
-SEARCH=${SEARCH:-$(pick bisect linear bisect)}
-ATTACK_STEPS=${ATTACK_STEPS:-$(pick 20 50 3)}
-RESTARTS=${RESTARTS:-$(pick 5 5 1)}
-SAMPLES=${SAMPLES:-$(pick 40 40 8)}
-START=${START:-10}; STEP=${STEP:-0.5}; R=${R:-8}
-CONSTANTS=${CONSTANTS:-$(pick "5 7 10 12" "5 7 10 12" "5")}
+. "$(dirname "$0")/sizes.sh"
 SIGMA=${SIGMA:-0.0316228}
 SIGMA_NORMS=${SIGMA_NORMS:-$(pick "" "0.06 0.13 0.19 0.25" "")}
 mkdir -p "$OUT"

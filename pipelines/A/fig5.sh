@@ -28,15 +28,9 @@
 . "$(dirname "$0")/../lib.sh"
 OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
-EPOCHS=${EPOCHS:-$(pick 1 50 1)}
-TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}
-N=${N:-$(pick 10 25 2)}; LL_N=${LL_N:-$(pick 1000 10000 200)}
-SEARCH=${SEARCH:-$(pick bisect linear bisect)}
-ATTACK_STEPS=${ATTACK_STEPS:-$(pick 20 50 3)}
-RESTARTS=${RESTARTS:-$(pick 5 5 1)}
-SAMPLES=${SAMPLES:-$(pick 40 40 8)}
-START=${START:-10}; STEP=${STEP:-0.25}; R=${R:-8}
-CONSTANTS=${CONSTANTS:-$(pick "5 7 10 12" "5 7 10 12" "5")}
+STEP=${STEP:-0.25}
+. "$(dirname "$0")/sizes.sh"
+LL_N=${LL_N:-$(pick 1000 10000 200)}
 SIGMA=${SIGMA:-0.0316228}; STD_LR=${STD_LR:-1e-3}; STD_EPOCHS=${STD_EPOCHS:-$(pick 5 50 1)}
 REUSE=${REUSE-$(dirname "$OUT")/fig4}
 mkdir -p "$OUT"
