@@ -123,10 +123,9 @@ struct Lipschitz: ParsableCommand {
                 throw ValidationError("Theorem 2 needs a fixed encoder σ (--fixed-sigma at training); give --input for Lemma 1.1's per-input margins")
             }
             let s = Double(fixed + (c.sigmaOffset ?? 0)) * Double(latent).squareRoot()
-            let m1 = LipschitzMargins.m1(r: r, LipschitzConstants(a: k.a, b: k.b, c: 0), sigmaNorm: s, threshold: threshold)
-            let m2 = LipschitzMargins.m2(r: r, LipschitzConstants(a: k.a, b: k.b, c: 0), sigmaNorm: s, latent: latent, threshold: threshold)
+            let m = LipschitzMargins.lemma11(r: r, LipschitzConstants(a: k.a, b: k.b, c: 0), sigmaNorm: s, latent: latent, threshold: threshold)
             summary["certificate"] = "Theorem 2 (global)"; summary["sigma_norm"] = s
-            summary["m1"] = m1; summary["m2"] = m2; summary["margin"] = Swift.max(m1, m2)
+            summary["m1"] = m.m1; summary["m2"] = m.m2; summary["margin"] = m.margin
             try JSONLines.emit(summary)
             return
         }
@@ -139,15 +138,13 @@ struct Lipschitz: ParsableCommand {
         for i in 0..<ds.count {
             let row = sigmas.data[(i * latent)..<((i + 1) * latent)]
             let s = row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-            let m1 = LipschitzMargins.m1(r: r, k, sigmaNorm: s, threshold: threshold)
-            let m2 = LipschitzMargins.m2(r: r, k, sigmaNorm: s, latent: latent, threshold: threshold)
-            margins.append(Swift.max(m1, m2))
+            let m = LipschitzMargins.lemma11(r: r, k, sigmaNorm: s, latent: latent, threshold: threshold)
+            margins.append(m.margin)
             guard !summaryOnly else { continue }
-            var line: [String: Any] = ["index": i, "sigma_norm": s, "m1": m1, "m2": m2, "margin": Swift.max(m1, m2)]
+            var line: [String: Any] = ["index": i, "sigma_norm": s, "m1": m.m1, "m2": m.m2, "margin": m.margin]
             if let d = delta {
-                line["p1"] = LipschitzMargins.p1(r: r, k, sigmaNorm: s, deltaNorm: d)
-                line["p2"] = LipschitzMargins.p2(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent)
-                line["bound"] = LipschitzMargins.probabilityBound(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent)
+                let t = LipschitzMargins.theorem1(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent)
+                line["p1"] = t.p1; line["p2"] = t.p2; line["bound"] = t.bound
             }
             try JSONLines.emit(line)
         }
@@ -225,15 +222,12 @@ struct Theorem1: ParsableCommand {
     func run() throws {
         let k = LipschitzConstants(a: a, b: b, c: c)
         for d in try Self.grid(deltas) {
-            let p1 = LipschitzMargins.p1(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d)
-            let p2 = LipschitzMargins.p2(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d, latent: latent)
-            try JSONLines.emit(["delta": d, "p1": p1, "p2": p2, "one_minus_p1": 1 - p1, "one_minus_p2": 1 - p2,
-                                "bound": LipschitzMargins.probabilityBound(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d, latent: latent)])
+            let t = LipschitzMargins.theorem1(r: r, k, sigmaNorm: sigmaNorm, deltaNorm: d, latent: latent)
+            try JSONLines.emit(["delta": d, "p1": t.p1, "p2": t.p2, "one_minus_p1": 1 - t.p1, "one_minus_p2": 1 - t.p2, "bound": t.bound])
         }
-        let m1 = LipschitzMargins.m1(r: r, k, sigmaNorm: sigmaNorm, threshold: threshold)
-        let m2 = LipschitzMargins.m2(r: r, k, sigmaNorm: sigmaNorm, latent: latent, threshold: threshold)
+        let m = LipschitzMargins.lemma11(r: r, k, sigmaNorm: sigmaNorm, latent: latent, threshold: threshold)
         try JSONLines.emit(["certificate": "paper A Theorem 1 and Lemma 1.1", "a": a, "b": b, "c": c, "latent": latent,
-                            "sigma_norm": sigmaNorm, "r": r, "threshold": threshold, "m1": m1, "m2": m2, "margin": Swift.max(m1, m2)])
+                            "sigma_norm": sigmaNorm, "r": r, "threshold": threshold, "m1": m.m1, "m2": m.m2, "margin": m.margin])
     }
 }
 

@@ -24,10 +24,25 @@ public enum LipschitzMargins {
         ChiSquare.theorem1P2(r: r, a: k.a, b: k.b, c: k.c, sigmaNorm: s, deltaNorm: d, degrees: latent)
     }
 
+    /// Theorem 1 at one ‖δ‖: p₁, p₂ and the bound 1 − min(p₁, p₂) (`probabilityBound`), each
+    /// computed once, for the tools that print all three.
+    public static func theorem1(r: Double, _ k: LipschitzConstants, sigmaNorm s: Double, deltaNorm d: Double,
+                                latent: Int) -> (p1: Double, p2: Double, bound: Double) {
+        let (q1, q2) = (p1(r: r, k, sigmaNorm: s, deltaNorm: d), p2(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent))
+        return (q1, q2, 1 - Swift.min(q1, q2))
+    }
+
     /// Theorem 1: P[‖g(z_δ) − g(z_¬δ)‖₂ ≤ r] ≥ 1 − min(p₁, p₂).
     public static func probabilityBound(r: Double, _ k: LipschitzConstants, sigmaNorm s: Double, deltaNorm d: Double,
                                         latent: Int) -> Double {
-        1 - Swift.min(p1(r: r, k, sigmaNorm: s, deltaNorm: d), p2(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent))
+        theorem1(r: r, k, sigmaNorm: s, deltaNorm: d, latent: latent).bound
+    }
+
+    /// Lemma 1.1's margins m₁ and m₂ (below) and the margin max(m₁, m₂) they certify together.
+    public static func lemma11(r: Double, _ k: LipschitzConstants, sigmaNorm s: Double, latent: Int,
+                               threshold t: Double = 0.5) -> (m1: Double, m2: Double, margin: Double) {
+        let (a, b) = (m1(r: r, k, sigmaNorm: s, threshold: t), m2(r: r, k, sigmaNorm: s, latent: latent, threshold: t))
+        return (a, b, Swift.max(a, b))
     }
 
     /// Lemma 1.1's m₁, derived from p₁ ≤ 1 − t: with D = ‖δ‖ and s = ‖σ‖,
