@@ -32,13 +32,15 @@ fig4=(); l4=()
 printf 'eps_train\telbo_clean+c\telbo_attacked+c\n' > "$OUT/grids.tsv"
 for e in $GRID_EPS; do
     M="$MODELS/eps-$e.safetensors"; name=$([ "$e" = 0 ] && echo VAE || echo "proVAE $e")
+    # a degenerate model's rows say so (degenerate_gate below fails the run for it)
+    [ -f "$MODELS/eps-$e.degenerate" ] && name="$name (degenerate)"
     say "$name: PGD attack on the ELBO at ε_attack = $RADIUS ($N images), reconstructions, $COUNT samples…"
     "$BIN/vae-attack" elbo --model "$M" --input "$OUT/clean.npy" --radius "$RADIUS" --steps "$STEPS" --seed "$SEED" \
         -o "$OUT/adv-$e.npy" --summary-only >> "$OUT/attack.jsonl" 2> /dev/null
     "$BIN/vae-eval" recon --model "$M" --input "$OUT/clean.npy" -o "$OUT/rec-$e.npy" 2> /dev/null
     "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$e.npy" -o "$OUT/rec-adv-$e.npy" 2> /dev/null
     "$BIN/vae-eval" decode --model "$M" --levels sample --count "$COUNT" --seed "$SEED" -o "$OUT/samples-$e.npy" 2> /dev/null
-    el=() 
+    el=()
     for x in clean.npy "adv-$e.npy"; do
         s=$("$BIN/vae-eval" elbo --model "$M" --input "$OUT/$x" --samples "$SAMPLES" --seed 1 --summary-only)
         echo "$s" >> "$OUT/elbo.jsonl"
@@ -50,7 +52,6 @@ for e in $GRID_EPS; do
     l2+=(--label "$name recon (ELBO ${el[0]})" --label "$name, attacked (${el[1]})")
     fig4+=("$OUT/samples-$e.npy"); l4+=(--label "$name samples")
 done
-
 "$BIN/vae-eval" grid "${fig1[@]}" "${l1[@]}" -o "$OUT/fig1.png" 2> /dev/null
 "$BIN/vae-eval" grid "${fig2[@]}" "${l2[@]}" -o "$OUT/fig2.png" 2> /dev/null
 "$BIN/vae-eval" grid "${fig4[@]}" "${l4[@]}" -o "$OUT/fig4.png" 2> /dev/null
