@@ -83,7 +83,7 @@ struct Decode: ParsableCommand {
         let m = try model.loadAny()
         try OutputOptions.checkWritable([out.output])
         let choice = try LevelsOption.parse(levels, groups: m.groupCount, fallback: "code", allowed: ["code", "mean", "sample"])
-        let width = choice.filter { $0 == "code" }.count * (m.codeDimension / m.groupCount)
+        let width = zip(choice, m.groupSizes).filter { $0.0 == "code" }.map(\.1).reduce(0, +)
         var z: Tensor
         if let codes {
             guard width > 0 else { throw ToolError.usage("--levels marks no group as code: give --count instead of --codes") }

@@ -40,6 +40,8 @@ struct Train: ParsableCommand {
     var hidden: Widths?
     @Option(parsing: .unconditional, help: "Latent groups K of --arch hvae, 1 to 8 (default 2; K = 1 has a plain VAE's ELBO, and the tools still read it as an hvae).")
     var groups: Int?
+    @Option(name: .customLong("latent-map"), parsing: .unconditional, help: "With --arch hvae: make each group below the top one a C×7×7 latent map read and written by 3×3 convolutions on a top-down feature map (NVAE's way), with C channels (C·49 codes per group); the top group stays a vector of --latent. Off by default: every group a vector of --latent.")
+    var latentMap: Int?
     @Option(name: .customLong("kl-warmup"), parsing: .unconditional, help: "Epochs over which the KL weight rises linearly from 0 to --beta, batch by batch (NVAE's warm-up; --objective elbo; 0: none).")
     var klWarmup: Double = 0
     @Option(help: "Objective: elbo (with --beta, a β-VAE), tcvae (β-TCVAE), provae (paper C's certified bound).")
@@ -115,6 +117,8 @@ struct Train: ParsableCommand {
         try check(klWarmup == 0 || objective == .elbo, "--kl-warmup applies to --objective elbo only")
         try check(groups == nil || arch == .hvae, "--groups applies to --arch hvae only")
         try check(groups.map { (1...8).contains($0) } ?? true, "--groups must be between 1 and 8")
+        try check(latentMap == nil || arch == .hvae, "--latent-map applies to --arch hvae only")
+        try check(latentMap.map { (1...64).contains($0) } ?? true, "--latent-map must be between 1 and 64 channels")
         if arch == .hvae {
             try check(objective == .elbo, "--arch hvae trains on --objective elbo (with --beta) only")
             try check(lipschitz == nil && lipschitzDecoder == nil && lipschitzMean == nil && lipschitzStd == nil && fixedSigma == nil && sigmaOffset == 0,
@@ -169,7 +173,7 @@ struct Train: ParsableCommand {
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
         config.sigmaHead = sigmaHead == .sigmoid ? nil : sigmaHead
         if objective == .provae { config.epsTrain = epsTrain }
-        if arch == .hvae { config.groups = groups ?? 2; config.topDown = "residual" }
+        if arch == .hvae { config.groups = groups ?? 2; config.topDown = "residual"; config.latentMap = latentMap }
         let model: any TrainableModel = arch == .hvae ? try HierarchicalVAE(config: config) : try VAE(config: config)
         try OutputOptions.checkWritable([out.output, out.output + ".ckpt"])  // before any training
         var options = TrainingOptions()

@@ -20,10 +20,41 @@ struct LinearHierarchy: LatentHierarchy {
 /// formula computed in numpy, gradients against finite differences, the importance-sampled
 /// bound against the ELBO, and HMC over all levels against a closed-form joint posterior.
 final class HierarchicalVAETests: XCTestCase {
-    func model(groups: Int, latent: Int = 3, hidden: [Int] = [4, 6, 8], seed: UInt64 = 1, topDown: String? = "residual") throws -> HierarchicalVAE {
+    func model(groups: Int, latent: Int = 3, hidden: [Int] = [4, 6, 8], seed: UInt64 = 1, topDown: String? = "residual", latentMap: Int? = nil) throws -> HierarchicalVAE {
         var c = ModelConfig(architecture: "hvae", latent: latent, inputShape: [1, 28, 28], data: "synthetic", seed: seed)
-        c.hidden = hidden; c.groups = groups; c.topDown = topDown
+        c.hidden = hidden; c.groups = groups; c.topDown = topDown; c.latentMap = latentMap
         return try HierarchicalVAE(config: c)
+    }
+
+    /// Vector groups, and lower groups as C×7×7 latent maps (NVAE's way): most tests run on both.
+    let layouts: [Int?] = [nil, 2]
+
+    /// A lower group's code is a C×7×7 map, stored channel by channel and row by row, read by
+    /// the 3×3 step convolution and the decoder's two 4×4 stride-2 transposed convolutions:
+    /// a change at map cell (0, 0) of z_1 reaches image rows and columns 0…10 only
+    /// (3×3: cells ≤ 1; each transposed convolution: row a → rows 2a − 1 … 2a + 2), and does
+    /// reach them; a change at cell (6, 6) reaches rows and columns 17…27 only.
+    func testLatentMapIsSpatial() throws {
+        let m = try model(groups: 2, latentMap: 2)
+        XCTAssertEqual(m.groupSizes, [3, 98])
+        XCTAssertEqual(m.codeDimension, 101)
+        var r = RNG(seed: 5)
+        let a = r.normalTensor([1, 101])
+        let base = Autodiff.withoutGradients { m.generate(Variable(a)).logits.value }
+        for (cell, near) in [(0, 0...10), (48, 17...27)] {
+            for channel in 0..<2 {
+                var b = a
+                b.data[3 + channel * 49 + cell] += 2
+                let out = Autodiff.withoutGradients { m.generate(Variable(b)).logits.value }
+                var inside: Float = 0, outside: Float = 0
+                for y in 0..<28 { for x in 0..<28 {
+                    let d = abs(out.data[y * 28 + x] - base.data[y * 28 + x])
+                    if near.contains(y) && near.contains(x) { inside = max(inside, d) } else { outside = max(outside, d) }
+                } }
+                XCTAssertEqual(outside, 0, "cell \(cell) channel \(channel) changed pixels outside \(near)")
+                XCTAssertGreaterThan(inside, 1e-4, "cell \(cell) channel \(channel) changed nothing")
+            }
+        }
     }
 
     /// The residual top-down state, s_0 = s_1 + relu(linear([s_1, z_1])), against the update of
@@ -74,23 +105,45 @@ final class HierarchicalVAETests: XCTestCase {
         check("posterior.0.weight", fanIn: 64, he: false)
         check("prior.0.weight", fanIn: 32, he: false)
         check("top_posterior.weight", fanIn: 32, he: false)
+        // latent maps: 3×3 convolutions on the 64-channel state map and 16-channel features
+        let lm = try model(groups: 3, hidden: [8, 16, 32], latentMap: 2)
+        let mapWeights = Dictionary(uniqueKeysWithValues: lm.namedParameters.map { ($0.name, $0.variable.value) })
+        func checkMap(_ name: String, fanIn: Int, he: Bool) {
+            guard let w = mapWeights[name] else { return XCTFail("no \(name) in \(mapWeights.keys.sorted())") }
+            let bound = (he ? Float(6) : 1) .squareRoot() / Float(fanIn).squareRoot()
+            let top = w.data.map(abs).max()!
+            XCTAssertLessThanOrEqual(top, bound, name)
+            XCTAssertGreaterThan(top, 0.9 * bound, name)
+        }
+        checkMap("up.0.0.weight", fanIn: 16 * 9, he: true)
+        checkMap("step.0.0.weight", fanIn: (64 + 2) * 9, he: true)
+        checkMap("top_step.weight", fanIn: 3, he: true)
+        checkMap("decoder.0.weight", fanIn: 8 * 16, he: true)
+        checkMap("decoder.2.weight", fanIn: 16, he: false)
+        checkMap("posterior.1.0.weight", fanIn: (64 + 16) * 9, he: false)
+        checkMap("prior.0.0.weight", fanIn: 64 * 9, he: false)
+        XCTAssertNil(mapWeights["up.1.0.weight"], "K − 2 bottom-up convolutions")
     }
     func images(_ n: Int) throws -> Tensor { try DatasetCatalog.load("synthetic:test[0:\(n)]").images }
 
     /// KL(N(μ_p + Δμ, σ_p Δσ) ‖ N(μ_p, σ_p)) = Σ −log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½ (NVAE), in double.
     func testGroupKLMatchesTheResidualNormalClosedForm() throws {
-        let m = try model(groups: 3)
+        for layout in layouts { try groupKLMatchesTheResidualNormalClosedForm(latentMap: layout) }
+    }
+    func groupKLMatchesTheResidualNormalClosedForm(latentMap: Int?) throws {
+        let m = try model(groups: 3, latentMap: latentMap)
         var rng = RNG(seed: 4)
         let x = Variable(try images(5))
         let (groups, _) = m.topDown(features: m.features(x), rng: &rng) { _ in .sample }
         XCTAssertEqual(groups.count, 3)
         XCTAssertNil(groups[0].priorMu, "the top group's prior is N(0, I)")
         for (k, g) in groups.enumerated() {
-            let kl = g.kl.value
+            let kl = g.kl.value, size = m.groupSizes[k]
+            XCTAssertEqual(g.mu.shape, [5, size])
             for i in 0..<5 {
                 var expected = 0.0
-                for j in 0..<3 {
-                    let e = i * 3 + j
+                for j in 0..<size {
+                    let e = i * size + j
                     let mu = Double(g.mu.value.data[e]), sigma = Double(g.sigma.value.data[e])
                     let pm: Double = g.priorMu.map { Double($0.value.data[e]) } ?? 0
                     let ps: Double = g.priorSigma.map { Double($0.value.data[e]) } ?? 1
@@ -98,7 +151,7 @@ final class HierarchicalVAETests: XCTestCase {
                     let quadratic: Double = dsigma * dsigma + (dmu / ps) * (dmu / ps)
                     expected += -Foundation.log(dsigma) + 0.5 * quadratic - 0.5
                 }
-                XCTAssertEqual(Double(kl.data[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "group \(k) image \(i)")
+                XCTAssertEqual(Double(kl.data[i]), expected, accuracy: 1e-4 * max(1, abs(expected)), "latent map \(latentMap ?? 0): group \(k) image \(i)")
             }
         }
     }
@@ -106,8 +159,8 @@ final class HierarchicalVAETests: XCTestCase {
     /// The ELBO with analytic KLs and the sampled log p(x, z) − log q(z | x) estimate the same
     /// number: their paired difference averages to zero within Monte Carlo error (K = 1, 3).
     func testAnalyticKLsAgreeWithTheSampledDensities() throws {
-        for k in [1, 3] {
-            let m = try model(groups: k)
+        for (k, latentMap) in [(1, nil), (3, nil), (3, 1)] as [(Int, Int?)] {
+            let m = try model(groups: k, latentMap: latentMap)
             let n = 4000
             let x = Variable(try images(1).gatherRows([Int](repeating: 0, count: n)))
             var rng = RNG(seed: 9)
@@ -119,7 +172,7 @@ final class HierarchicalVAETests: XCTestCase {
             }
             let mean = diffs.reduce(0, +) / Double(n)
             let sd = (diffs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)).squareRoot()
-            XCTAssertEqual(mean, 0, accuracy: 4 * sd / Double(n).squareRoot() + 1e-4, "K = \(k): mean difference (sd \(sd))")
+            XCTAssertEqual(mean, 0, accuracy: 4 * sd / Double(n).squareRoot() + 1e-4, "K = \(k), latent map \(latentMap ?? 0): mean difference (sd \(sd))")
         }
     }
 
@@ -149,7 +202,10 @@ final class HierarchicalVAETests: XCTestCase {
     /// retraces the inference path: the codes of a top-down sample, stored top group first,
     /// give back its logits and its priors.
     func testGenerativePathRetracesInference() throws {
-        let m = try model(groups: 3)
+        for layout in layouts { try generativePathRetracesInference(latentMap: layout) }
+    }
+    func generativePathRetracesInference(latentMap: Int?) throws {
+        let m = try model(groups: 3, latentMap: latentMap)
         let x = Variable(try images(4))
         var rng = RNG(seed: 6)
         let (g, logits) = Autodiff.withoutGradients { m.topDown(features: m.features(x), rng: &rng) { _ in .sample } }
@@ -167,7 +223,10 @@ final class HierarchicalVAETests: XCTestCase {
     /// U(z) = −log p(x|z) − Σ log p(z_k|z_>k) and its gradient in the codes, and the ELBO's
     /// gradient in the images, against finite differences.
     func testGradientsMatchFiniteDifferences() throws {
-        let m = try model(groups: 3, latent: 2, hidden: [2, 3, 5])
+        for layout in layouts { try gradientsMatchFiniteDifferences(latentMap: layout.map { _ in 1 }) }
+    }
+    func gradientsMatchFiniteDifferences(latentMap: Int?) throws {
+        let m = try model(groups: latentMap == nil ? 3 : 2, latent: 2, hidden: [2, 3, 5], latentMap: latentMap)
         // at He's scale, this tiny random network's ELBO bends so sharply (ReLU kinks and
         // large curvature within 1e-2 of the images, where float differences cannot go much
         // finer) that central differences are chords; at a smaller scale they are
@@ -177,7 +236,7 @@ final class HierarchicalVAETests: XCTestCase {
         m.freeze()
         let x = try images(2)
         var r = RNG(seed: 3)
-        let codes = r.normalTensor([2, 6])
+        let codes = r.normalTensor([2, m.codeDimension])
         gradCheck([codes], h: 1e-2, tol: 2e-2) { HierarchicalPosteriorEnergy(model: m, inputs: x, frozen: true)($0[0]) }
         gradCheck([x], h: 1e-2, tol: 2e-2) { v in
             var rng = RNG(seed: 5)
@@ -189,7 +248,10 @@ final class HierarchicalVAETests: XCTestCase {
     /// The importance-sampled bound over all levels: with one sample it is the sampled
     /// log p(x, z) − log q(z|x) itself, and with 64 it lies above the ELBO (IWAE NLL ≤ −ELBO).
     func testImportanceBoundOverAllLevels() throws {
-        let m = try model(groups: 3)
+        for layout in layouts { try importanceBoundOverAllLevels(latentMap: layout) }
+    }
+    func importanceBoundOverAllLevels(latentMap: Int?) throws {
+        let m = try model(groups: 3, latentMap: latentMap)
         let x = Variable(try images(6))
         var a = RNG(seed: 8), b = RNG(seed: 8)
         let one = Autodiff.withoutGradients { m.importanceLogLikelihood(x, samples: 1, rng: &a).value }
@@ -238,7 +300,10 @@ final class HierarchicalVAETests: XCTestCase {
     /// and the pixel box, the reported objective is the sum of the top groups' symmetric KLs
     /// recomputed at the result, and the attack raises it above the clean value (zero).
     func testTopGroupAttack() throws {
-        let m = try model(groups: 3)
+        for layout in layouts { try topGroupAttack(latentMap: layout) }
+    }
+    func topGroupAttack(latentMap: Int?) throws {
+        let m = try model(groups: 3, latentMap: latentMap)
         m.freeze()
         let refs = try images(6)
         var s = AttackSettings(kind: .skl)
@@ -269,7 +334,10 @@ final class HierarchicalVAETests: XCTestCase {
     /// vae-train's path: a short run of the hierarchical model raises its ELBO, and the file
     /// round-trips (weights by name, the group count in the configuration).
     func testTrainsAndRoundTrips() throws {
-        let m = try model(groups: 2, latent: 4, hidden: [8, 16, 32])
+        for layout in layouts { try trainsAndRoundTrips(latentMap: layout) }
+    }
+    func trainsAndRoundTrips(latentMap: Int?) throws {
+        let m = try model(groups: 2, latent: 4, hidden: [8, 16, 32], latentMap: latentMap)
         let test = try DatasetCatalog.load("synthetic:test[0:100]")
         let before = m.evaluate(test.images).elbo
         var o = TrainingOptions()
@@ -280,6 +348,7 @@ final class HierarchicalVAETests: XCTestCase {
         let file = try SafeTensors.read(o.output)
         let config = try ModelConfig.from(file, name: o.output)
         XCTAssertEqual(config.groups, 2)
+        XCTAssertEqual(config.latentMap, latentMap)
         XCTAssertEqual(config.training?.klWarmupEpochs, 1)
         let back = try HierarchicalVAE(config: config)
         try back.loadWeights(from: file, name: o.output)

@@ -431,6 +431,15 @@ check "hvae and plain VAE samples from the prior (--count)" bash -c "$BIN/vae-ev
 import numpy as np
 a = np.load('$T/hs.npy'); b = np.load('$T/ms.npy')
 assert a.shape == (6, 1, 28, 28) and b.shape == (4, 1, 28, 28) and 0 <= a.min() and a.max() <= 1 and b.std() > 0, (a.shape, b.shape)\""
+# latent maps (--latent-map): lower groups are C×7×7 maps, codes [z_3 (4), z_2 (49), z_1 (49)]
+HM="$T/hm.safetensors"
+check "vae-train --arch hvae --latent-map" bash -c "$BIN/vae-train --data synthetic --arch hvae --groups 3 --latent 4 --latent-map 1 --hidden 8,8,16 --epochs 1 --train-limit 300 -o $HM 2>/dev/null | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d[\"test_elbo\"] < 0, d' && python3 -c \"
+import json, struct
+b = open('$HM','rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8+n])
+c = json.loads(h['__metadata__']['config']); assert c['latentMap'] == 1 and 'step.0.0.weight' in h, (c, sorted(h))\""
+check "latent maps: encode, decode by level, hmc, top-group attack" bash -c "$BIN/vae-eval encode --model $HM --input 'synthetic:test[0:5]' --levels mean,mean,mean -o $T/hmc.npy 2>/dev/null && python3 -c \"import numpy as np; c = np.load('$T/hmc.npy'); assert c.shape == (5, 102), c.shape; np.save('$T/hmtop.npy', c[:, :53])\" && $BIN/vae-eval decode --model $HM --codes $T/hmtop.npy --levels code,code,mean -o $T/hmd.npy 2>/dev/null && $BIN/vae-hmc --model $HM --input 'synthetic:test[0:3]' --steps 2 --leapfrog 2 -o $T/hmz.npy 2>/dev/null >/dev/null && $BIN/vae-attack skl --model $HM --input 'synthetic:test[0:3]' --radius 0.1 --steps 3 --top-groups 2 -o $T/hma.npy 2>/dev/null >/dev/null && python3 -c \"import numpy as np; assert np.load('$T/hmd.npy').shape == (5, 1, 28, 28) and np.load('$T/hmz.npy').shape == (3, 102) and np.load('$T/hma.npy').shape == (3, 1, 28, 28)\""
+expect_status "decode: codes of the wrong width for latent maps" 1 "53" $BIN/vae-eval decode --model "$HM" --codes "$T/hmtop.npy" --levels code,mean,mean -o "$T/u.npy"
+expect_status "--latent-map is for hvae" 2 "applies to --arch hvae only" $BIN/vae-train --data synthetic --arch conv --latent-map 2 --epochs 1 -o "$T/u.safetensors"
 expect_status "decode needs --codes or --count" 2 "give --codes, or --count" $BIN/vae-eval decode --model "$H" -o "$T/u.npy"
 expect_status "decode takes --codes or --count, not both" 2 "exclude each other" $BIN/vae-eval decode --model "$H" --codes "$T/hc.npy" --count 3 -o "$T/u.npy"
 python3 -c "import numpy as np; np.save('$T/rows20.npy', np.full((3, 20), 0.5, np.float32))"

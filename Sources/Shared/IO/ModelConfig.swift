@@ -19,6 +19,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// The hierarchical VAE's top-down state update (`HierarchicalVAE`): `residual`, which
     /// vae-train writes, or nil for files from before it existed (the plain update).
     public var topDown: String? = nil
+    /// Channels C of each lower group's C×7×7 latent map in a hierarchical VAE (`hvae`,
+    /// `--latent-map`); nil: every group a vector of `latent` dimensions.
+    public var latentMap: Int? = nil
     /// Input shape `[C, H, W]`.
     public var inputShape: [Int]
     /// `bernoulli`, `cbernoulli` or `gaussian`.

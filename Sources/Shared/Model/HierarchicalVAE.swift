@@ -30,8 +30,16 @@ import Foundation
 ///   with NVAE's soft_clamp5, log σ = 5 · tanh(h / 5). NVAE's code also clamps the means and
 ///   adds 0.01 to σ; clamping only the log scales keeps the closed-form KL above exact.
 ///
-/// Latent codes are stored as one row per image, `[N, K·latent]`, top group first
-/// (z_K, z_{K−1}, …, z_1). With K = 1 the model is a plain VAE with a N(0, I) prior.
+/// - With `config.latentMap` = C (`--latent-map`), the groups below the top one are C×7×7
+///   latent maps, as NVAE's groups are: the top-down state is a 64×7×7 map,
+///   s_{K−1} = relu(linear(z_K)) reshaped, each lower group's prior and posterior come from
+///   3×3 convolutions of s_k and of [s_k, r_k] (r_k the bottom-up 7×7 feature map),
+///   s_{k−1} = s_k + relu(conv([s_k, z_k])), and the decoder is the two transposed
+///   convolutions on s_0. The top group stays a vector read from the linear features.
+///
+/// Latent codes are stored as one row per image, `[N, codeDimension]`, top group first
+/// (z_K, z_{K−1}, …, z_1), each group `groupSizes[i]` wide (a map channel by channel, row by
+/// row). With K = 1 the model is a plain VAE with a N(0, I) prior.
 public final class HierarchicalVAE {
     public private(set) var config: ModelConfig
     public let likelihood: Likelihood
@@ -39,17 +47,27 @@ public final class HierarchicalVAE {
     public var groupSize: Int { config.latent }
 
     let bottomUp: Sequential
-    /// r_k → r_{k+1}, K − 1 of them.
-    let up: [Linear]
+    /// With latent maps, `bottomUp` in two: the convolutions to the 7×7 map the lower groups
+    /// read, and the linear layer from it to the top group's features.
+    let bottomUpMap: Sequential?, bottomUpTop: Sequential?
+    /// r_k → r_{k+1}: K − 1 linear layers (vector groups), or K − 2 3×3 convolutions on the
+    /// lower groups' 7×7 feature maps (latent maps).
+    let up: [any Layer]
     /// The top group's posterior (Δμ, log Δσ) from r_K.
     let topPosterior: Linear
     /// Per lower group k (index k − 1): the prior from s_k, the posterior from [s_k, r_k],
-    /// and the state step s_{k−1} = s_k + relu(linear([s_k, z_k])) (without the s_k when the
-    /// file's top-down update is the plain one, `residualState` false).
-    let priors: [Linear], posteriors: [Linear], steps: [Linear]
+    /// and the state step s_{k−1} = s_k + relu(step([s_k, z_k])) (without the s_k when the
+    /// file's top-down update is the plain one, `residualState` false). Linear layers for
+    /// vector groups, 3×3 convolutions for latent maps.
+    let priors: [any Layer], posteriors: [any Layer], steps: [any Layer]
     /// s_{K−1} from z_K.
     let topStep: Linear
     let decoder: Sequential
+    /// Channels C of each lower group's C×7×7 latent map (`config.latentMap`), nil for
+    /// vector groups.
+    public let mapChannels: Int?
+    /// Channels of the top-down state map when the lower groups are latent maps.
+    static let stateChannels = 64
 
     /// `hidden` = [bottom-up channels 1, channels 2, width] (default 32, 64, 256).
     public init(config: ModelConfig) throws {
@@ -60,29 +78,58 @@ public final class HierarchicalVAE {
         guard config.hidden.count == 3, config.hidden.allSatisfy({ $0 > 0 }) else {
             throw ToolError.usage("--arch hvae takes 3 hidden sizes (channels, channels, width; default 32,64,256)")
         }
+        if let c = config.latentMap, c < 1 { throw ToolError.usage("--latent-map must be at least 1, got \(c)") }
         let (c1, c2, width, m) = (config.hidden[0], config.hidden[1], config.hidden[2], config.latent)
         var rng = RNG(seed: config.seed).derived(1)
         let conv1 = Conv2d(ch, c1, kernel: 3, stride: 2, padding: 1, rng: &rng)
         let conv2 = Conv2d(c1, c2, kernel: 3, stride: 2, padding: 1, rng: &rng)
         let features = Linear(c2 * 49, width, rng: &rng)
         bottomUp = Sequential([conv1, Activation.relu, conv2, Activation.relu, Reshape([c2 * 49]), features, Activation.relu])
-        up = (0..<(k - 1)).map { _ in Linear(width, width, rng: &rng) }
-        topPosterior = Linear(width, 2 * m, rng: &rng)
-        priors = (0..<(k - 1)).map { _ in Linear(width, 2 * m, rng: &rng) }
-        posteriors = (0..<(k - 1)).map { _ in Linear(2 * width, 2 * m, rng: &rng) }
-        steps = (0..<(k - 1)).map { _ in Linear(width + m, width, rng: &rng) }
-        topStep = Linear(m, width, rng: &rng)
-        let toMap = Linear(width, 64 * 49, rng: &rng)
-        let deconv = ConvTranspose2d(64, c1, kernel: 4, stride: 2, padding: 1, rng: &rng)
-        decoder = Sequential([
-            toMap, Activation.relu, Reshape([64, 7, 7]),
-            deconv, Activation.relu,
-            ConvTranspose2d(c1, ch, kernel: 4, stride: 2, padding: 1, rng: &rng),
-        ])
-        let hiddenWeights = [conv1.weight, conv2.weight, features.weight, toMap.weight, deconv.weight] + (up + steps + [topStep]).map(\.weight)
+        mapChannels = config.latentMap
+        var hiddenWeights = [conv1.weight, conv2.weight, features.weight]
+        if let c = mapChannels {
+            // NVAE's way: lower groups are C×7×7 maps on a top-down feature map, read and
+            // written by 3×3 convolutions; the top group stays a vector
+            let s = HierarchicalVAE.stateChannels
+            bottomUpMap = Sequential(Array(bottomUp.layers.prefix(4)))
+            bottomUpTop = Sequential(Array(bottomUp.layers.dropFirst(4)))
+            // each convolution alone in a Sequential, which runs it channels-last (faster)
+            let ups = (0..<max(0, k - 2)).map { _ in Conv2d(c2, c2, kernel: 3, padding: 1, rng: &rng) }
+            up = ups.map { Sequential([$0]) }
+            topPosterior = Linear(width, 2 * m, rng: &rng)
+            priors = (0..<(k - 1)).map { _ in Sequential([Conv2d(s, 2 * c, kernel: 3, padding: 1, rng: &rng)]) }
+            posteriors = (0..<(k - 1)).map { _ in Sequential([Conv2d(s + c2, 2 * c, kernel: 3, padding: 1, rng: &rng)]) }
+            let convSteps = (0..<(k - 1)).map { _ in Conv2d(s + c, s, kernel: 3, padding: 1, rng: &rng) }
+            steps = convSteps.map { Sequential([$0]) }
+            topStep = Linear(m, s * 49, rng: &rng)
+            let deconv = ConvTranspose2d(s, c1, kernel: 4, stride: 2, padding: 1, rng: &rng)
+            decoder = Sequential([deconv, Activation.relu, ConvTranspose2d(c1, ch, kernel: 4, stride: 2, padding: 1, rng: &rng)])
+            hiddenWeights += [topStep.weight, deconv.weight] + ups.map(\.weight) + convSteps.map(\.weight)
+        } else {
+            bottomUpMap = nil; bottomUpTop = nil
+            let ups = (0..<(k - 1)).map { _ in Linear(width, width, rng: &rng) }
+            up = ups
+            topPosterior = Linear(width, 2 * m, rng: &rng)
+            priors = (0..<(k - 1)).map { _ in Linear(width, 2 * m, rng: &rng) }
+            posteriors = (0..<(k - 1)).map { _ in Linear(2 * width, 2 * m, rng: &rng) }
+            let linearSteps = (0..<(k - 1)).map { _ in Linear(width + m, width, rng: &rng) }
+            steps = linearSteps
+            topStep = Linear(m, width, rng: &rng)
+            let toMap = Linear(width, 64 * 49, rng: &rng)
+            let deconv = ConvTranspose2d(64, c1, kernel: 4, stride: 2, padding: 1, rng: &rng)
+            decoder = Sequential([
+                toMap, Activation.relu, Reshape([64, 7, 7]),
+                deconv, Activation.relu,
+                ConvTranspose2d(c1, ch, kernel: 4, stride: 2, padding: 1, rng: &rng),
+            ])
+            hiddenWeights += [toMap.weight, deconv.weight] + (ups + linearSteps + [topStep]).map(\.weight)
+        }
         likelihood = try Likelihood(name: config.likelihood, sigma0: config.sigma0)
         guard config.topDown == nil || config.topDown == "residual" else {
             throw ToolError("unknown hierarchical top-down update '\(config.topDown!)' (residual)")
+        }
+        guard config.latentMap == nil || config.topDown == "residual" else {
+            throw ToolError("latent maps need the residual top-down update, not the plain one")
         }
         residualState = config.topDown == "residual"
         self.config = config
@@ -90,6 +137,12 @@ public final class HierarchicalVAE {
         // weights keeps the random stream (and so every other layer's draw) as it was
         let he = Float(6).squareRoot()
         for w in hiddenWeights { w.value = w.value * he }
+    }
+
+    /// Each group's code width, top first: `latent` for the top group, and `latent` (vector
+    /// groups) or C·49 (C×7×7 latent maps, stored channel by channel, row by row) below it.
+    public var groupSizes: [Int] {
+        [groupSize] + Array(repeating: mapChannels.map { $0 * 49 } ?? groupSize, count: groups - 1)
     }
 
     /// Whether s_{k−1} = s_k + relu(linear([s_k, z_k])) (true) or relu(linear([s_k, z_k])).
@@ -100,16 +153,21 @@ public final class HierarchicalVAE {
             l.namedParameters.map { ("\(prefix).\($0.name)", $0.variable) }
         }
         var out = named("bottom_up", bottomUp) + named("top_posterior", topPosterior) + named("top_step", topStep)
+        for (i, l) in up.enumerated() { out += named("up.\(i)", l) }
         for i in 0..<(groups - 1) {
-            out += named("up.\(i)", up[i]) + named("prior.\(i)", priors[i]) + named("posterior.\(i)", posteriors[i]) + named("step.\(i)", steps[i])
+            out += named("prior.\(i)", priors[i]) + named("posterior.\(i)", posteriors[i]) + named("step.\(i)", steps[i])
         }
         return out + named("decoder", decoder)
     }
     public func recordTraining(_ record: TrainingRecord) { config.training = record }
 
-    /// The mean and standard deviation in a `[N, 2·latent]` head output, log σ soft-clamped.
-    static func gaussian(_ head: Variable, _ m: Int) -> (mu: Variable, sigma: Variable) {
-        (head.slice(axis: 1, 0..<m), ((head.slice(axis: 1, m..<(2 * m)) * 0.2).tanh() * 5).exp())
+    /// The mean and standard deviation in a head's output, `[N, 2·latent]` or `[N, 2C, 7, 7]`
+    /// (means in the first half of axis 1), as `[N, latent]` or `[N, C·49]` rows; log σ
+    /// soft-clamped.
+    static func gaussian(_ head: Variable) -> (mu: Variable, sigma: Variable) {
+        let half = head.shape[1] / 2
+        func rows(_ v: Variable) -> Variable { v.shape.count == 2 ? v : v.reshaped([v.shape[0], v.shape.dropFirst().reduce(1, *)]) }
+        return (rows(head.slice(axis: 1, 0..<half)), rows(((head.slice(axis: 1, half..<(2 * half)) * 0.2).tanh() * 5).exp()))
     }
 
     /// One group on the top-down path: its prior and (given data features) its posterior.
@@ -141,8 +199,16 @@ public final class HierarchicalVAE {
         case given(Variable)
     }
 
-    /// Bottom-up features r_1 … r_K of images `[N, C, H, W]`.
+    /// Bottom-up features r_1 … r_K of images `[N, C, H, W]`: vectors, or with latent maps
+    /// 7×7 maps for the lower groups (r_1 the trunk's, r_{k+1} = relu(conv(r_k))) and the
+    /// trunk's linear features for the top group.
     public func features(_ x: Variable) -> [Variable] {
+        if let trunk = bottomUpMap, let top = bottomUpTop {
+            var r = [trunk(x)]
+            if groups == 1 { return [top(r[0])] }
+            for l in up { r.append(l(r.last!).relu()) }
+            return r + [top(r[0])]
+        }
         var r = [bottomUp(x)]
         for l in up { r.append(l(r.last!).relu()) }
         return r
@@ -153,22 +219,22 @@ public final class HierarchicalVAE {
     /// each group's posterior is its prior, so `.mean` and `.sample` take the prior's mean or a
     /// draw from it; `rows` is then the batch size). Returns the groups and the decoder's logits.
     public func topDown(features r: [Variable]?, rows: Int = 0, rng: inout RNG, choose: (Int) -> Choice) -> (groups: [Group], logits: Variable) {
-        let (k, m) = (groups, groupSize)
+        let k = groups
         var out: [Group] = []
         var state: Variable? = nil
         for level in stride(from: k, through: 1, by: -1) {
             // prior from the state (N(0, I) at the top), posterior relative to it
             var prior: (mu: Variable, sigma: Variable)? = nil
-            if let s = state { prior = HierarchicalVAE.gaussian(priors[level - 1](s), m) }
+            if let s = state { prior = HierarchicalVAE.gaussian(priors[level - 1](s)) }
             var post: (mu: Variable, sigma: Variable)
             if let r {
                 let data = r[level - 1]
                 let head = state.map { posteriors[level - 1](Variable.concat([$0, data], axis: 1)) } ?? topPosterior(data)
-                let (dmu, dsigma) = HierarchicalVAE.gaussian(head, m)
+                let (dmu, dsigma) = HierarchicalVAE.gaussian(head)
                 post = prior.map { ($0.mu + dmu, $0.sigma * dsigma) } ?? (dmu, dsigma)
             } else {
                 let n = state?.shape[0] ?? rows
-                post = prior ?? (Variable(Tensor.zeros([n, m])), Variable(Tensor(shape: [n, m], repeating: 1)))
+                post = prior ?? (Variable(Tensor.zeros([n, groupSize])), Variable(Tensor(shape: [n, groupSize], repeating: 1)))
             }
             let z: Variable
             switch choose(level) {
@@ -178,20 +244,27 @@ public final class HierarchicalVAE {
             }
             out.append(Group(priorMu: prior?.mu, priorSigma: prior?.sigma, mu: post.mu, sigma: post.sigma, z: z))
             state = state.map { s in
-                let update = steps[level - 1](Variable.concat([s, z], axis: 1)).relu()
+                // a latent map's row back to its C×7×7 map beside the state map
+                let zin = s.shape.count == 4 ? z.reshaped([z.shape[0], mapChannels!, 7, 7]) : z
+                let update = steps[level - 1](Variable.concat([s, zin], axis: 1)).relu()
                 return residualState ? s + update : update
-            } ?? topStep(z).relu()
+            } ?? {
+                let s0 = topStep(z).relu()
+                return mapChannels == nil ? s0 : s0.reshaped([z.shape[0], HierarchicalVAE.stateChannels, 7, 7])
+            }()
         }
         return (out, decoder(state!))
     }
 
-    /// Codes `[N, K·latent]` (top group first) cut into groups, top first.
+    /// Codes `[N, codeDimension]` (top group first) cut into groups, top first.
     public func split(_ codes: Variable) -> [Variable] {
-        precondition(codes.shape.count == 2 && codes.shape[1] == groups * groupSize, "codes \(codes.shape) for \(groups) groups of \(groupSize)")
-        return (0..<groups).map { codes.slice(axis: 1, ($0 * groupSize)..<(($0 + 1) * groupSize)) }
+        let sizes = groupSizes
+        precondition(codes.shape.count == 2 && codes.shape[1] == codeDimension, "codes \(codes.shape) for groups of \(sizes)")
+        var start = 0
+        return sizes.map { n in defer { start += n }; return codes.slice(axis: 1, start..<(start + n)) }
     }
 
-    /// The generative path at codes `[N, K·latent]`: log p(x | z) needs these logits, and
+    /// The generative path at codes `[N, codeDimension]`: log p(x | z) needs these logits, and
     /// Σ_k log p(z_k | z_>k) the groups' priors.
     public func generate(_ codes: Variable) -> (groups: [Group], logits: Variable) {
         let z = split(codes)
@@ -251,8 +324,8 @@ public final class HierarchicalVAE {
 }
 
 extension HierarchicalVAE: LatentHierarchy {
-    public var codeDimension: Int { groups * groupSize }
-    /// log p(x | z) + Σ_k log p(z_k | z_>k) at codes `[N, K·latent]` (top group first).
+    public var codeDimension: Int { groupSizes.reduce(0, +) }
+    /// log p(x | z) + Σ_k log p(z_k | z_>k) at codes `[N, codeDimension]` (top group first).
     public func logJoint(_ x: Tensor, codes: Variable) -> Variable {
         let (g, logits) = generate(codes)
         return g.reduce(likelihood.logProb(Variable(x), logits: logits)) { $0 + $1.logPrior }
@@ -260,14 +333,15 @@ extension HierarchicalVAE: LatentHierarchy {
 }
 
 extension HierarchicalVAE {
-    /// Full codes `[N, K·latent]` from the groups marked `code` in `levels` (top first; `codes`
+    /// Full codes `[N, codeDimension]` from the groups marked `code` in `levels` (top first; `codes`
     /// holds those groups in order), the others the prior's mean (`mean`) or a draw from it
     /// (`sample`) given the groups above.
     public func completeCodes(_ codes: Tensor, levels: [String], rng: inout RNG) -> Tensor {
         precondition(levels.count == groups)
         var given: [Int: Tensor] = [:], column = 0
+        let sizes = groupSizes
         for (i, l) in levels.enumerated() where l == "code" {
-            given[i] = codes.slice(axis: 1, column..<(column + groupSize)); column += groupSize
+            given[i] = codes.slice(axis: 1, column..<(column + sizes[i])); column += sizes[i]
         }
         return Autodiff.withoutGradients {
             let g = topDown(features: nil, rows: codes.shape[0], rng: &rng) { level in

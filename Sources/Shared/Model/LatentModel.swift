@@ -17,6 +17,8 @@ public protocol LatentModel: TrainableModel {
     var codeDimension: Int { get }
     /// Latent groups (1 for a VAE).
     var groupCount: Int { get }
+    /// Each group's width in a row of codes, top group first (they sum to `codeDimension`).
+    var groupSizes: [Int] { get }
     /// Codes `[N, codeDimension]` of images, each group chosen by `levels` (top first).
     func codes(_ images: Tensor, levels: [LevelChoice], rng: inout RNG) -> Tensor
     /// Decoder means σ(logits) of codes, in batches.
@@ -66,6 +68,7 @@ extension VAE: LatentModel {
     }
     public var codeDimension: Int { config.latent }
     public var groupCount: Int { 1 }
+    public var groupSizes: [Int] { [config.latent] }
     public func codes(_ images: Tensor, levels: [LevelChoice], rng: inout RNG) -> Tensor {
         precondition(levels.count == 1)
         return Autodiff.withoutGradients {

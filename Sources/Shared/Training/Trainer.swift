@@ -319,6 +319,7 @@ public final class Trainer {
         cmp("hidden", mine.hidden, theirs.hidden)
         cmp("groups", mine.groups ?? 1, theirs.groups ?? 1)
         cmp("top-down update", mine.topDown ?? "plain", theirs.topDown ?? "plain")
+        cmp("latent map channels", mine.latentMap ?? 0, theirs.latentMap ?? 0)
         cmp("input shape", mine.inputShape, theirs.inputShape)
         cmp("Lipschitz constants", [mine.lipschitzDecoder, mine.lipschitzMean, mine.lipschitzStd].map(text),
             [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
