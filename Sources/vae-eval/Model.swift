@@ -6,7 +6,7 @@ import Shared
 struct Encode: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode images: encoder means, standard deviations or samples to .npy [N, latent].",
-        discussion: "For a hierarchical model (vae-train --arch hvae) the codes of all groups go side by side, top group first ([N, groups·latent]); --levels chooses mean or sample per group, each given the codes chosen above it.\nExample:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test@50 -o \\\n    mu.npy --std-out sigma.npy")
+        discussion: "For a hierarchical model (vae-train --arch hvae) the codes of all groups go side by side, top group first ([N, groups·latent], or with --latent-map the top group's latent and C·49 for each map group); --levels chooses mean or sample per group, each given the codes chosen above it.\nExample:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test@50 -o \\\n    mu.npy --std-out sigma.npy")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @Option(help: "What to write: the mean μ(x), the standard deviation σ(x) (one-level models), or a sample z = μ + σε.")
@@ -61,7 +61,7 @@ struct Decode: ParsableCommand {
         abstract: "Decode latent codes (.npy [N, latent]) to images: the decoder mean σ(logits).",
         discussion: "For a hierarchical model the codes are its groups side by side, top group first; with --levels (code, mean or sample per group, top first) the file holds only the groups marked code, in order, and the others are the prior's mean or a draw from it given the groups above. With no group marked code, --count N images are generated from the prior alone, without --codes.\nExamples:\n  vae-eval decode --model vae.safetensors --codes z.npy -o x.npy\n  vae-eval decode --model hvae.safetensors --levels sample,sample --count 64 \\\n    -o samples.npy")
     @OptionGroup var model: ModelOptions
-    @Option(help: ArgumentHelp("Latent codes, .npy of shape [N, latent] (an hvae: [N, groups·latent], or the groups --levels marks code) (- for stdin).", valueName: "path"))
+    @Option(help: ArgumentHelp("Latent codes, .npy of shape [N, latent] (an hvae: all its groups side by side, or the groups --levels marks code) (- for stdin).", valueName: "path"))
     var codes: String?
     @Option(help: ArgumentHelp("Per latent group (one for a plain VAE, top first for an hvae): code (from --codes), mean or sample (from the prior), comma-separated (default: every group from --codes).", valueName: "l1,l2,..."))
     var levels: String?

@@ -34,7 +34,7 @@ struct Train: ParsableCommand {
     @OptionGroup var data: TrainingDataOptions
     @Option(help: "Architecture: mlp (paper A), conv (paper D Table 6), conv-small (paper C), hvae (a hierarchical VAE of the NVAE family, paper D section 4.3; see --groups).")
     var arch: ArchitectureChoice = .mlp
-    @Option(parsing: .unconditional, help: "Latent size (default: 10 for mlp, 64 for conv, 50 for conv-small, 16 per group for hvae).")
+    @Option(parsing: .unconditional, help: "Latent size (default: 10 for mlp, 64 for conv, 50 for conv-small, 16 per group for hvae, or for its top group alone with --latent-map).")
     var latent: Int?
     @Option(help: ArgumentHelp("Hidden widths, comma-separated (default: mlp 512,512; conv 32,64,96,128; conv-small 32,64; hvae 32,64,256: two channel counts and the top-down width).", valueName: "w1,w2,..."))
     var hidden: Widths?
@@ -119,6 +119,7 @@ struct Train: ParsableCommand {
         try check(groups.map { (1...8).contains($0) } ?? true, "--groups must be between 1 and 8")
         try check(latentMap == nil || arch == .hvae, "--latent-map applies to --arch hvae only")
         try check(latentMap.map { (1...64).contains($0) } ?? true, "--latent-map must be between 1 and 64 channels")
+        try check(latentMap == nil || (groups ?? 2) >= 2, "--latent-map shapes the groups below the top one: it needs --groups 2 or more")
         if arch == .hvae {
             try check(objective == .elbo, "--arch hvae trains on --objective elbo (with --beta) only")
             try check(lipschitz == nil && lipschitzDecoder == nil && lipschitzMean == nil && lipschitzStd == nil && fixedSigma == nil && sigmaOffset == 0,

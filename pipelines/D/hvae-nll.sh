@@ -7,7 +7,7 @@
 #   pipelines/D/hvae-nll.sh OUTDIR        (make -C pipelines/D hvae-nll writes results/D/hvae-nll/)
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
-#   CONV_EPOCHS 6 / 30 / 1   HVAE_EPOCHS 9 / 45 / 1 (the hvae's epoch takes about 2/3 of the conv's)
+#   CONV_EPOCHS 6 / 30 / 1   HVAE_EPOCHS 9 / 45 / 1 (a vector-group hvae epoch takes about 0.7 of the conv's; with LATENT_MAP about 1.1)
 #   N test images 500 / 10000 / 20   SAMPLES importance samples 200 / 1000 / 5
 #   K=2 latent groups of 16, LR=2e-3 for both, SEED=0; LATENT_MAP=C makes the lower groups
 #   C×7×7 latent maps (vae-train --latent-map; default off)

@@ -11,7 +11,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var architecture: String
     /// `elbo`, `tcvae`, `provae`, …
     public var objective: String = "elbo"
-    /// Latent dimensions (per group for `hvae`).
+    /// Latent dimensions (per group for `hvae`; its top group alone with `latentMap`).
     public var latent: Int
     public var hidden: [Int] = []
     /// Latent groups K of a hierarchical VAE (`hvae`; nil for the one-level models).

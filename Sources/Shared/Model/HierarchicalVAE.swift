@@ -1,7 +1,8 @@
 import Foundation
 
 /// A small hierarchical VAE of the NVAE family (paper D section 2.1 and 4.3; NVAE is paper D's
-/// [39]), K latent groups z_1 … z_K of `latent` dimensions each:
+/// [39]), K latent groups z_1 … z_K of `latent` dimensions each (with latent maps, the groups
+/// below the top one are C×7×7 maps instead, see below):
 ///
 ///     p(x, z) = p(x | z_1..K) ∏_k p(z_k | z_>k),       p(z_K) = N(0, I)
 ///     q(z | x) = q(z_K | x) ∏_{k<K} q(z_k | z_>k, x)   (top-down inference, paper D [37])
@@ -25,7 +26,8 @@ import Foundation
 ///   stayed on the collapsed-posterior plateau for several epochs (see the README's
 ///   measurements).
 /// - Posteriors relative to their priors (NVAE's residual normal):
-///   q(z_k | z_>k, x) = N(μ_p + Δμ, σ_p · Δσ) with (Δμ, log Δσ) = linear([s_k, r_k]), so that
+///   q(z_k | z_>k, x) = N(μ_p + Δμ, σ_p · Δσ) with (Δμ, log Δσ) = linear([s_k, r_k]) (a 3×3
+///   convolution for latent maps), so that
 ///   KL_k = Σ [−log Δσ + ½(Δσ² + (Δμ/σ_p)²) − ½] in closed form. Log scales are soft-clamped
 ///   with NVAE's soft_clamp5, log σ = 5 · tanh(h / 5). NVAE's code also clamps the means and
 ///   adds 0.01 to σ; clamping only the log scales keeps the closed-form KL above exact.
@@ -128,6 +130,9 @@ public final class HierarchicalVAE {
         guard config.topDown == nil || config.topDown == "residual" else {
             throw ToolError("unknown hierarchical top-down update '\(config.topDown!)' (residual)")
         }
+        guard config.latentMap == nil || k > 1 else {
+            throw ToolError.usage("--latent-map shapes the groups below the top one: it needs --groups 2 or more")
+        }
         guard config.latentMap == nil || config.topDown == "residual" else {
             throw ToolError("latent maps need the residual top-down update, not the plain one")
         }
@@ -195,7 +200,7 @@ public final class HierarchicalVAE {
         case sample
         /// z_k = the posterior mean.
         case mean
-        /// z_k given (`[N, latent]`): the generative path at known codes.
+        /// z_k given (`[N, groupSizes[i]]`): the generative path at known codes.
         case given(Variable)
     }
 
@@ -207,7 +212,7 @@ public final class HierarchicalVAE {
             var r = [trunk(x)]
             if groups == 1 { return [top(r[0])] }
             for l in up { r.append(l(r.last!).relu()) }
-            return r + [top(r[0])]
+            return r + [top(r.last!)]
         }
         var r = [bottomUp(x)]
         for l in up { r.append(l(r.last!).relu()) }
