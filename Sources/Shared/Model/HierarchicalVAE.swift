@@ -65,9 +65,8 @@ public final class HierarchicalVAE {
     /// s_{K−1} from z_K.
     let topStep: Linear
     let decoder: Sequential
-    /// Channels C of each lower group's C×7×7 latent map (`config.latentMap`), nil for
-    /// vector groups.
-    public let mapChannels: Int?
+    /// Channels C of each lower group's C×7×7 latent map, nil for vector groups.
+    public var mapChannels: Int? { config.latentMap }
     /// Channels of the top-down state map when the lower groups are latent maps.
     static let stateChannels = 64
 
@@ -87,15 +86,15 @@ public final class HierarchicalVAE {
         let conv2 = Conv2d(c1, c2, kernel: 3, stride: 2, padding: 1, rng: &rng)
         let features = Linear(c2 * 49, width, rng: &rng)
         bottomUp = Sequential([conv1, Activation.relu, conv2, Activation.relu, Reshape([c2 * 49]), features, Activation.relu])
-        mapChannels = config.latentMap
         var hiddenWeights = [conv1.weight, conv2.weight, features.weight]
-        if let c = mapChannels {
+        if let c = config.latentMap {
             // NVAE's way: lower groups are C×7×7 maps on a top-down feature map, read and
             // written by 3×3 convolutions; the top group stays a vector
             let s = HierarchicalVAE.stateChannels
             bottomUpMap = Sequential(Array(bottomUp.layers.prefix(4)))
             bottomUpTop = Sequential(Array(bottomUp.layers.dropFirst(4)))
-            // each convolution alone in a Sequential, which runs it channels-last (faster)
+            // each convolution alone in a Sequential, so that it runs on the channels-last
+            // kernels as the trunk's and decoder's do (not timed against the NCHW path)
             let ups = (0..<max(0, k - 2)).map { _ in Conv2d(c2, c2, kernel: 3, padding: 1, rng: &rng) }
             up = ups.map { Sequential([$0]) }
             topPosterior = Linear(width, 2 * m, rng: &rng)
@@ -210,7 +209,6 @@ public final class HierarchicalVAE {
     public func features(_ x: Variable) -> [Variable] {
         if let trunk = bottomUpMap, let top = bottomUpTop {
             var r = [trunk(x)]
-            if groups == 1 { return [top(r[0])] }
             for l in up { r.append(l(r.last!).relu()) }
             return r + [top(r.last!)]
         }
@@ -264,7 +262,7 @@ public final class HierarchicalVAE {
     /// Codes `[N, codeDimension]` (top group first) cut into groups, top first.
     public func split(_ codes: Variable) -> [Variable] {
         let sizes = groupSizes
-        precondition(codes.shape.count == 2 && codes.shape[1] == codeDimension, "codes \(codes.shape) for groups of \(sizes)")
+        precondition(codes.shape.count == 2 && codes.shape[1] == sizes.reduce(0, +), "codes \(codes.shape) for groups of \(sizes)")
         var start = 0
         return sizes.map { n in defer { start += n }; return codes.slice(axis: 1, start..<(start + n)) }
     }
