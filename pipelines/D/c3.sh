@@ -4,8 +4,9 @@
 # without MCMC (z̃ as samples of the encoder's q(z|x), t = 0) and through it (z̃ after T_ATTACK
 # HMC transitions on p(z|x), vae-attack latent-distance --through-hmc). For each, MS-SSIM
 # (paper D's variant) between reference and adversarial point before the forward pass (the
-# images themselves) and after it: the plain reconstructions, and the reconstructions of the
-# HMC-defended model (HMC on both the reference and the adversarial point). The paper finds the
+# images themselves) and after it: the plain reconstructions (each decoding a sample of q(z|x),
+# as the authors' eval_attack does), and the reconstructions of the HMC-defended model (HMC on
+# both the reference and the adversarial point). The paper finds the
 # attack that does not use MCMC successful against the plain model and undone by the defence
 # (Figure 10), and the one that does unsuccessful (Figure 11: after-forward similarity about the
 # same as before).
@@ -18,7 +19,9 @@
 #   EPOCHS 3 / 300 / 1 (paper D's conv VAE, Table 6, trained as table2.sh trains it)
 #   N references 20 / 50 / 2    RADII "0.1 0.2" / "0.1 0.6 0.8 1.0" / "0.1"
 #   T_ATTACK HMC transitions inside the attack 2 / 20 / 1 (plus vae-attack's burn-in of half as
-#   many; each runs 20 leapfrog steps at every attack step); T defence transitions 100 / 1000 / 2
+#   many; each runs 20 leapfrog steps at every attack step); T defence transitions 100 / 500 on
+#   MNIST, 1000 otherwise / 2, from η0 0.1 on MNIST, 0.05 otherwise (the authors' run scripts;
+#   lib-D.sh hmc_eta)
 #   The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1) for STEPS 50 / 50 / 3
 #   steps, one restart per reference.
 # Writes OUTDIR/c3.tsv, c3.png and the tools' JSON lines.
@@ -27,7 +30,7 @@
 OUT=$(out_dir "$@")
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 2)}
 RADII=${RADII:-$(pick "0.1 0.2" "0.1 0.6 0.8 1.0" "0.1")}
-T_ATTACK=${T_ATTACK:-$(pick 2 20 1)}; T=${T:-$(pick 100 1000 2)}; STEPS=${STEPS:-$(pick 50 50 3)}
+T_ATTACK=${T_ATTACK:-$(pick 2 20 1)}; T=${T:-$(pick 100 "$(hmc_paper_steps "$DATA")" 2)}; STEPS=${STEPS:-$(pick 50 50 3)}
 mkdir -p "$OUT"
 start=$(date +%s)
 M="$OUT/vae.safetensors"
@@ -35,8 +38,8 @@ prepare_d "$OUT"
 : > "$OUT/msssim.jsonl"; : > "$OUT/attack.jsonl"; : > "$OUT/hmc.jsonl"
 ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
        python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }
-defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --seed 5 -o "$OUT/z-$2.npy" --decode "$OUT/hmc-$2.npy" --summary-only >> "$OUT/hmc.jsonl"; }
-"$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" -o "$OUT/rec-ref.npy"
+defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --step-size "$(hmc_eta "$DATA")" --seed 5 -o "$OUT/z-$2.npy" --decode "$OUT/hmc-$2.npy" --summary-only >> "$OUT/hmc.jsonl"; }
+"$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" --sample --seed 1 -o "$OUT/rec-ref.npy"
 defend "$OUT/ref.npy" ref
 printf 'radius\tattacker\tmsssim_inputs\tse\tmsssim_rec\tse\tmsssim_rec_hmc\tse\n' > "$OUT/c3.tsv"
 for r in $RADII; do
@@ -46,7 +49,7 @@ for r in $RADII; do
         say "radius $r, attacker $attacker"
         "$BIN/vae-attack" latent-distance --model "$M" --input "$OUT/ref.npy" --radius "$r" --preset paperD --steps "$STEPS" --restarts 1 \
             "${extra[@]}" -o "$OUT/adv-$tag.npy" --summary-only >> "$OUT/attack.jsonl"
-        "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$tag.npy" -o "$OUT/rec-$tag.npy"
+        "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$tag.npy" --sample --seed 2 -o "$OUT/rec-$tag.npy"
         defend "$OUT/adv-$tag.npy" "$tag"
         printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$attacker" "$(ms "$OUT/ref.npy" "$OUT/adv-$tag.npy")" \
             "$(ms "$OUT/rec-ref.npy" "$OUT/rec-$tag.npy")" "$(ms "$OUT/hmc-ref.npy" "$OUT/hmc-$tag.npy")" >> "$OUT/c3.tsv"

@@ -13,14 +13,15 @@
 # overrides both. vae-hmc runs a burn-in of half of T before its T transitions.
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   EPOCHS 3 / 300 / 1 (paper D's conv VAE, Table 6, trained as table2.sh trains it)
-#   N references 100 / 1000 / 4    T HMC transitions 100 / 1000 / 2    RADIUS 0.1 (skl attack,
-#   paper D's optimiser, one restart per reference)
+#   N references 100 / 1000 / 4    T HMC transitions 100 / 500 on MNIST, 1000 otherwise / 2
+#   RADIUS 0.1 (skl attack, paper D's optimiser, one restart per reference)
+# HMC starts at η0 0.1 on MNIST, 0.05 otherwise (the authors' run scripts; lib-D.sh hmc_eta).
 # Writes OUTDIR/fig2.tsv (per reference: log PR before and after HMC), fig2-summary.tsv (means,
 # standard errors, the share of references whose ratio fell), fig2.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
 OUT=$(out_dir "$@")
-DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 100 1000 4)}; T=${T:-$(pick 100 1000 2)}
+DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 100 1000 4)}; T=${T:-$(pick 100 "$(hmc_paper_steps "$DATA")" 2)}
 RADIUS=${RADIUS:-0.1}
 mkdir -p "$OUT"
 start=$(date +%s)
@@ -30,7 +31,7 @@ prepare_d "$OUT"
     -o "$OUT/adv.npy" --summary-only > "$OUT/attack.json"
 "$BIN/vae-eval" encode --model "$M" --input "$OUT/ref.npy" --what sample --seed 1 -o "$OUT/z-ref.npy"
 "$BIN/vae-eval" encode --model "$M" --input "$OUT/adv.npy" --what sample --seed 2 -o "$OUT/z-adv.npy"
-"$BIN/vae-hmc" --model "$M" --input "$OUT/adv.npy" --steps "$T" --seed 3 -o "$OUT/z-hmc.npy" --summary-only > "$OUT/hmc.json"
+"$BIN/vae-hmc" --model "$M" --input "$OUT/adv.npy" --steps "$T" --step-size "$(hmc_eta "$DATA")" --seed 3 -o "$OUT/z-hmc.npy" --summary-only > "$OUT/hmc.json"
 "$BIN/vae-eval" posterior-ratio --model "$M" --input "$OUT/ref.npy" --z1 "$OUT/z-ref.npy" --z2 "$OUT/z-adv.npy" > "$OUT/ratio-before.jsonl"
 "$BIN/vae-eval" posterior-ratio --model "$M" --input "$OUT/ref.npy" --z1 "$OUT/z-ref.npy" --z2 "$OUT/z-hmc.npy" > "$OUT/ratio-after.jsonl"
 python3 - "$OUT" <<'PY'

@@ -19,3 +19,9 @@ prepare_d() {
     "$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$out/ref.npy" || return 1
     check_encoder "$out/vae.safetensors" "$out/ref.npy" "$DATA vae"
 }
+
+# hmc_eta DATA: the initial HMC step size η0 of the authors' runs (runs/*/attack_and_defend.sh
+# in AKuzina/defend_vae_mcmc; paper D Table 8): 0.1 on MNIST, 0.05 on Fashion-MNIST and Colour MNIST
+hmc_eta() { case "$1" in mnist) echo 0.1 ;; *) echo 0.05 ;; esac; }
+# hmc_paper_steps DATA: the authors' HMC transitions T: 500 on MNIST, 1000 on the others
+hmc_paper_steps() { case "$1" in mnist) echo 500 ;; *) echo 1000 ;; esac; }
