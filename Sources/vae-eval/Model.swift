@@ -134,8 +134,8 @@ struct Recon: ParsableCommand {
 
 struct ELBO: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "elbo", abstract: "ELBO per image (nats), averaged over --samples reparameterised samples.",
-        discussion: "Example:\n  vae-eval elbo --model vae.safetensors --input fashion-mnist:test[0:1000]")
+        commandName: "elbo", abstract: "ELBO per image (nats), with its terms log p(x|z) and KL, averaged over --samples reparameterised samples.",
+        discussion: "Each line has elbo = log_px − kl: log_px the reconstruction log-likelihood at z ~ q(z|x), kl the analytic KL(q(z|x) ‖ p(z)) (summed over the groups of a hierarchical model); the summary gives the mean and standard error of each.\nExample:\n  vae-eval elbo --model vae.safetensors --input fashion-mnist:test[0:1000]")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @Option(parsing: .unconditional, help: "Samples per image.")
@@ -150,8 +150,11 @@ struct ELBO: ParsableCommand {
         threads.apply()
         let ds = try input.load()
         let vae = try model.loadAny(for: ds)
-        let v = vae.elboPerImage(ds.images, samples: samples, seed: seed.seed, batch: 250)
-        try out.emit(metric: "elbo", key: "elbo", items: v.map { ["elbo": $0] }, model: vae)
+        let v = vae.elboTermsPerImage(ds.images, samples: samples, seed: seed.seed, batch: 250)
+        let (lp, kl) = (Summary(v.map(\.logpx)), Summary(v.map(\.kl)))
+        try out.emit(metric: "elbo", key: "elbo", items: v.map { ["elbo": $0.elbo, "log_px": $0.logpx, "kl": $0.kl] },
+                     extraSummary: ["log_px": lp.mean, "log_px_stderr": lp.standardError, "kl": kl.mean, "kl_stderr": kl.standardError],
+                     model: vae)
     }
 }
 

@@ -72,6 +72,8 @@ struct Train: ParsableCommand {
     var sigmaOffset: Float = 0
     @Option(name: .customLong("sigma-head"), help: "The mlp encoder's σ head: sigmoid (paper A; σ < 1, and it can saturate at 1 on grey data), log-variance (σ = exp(h/2), as paper D's conv head) or log-sigma (σ = exp(h), as paper C's). Default sigmoid; mlp only, and sigmoid only for a Lipschitz σ network (exp has no global Lipschitz constant).")
     var sigmaHead: ScaleParameterization?
+    @Option(name: .customLong("sigma-max-norm"), parsing: .unconditional, help: "Clip the learned encoder σ(x) to this ℓ2 norm: a row with a larger norm is scaled onto it (paper A's authors train their Lemma 1.1 models with (r/M)/√8 − 1e-4 for r = 5, so that every input gets a positive certificate). Off by default; not with --fixed-sigma, --sigma-offset or --arch hvae.")
+    var sigmaMaxNorm: Float?
     @Option(help: "Likelihood: bernoulli, cbernoulli (continuous Bernoulli), gaussian.")
     var likelihood: LikelihoodChoice = .bernoulli
     @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian likelihood (--likelihood gaussian only).")
@@ -146,6 +148,12 @@ struct Train: ParsableCommand {
                       "--sigma-head \(head.optionName) cannot be Lipschitz-constrained: exp has no global Lipschitz constant (use sigmoid, or no Lipschitz constant for σ)")
         }
         try check(fixedSigma.map { $0 > 0 && $0.isFinite } ?? true, "--fixed-sigma must be positive")
+        if let c = sigmaMaxNorm {
+            try check(c > 0 && c.isFinite, "--sigma-max-norm must be positive, got \(c)")
+            try check(arch != .hvae, "--sigma-max-norm applies to one-level models (mlp, conv, conv-small), not --arch hvae")
+            try check(fixedSigma == nil, "--sigma-max-norm clips a learned σ: it excludes --fixed-sigma")
+            try check(sigmaOffset == 0, "--sigma-max-norm and --sigma-offset exclude each other (the offset would push σ past the clip)")
+        }
         try check(lipschitzConstants.allSatisfy { $0.map { $0 > 0 && $0.isFinite } ?? true }, "Lipschitz constants must be positive")
         try check(epsTrain >= 0 && epsTrain.isFinite, "--eps-train must be non-negative, got \(epsTrain)")
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
@@ -173,6 +181,7 @@ struct Train: ParsableCommand {
         config.fixedSigma = fixedSigma
         config.sigmaOffset = sigmaOffset == 0 ? nil : sigmaOffset
         config.sigmaHead = sigmaHead == .sigmoid ? nil : sigmaHead
+        config.sigmaMaxNorm = sigmaMaxNorm
         if objective == .provae { config.epsTrain = epsTrain }
         if arch == .hvae { config.groups = groups ?? 2; config.topDown = "residual"; config.latentMap = latentMap }
         let model: any TrainableModel = arch == .hvae ? try HierarchicalVAE(config: config) : try VAE(config: config)

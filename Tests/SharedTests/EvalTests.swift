@@ -212,6 +212,16 @@ final class EvalTests: XCTestCase {
         // and the ELBO is below it by the KL (the reconstruction term is constant in z)
         let elbo = model.elboPerImage(x, samples: 1)
         for i in 0..<3 { XCTAssertLessThanOrEqual(elbo[i], Double(exact.data[i]) + 1e-4) }
+        // its two terms (vae-eval elbo): log p(x|z) is that constant, the KL the closed form of
+        // N(0.2, 0.95²) against N(0, 1) in two dimensions, and they make up the same ELBO
+        let klExact = 2 * 0.5 * (0.2 * 0.2 + 0.95 * 0.95 - 1 - Foundation.log(0.95 * 0.95))
+        let terms = model.elboTermsPerImage(x, samples: 2)
+        for i in 0..<3 {
+            XCTAssertEqual(terms[i].logpx, Double(exact.data[i]), accuracy: 1e-4, "log p(x|z), image \(i)")
+            XCTAssertEqual(terms[i].kl, klExact, accuracy: 1e-5, "KL, image \(i)")
+            XCTAssertEqual(terms[i].elbo, terms[i].logpx - terms[i].kl, accuracy: 1e-9)
+            XCTAssertEqual(terms[i].elbo, elbo[i], accuracy: 1e-4, "the same ELBO as elboPerImage")
+        }
     }
 
     func testAdversarialAccuracyBookkeeping() throws {

@@ -171,7 +171,10 @@ final class ModelTests: XCTestCase {
         var conv = tinyConfig("conv", latent: 4, shape: [1, 28, 28]); conv.sigmaOffset = 0.1
         var small = tinyConfig("conv-small", latent: 3, shape: [2, 8, 8]); small.likelihood = "gaussian"; small.sigma0 = 0.3
         var fixed = tinyConfig(); fixed.fixedSigma = 0.2
-        configs = [tinyConfig(), lip, conv, small, fixed]
+        // clips that bind (sigmoid σ ≈ 0.5 per dimension: ‖σ‖₂ ≈ 0.87 in 3; exp σ ≈ 1)
+        var clipped = tinyConfig(); clipped.sigmaMaxNorm = 0.5
+        var clippedExp = tinyConfig("conv-small", latent: 3, shape: [1, 8, 8]); clippedExp.sigmaMaxNorm = 0.8
+        configs = [tinyConfig(), lip, conv, small, fixed, clipped, clippedExp]
         for c in configs {
             let model = try VAE(config: c)
             let shape = [3] + c.inputShape
@@ -268,6 +271,40 @@ final class ModelTests: XCTestCase {
             XCTAssertEqual(back.config.sigmaHead, head)
             XCTAssertEqual(Autodiff.withoutGradients { back.encode(x).sigma.value }, sigma)
         }
+    }
+
+    /// `sigmaMaxNorm` (`--sigma-max-norm`), the paper A authors' `Clip`: a row of σ with an ℓ2
+    /// norm above c comes out with norm c and the same direction, a row below it unchanged;
+    /// the clip's gradient matches finite differences in both regimes; the encoder applies it
+    /// to the head's σ, and the setting survives a save and load.
+    func testSigmaMaxNormClipsRowsAndDifferentiates() throws {
+        let c: Float = 1
+        // row 0 norm ≈ 1.73 (clipped), row 1 norm ≈ 0.52 (kept)
+        let s = Tensor(shape: [2, 3], data: [1.2, -0.7, 1.0, 0.3, 0.2, -0.38])
+        let y = Autodiff.withoutGradients { Encoder.clipRowNorm(Variable(s), to: c).value }
+        let n0 = (0..<3).map { Double(s.data[$0]) * Double(s.data[$0]) }.reduce(0, +).squareRoot()
+        for j in 0..<3 {
+            XCTAssertEqual(Double(y.data[j]), Double(s.data[j]) * Double(c) / n0, accuracy: 1e-6, "clipped row, entry \(j)")
+            XCTAssertEqual(y.data[3 + j], s.data[3 + j], "a row inside the ball passes unchanged")
+        }
+        gradCheck([s], h: 1e-3, tol: 2e-3) { Encoder.clipRowNorm($0[0], to: c) }
+
+        let dir = tempDir()
+        let x = Variable(rng.uniformTensor([4, 1, 8, 8]))
+        var plain = tinyConfig("mlp", shape: [1, 8, 8]); plain.latent = 6
+        var clippedConfig = plain; clippedConfig.sigmaMaxNorm = 0.9
+        let (a, b) = (try VAE(config: plain), try VAE(config: clippedConfig))
+        let (free, clipped) = Autodiff.withoutGradients { (a.encode(x).sigma.value, b.encode(x).sigma.value) }
+        for n in 0..<4 {
+            let row = Array(free.data[(n * 6)..<((n + 1) * 6)]), out = Array(clipped.data[(n * 6)..<((n + 1) * 6)])
+            let norm = row.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+            XCTAssertGreaterThan(norm, 0.9, "the clip binds for this test's sigmoid σ (≈ 0.5 × √6)")
+            for j in 0..<6 { XCTAssertEqual(Double(out[j]), Double(row[j]) * 0.9 / norm, accuracy: 1e-6) }
+        }
+        try b.save(to: dir + "/c.safetensors")
+        let (back, _) = try VAE.load(dir + "/c.safetensors")
+        XCTAssertEqual(back.config.sigmaMaxNorm, 0.9)
+        XCTAssertEqual(Autodiff.withoutGradients { back.encode(x).sigma.value }, clipped)
     }
 
     func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400,

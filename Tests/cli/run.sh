@@ -97,6 +97,17 @@ check "sigma-head: an mlp with a log-variance head trains and records it" bash -
 import json, struct
 f = open('$T/lv.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 assert json.loads(json.loads(f.read(n))['__metadata__']['config'])['sigmaHead'] == 'logVariance'\" && $BIN/vae-certify weights --model $T/lv.safetensors 2>/dev/null | python3 -c 'import json,sys; d=json.loads(sys.stdin.readlines()[-1]); assert d[\"c\"] is None and d[\"sigma_head\"].startswith(\"exp\"), d'"
+# --sigma-max-norm: the paper A authors' clip of ‖σ(x)‖₂ for their Lemma 1.1 models
+check "sigma-max-norm: every σ(x) row is within the clip, and Lemma 1.1 reads the clipped σ" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 300 --hidden 16 --latent 4 --lipschitz 5 --sigma-max-norm 0.2 -o $T/clip.safetensors >/dev/null 2>&1 && $BIN/vae-eval encode --what std --model $T/clip.safetensors --input 'synthetic:test[0:20]' -o $T/clip-sd.npy && $BIN/vae-certify lipschitz --model $T/clip.safetensors --r 8 --input 'synthetic:test[0:20]' > $T/clip-l11.jsonl && python3 -c \"
+import json, numpy as np
+n = np.linalg.norm(np.load('$T/clip-sd.npy'), axis=1)
+assert n.shape == (20,) and n.max() <= 0.2 + 1e-6 and n.max() > 0.19, n
+rows = [json.loads(l) for l in open('$T/clip-l11.jsonl') if 'index' in l]
+assert len(rows) == 20 and np.allclose([r['sigma_norm'] for r in rows], n, atol=1e-6), rows[:2]\""
+expect_status "sigma-max-norm: positive" 2 "must be positive" $BIN/vae-train --data synthetic --sigma-max-norm -1 -o "$T/x.safetensors"
+expect_status "sigma-max-norm: not with a fixed sigma" 2 "excludes --fixed-sigma" $BIN/vae-train --data synthetic --sigma-max-norm 0.2 --fixed-sigma 0.1 -o "$T/x.safetensors"
+expect_status "sigma-max-norm: not with an offset" 2 "exclude each other" $BIN/vae-train --data synthetic --sigma-max-norm 0.2 --sigma-offset 0.1 -o "$T/x.safetensors"
+expect_status "sigma-max-norm: one-level models" 2 "not --arch hvae" $BIN/vae-train --data synthetic --arch hvae --sigma-max-norm 0.2 -o "$T/x.safetensors"
 expect_status "sigma-head: mlp only" 2 "applies to --arch mlp only" $BIN/vae-train --data synthetic --arch conv --sigma-head log-sigma -o "$T/x.safetensors"
 expect_status "sigma-head: not with a fixed sigma" 2 "exclude each other" $BIN/vae-train --data synthetic --sigma-head log-sigma --fixed-sigma 0.1 -o "$T/x.safetensors"
 expect_status "sigma-head: exp heads are not Lipschitz" 2 "no global Lipschitz constant" $BIN/vae-train --data synthetic --sigma-head log-variance --lipschitz 5 -o "$T/x.safetensors"
@@ -159,6 +170,11 @@ expect_error "accuracy --codes of the wrong shape" "expected codes of shape" $BI
 check "accuracy with restarts" bash -c "$BIN/vae-eval accuracy --model $M --classifier $T/c.safetensors --input $T/rec.npy --reference 'synthetic:test@10' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"metric\"] == \"adversarial_accuracy\" and d[\"restarts\"] == 2, d'"
 check "encode/decode round trip shapes" bash -c "$BIN/vae-eval encode --model $M --input 'synthetic:test[0:5]' -o $T/z.npy && $BIN/vae-eval decode --model $M --codes $T/z.npy -o $T/d.npy && python3 -c \"import numpy as np; assert np.load('$T/z.npy').shape == (5, 4) and np.load('$T/d.npy').shape == (5, 1, 28, 28)\""
 check "posterior-ratio of equal codes is 0" bash -c "$BIN/vae-eval posterior-ratio --model $M --input 'synthetic:test[0:5]' --z1 $T/z.npy --z2 $T/z.npy --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"mean\"] == 0, d'"
+check "elbo: each line is log_px − kl, and the summary means them" bash -c "$BIN/vae-eval elbo --model $M --input 'synthetic:test[0:4]' --samples 2 | python3 -c \"
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]; items, s = rows[:-1], rows[-1]
+assert len(items) == 4 and all(abs(r['elbo'] - (r['log_px'] - r['kl'])) < 1e-6 * abs(r['elbo']) and r['kl'] > 0 for r in items), items
+assert abs(s['kl'] - sum(r['kl'] for r in items) / 4) < 1e-9 and abs(s['log_px'] - sum(r['log_px'] for r in items) / 4) < 1e-9, s\""
 check "summaries say how the model was trained" bash -c "$BIN/vae-eval elbo --model $M --input 'synthetic:test[0:3]' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d[\"model_training\"]; assert t[\"epochs\"] == 3 and t[\"train_images\"] == 2000, d'"
 check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'synthetic:test[0:3]' --r 1000 --samples 20 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"share_r_robust\"] == 1, d'"
 check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"

@@ -11,44 +11,52 @@
 #   pipelines/A/fig4.sh OUTDIR          (make -C pipelines/A fig4 writes results/A/fig4/)
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
-#   DATASETS     mnist / "mnist fashion-mnist" / fashion-mnist   (quick: DATASETS="mnist fashion-mnist")
+#   DATASETS     "mnist fashion-mnist" / "mnist fashion-mnist" / fashion-mnist   (one Lemma 1.1 panel each)
 #   EPOCHS       1 / 50 / 1           (paper: Adam 1e-4 "to convergence", |Δ train loss| ≤ 1 nat)
 #   TRAIN_LIMIT  20000 / all / 2000   training images
 #   N            10 / 25 / 2          test images (stratified over the classes)
 #   SEARCH       bisect / linear / bisect     (Algorithm 2 walks the grid: linear)
 #   ATTACK_STEPS 20 / 50 / 3   RESTARTS 5 / 5 / 1   SAMPLES 40 / 40 / 8   START 10  STEP 0.5
 #   CONSTANTS    "5 7 10 12" (CHECK: "5")   R 8
-#   SIGMA        fixed encoder σ per latent dimension (default 0.1/√10, i.e. ‖σ‖₂ = 0.1, as Figure 5);
-#                SIGMA=learned learns σ(x) (sigmoid head): Lemma 1.1 then varies per input, and
-#                Theorem 2 does not apply
-#   SIGMA_NORMS  "" / "0.06 0.13 0.19 0.25" / ""   Figure 4 (right): Theorem 2 on MNIST for
-#                these fixed ‖σ‖₂ (one more model per constant and norm)
+#   SIGMA        the encoder σ of the Lemma 1.1 panels (left, centre): clipped (default) learns σ(x)
+#                (sigmoid head) clipped to ‖σ(x)‖₂ ≤ max((R_CLIP/M)/√8 − 1e-4, 0) (vae-train
+#                --sigma-max-norm), as the authors' Lemma 1.1 models (R_CLIP 5, their
+#                desired_radius); learned: the same without the clip; or a fixed σ per latent
+#                dimension (e.g. 0.0316228, ‖σ‖₂ = 0.1), for which Lemma 1.1 equals Theorem 2
+#   SIGMA_NORMS  "0.1" / "0.06 0.13 0.19 0.25" / "0.1"   the Theorem 2 panel (right): MNIST, fixed
+#                ‖σ‖₂ (σ = ‖σ‖₂/√10 per dimension; one more model per constant and norm)
 # Writes OUTDIR/fig4.tsv (one line per model and image), fig4-summary.tsv (one per model),
 # fig4.png, the tools' JSON lines (*.jsonl) and the models.
 . "$(dirname "$0")/../lib.sh"
 OUT=$(out_dir "$@")
-DATASETS=${DATASETS:-$(pick mnist "mnist fashion-mnist" "$(check_data mnist)")}
+DATASETS=${DATASETS:-$(pick "mnist fashion-mnist" "mnist fashion-mnist" "$(check_data mnist)")}
 . "$(dirname "$0")/sizes.sh"
-SIGMA=${SIGMA:-0.0316228}
-SIGMA_NORMS=${SIGMA_NORMS:-$(pick "" "0.06 0.13 0.19 0.25" "")}
+SIGMA=${SIGMA:-clipped}; R_CLIP=${R_CLIP:-5}
+SIGMA_NORMS=${SIGMA_NORMS-$(pick 0.1 "0.06 0.13 0.19 0.25" 0.1)}
 mkdir -p "$OUT"
 start=$(date +%s)
 
 . "$(dirname "$0")/models.sh"
-# train (unless already there), certify and attack one model: NAME DATA SIGMA(value|learned) M
+# the --sigma-max-norm of a clipped model with decoder constant M (the authors' Clip layer)
+clip_norm() { python3 -c "import math, sys; print('%.7g' % max(float(sys.argv[1]) / float(sys.argv[2]) / math.sqrt(8) - 1e-4, 0))" "$R_CLIP" "$1"; }
+# train (unless already there), certify and attack one model: NAME DATA SIGMA(value|learned|clipped) M
 run_model() {
-    local name=$1 data=$2 sigma=$3 m=$4 model="$OUT/$1.safetensors"
-    if [ "$sigma" != learned ]; then
-        DATA=$data SIGMA=$sigma train_model "$model" "$m" 1e-4
-    elif [ ! -f "$model" ]; then
-        say "training $name (M = $m, learned σ, $EPOCHS epoch(s))…"
-        "$BIN/vae-train" --data "$data" --arch mlp --lipschitz "$m" --likelihood cbernoulli --lr 1e-4 \
-            --epochs "$EPOCHS" $(limits) --seed 0 -o "$model" > "$OUT/$name-train.jsonl"
-    fi
+    local name=$1 data=$2 sigma=$3 m=$4 model="$OUT/$1.safetensors" clip=()
+    case $sigma in
+        learned|clipped)
+            if [ "$sigma" = clipped ]; then
+                clip=(--sigma-max-norm "$(clip_norm "$m")")
+                [ "${clip[1]}" != 0 ] || { say "SIGMA=clipped: (R_CLIP/M)/√8 − 1e-4 is not positive for R_CLIP $R_CLIP, M $m"; exit 1; }
+            fi
+            say "training $name (M = $m, $sigma σ${clip:+ with ‖σ‖₂ ≤ ${clip[1]}}, $EPOCHS epoch(s))…"
+            train_once "$model" "$OUT/$name-train.jsonl" --data "$data" --arch mlp --lipschitz "$m" --likelihood cbernoulli \
+                --lr 1e-4 --epochs "$EPOCHS" $(limits) --seed 0 "${clip[@]}" ;;
+        *) DATA=$data SIGMA=$sigma train_model "$model" "$m" 1e-4 ;;
+    esac
     local input="$data:test@$N"
     "$BIN/vae-certify" lipschitz --model "$model" --r "$R" --input "$input" > "$OUT/$name-lemma.jsonl"
     "$BIN/vae-certify" lipschitz --model "$model" --r "$R" --input "$input" --assume-config > "$OUT/$name-lemma-paper.jsonl"
-    if [ "$sigma" != learned ]; then
+    if [ "$sigma" != learned ] && [ "$sigma" != clipped ]; then
         "$BIN/vae-certify" lipschitz --model "$model" --r "$R" > "$OUT/$name-theorem2.jsonl"
         "$BIN/vae-certify" lipschitz --model "$model" --r "$R" --assume-config > "$OUT/$name-theorem2-paper.jsonl"
     else
@@ -63,7 +71,8 @@ run_model() {
 
 : > "$OUT/models.txt"
 for d in $DATASETS; do
-    for m in $CONSTANTS; do run_model "$d-lip$m" "$d" "$SIGMA" "$m"; done
+    suffix=""; case $SIGMA in learned) suffix=-learned ;; clipped) suffix=-clip ;; esac
+    for m in $CONSTANTS; do run_model "$d-lip$m$suffix" "$d" "$SIGMA" "$m"; done
 done
 MNIST=$(check_data mnist)
 for s in $SIGMA_NORMS; do
@@ -145,7 +154,8 @@ if need_gnuplot; then
                 continue
             fi
             d=${p%%:*}; s=${p#*:}
-            if [ "$s" = learned ]; then stitle="learned σ(x)"; else stitle="fixed ‖σ‖_2 = $(python3 -c "import math; print('%.2g' % ($s * math.sqrt(10)))")"; fi
+            if [ "$s" = learned ]; then stitle="learned σ(x)"
+            elif [ "$s" = clipped ]; then stitle="learned σ(x), ‖σ(x)‖_2 ≤ ($R_CLIP/M)/√8"; else stitle="fixed ‖σ‖_2 = $(python3 -c "import math; print('%.2g' % ($s * math.sqrt(10)))")"; fi
             echo "set title 'Lemma 1.1 (per input), $d, $stitle'"
             cmd="plot $styles"
             i=1; for m in $CONSTANTS; do

@@ -22,7 +22,8 @@
 #     faster than a Lipschitz-VAE, so five epochs cost less than one of those.
 # The models are the same as fig4's for the same settings (same options and seed): with
 # REUSE=DIR (default: fig4's output beside OUTDIR, e.g. results/A/fig4; REUSE= for none) a model
-# DIR/DATA-lipM.safetensors is copied instead of trained when its recorded training matches.
+# DIR/DATA-lipM-sn0.1.safetensors (fig4's Theorem 2 model at ‖σ‖₂ = 0.1) or DIR/DATA-lipM.safetensors is
+# copied instead of trained when its recorded training matches.
 # Writes OUTDIR/fig5.tsv (one line per model and image), fig5-summary.tsv (one per model),
 # fig5.png (two panels), the tools' JSON lines (*.jsonl) and the models.
 . "$(dirname "$0")/../lib.sh"
@@ -38,7 +39,7 @@ start=$(date +%s)
 . "$(dirname "$0")/models.sh"
 : > "$OUT/models.txt"
 for m in $CONSTANTS; do
-    train_model "$OUT/lip$m.safetensors" "$m" 1e-4 ${REUSE:+"$REUSE/$DATA-lip$m.safetensors"}
+    train_model "$OUT/lip$m.safetensors" "$m" 1e-4 ${REUSE:+"$REUSE/$DATA-lip$m-sn0.1.safetensors" "$REUSE/$DATA-lip$m.safetensors"}
     echo "lip$m M=$m" >> "$OUT/models.txt"
 done
 EPOCHS=$STD_EPOCHS train_model "$OUT/standard.safetensors" 0 "$STD_LR" ${REUSE:+"$REUSE/standard.safetensors"}

@@ -35,7 +35,7 @@ mkdir -p "$OUT"
 start=$(date +%s)
 . "$(dirname "$0")/models.sh"
 EPOCHS=$STD_EPOCHS train_model "$OUT/standard.safetensors" 0 "$STD_LR" ${REUSE:+"$REUSE/fig5/standard.safetensors"}
-EPOCHS=$LIP_EPOCHS train_model "$OUT/lipschitz.safetensors" "$M" 1e-4 ${REUSE:+"$REUSE/fig5/lip$M.safetensors" "$REUSE/fig4/$DATA-lip$M.safetensors"}
+EPOCHS=$LIP_EPOCHS train_model "$OUT/lipschitz.safetensors" "$M" 1e-4 ${REUSE:+"$REUSE/fig5/lip$M.safetensors" "$REUSE/fig4/$DATA-lip$M-sn0.1.safetensors" "$REUSE/fig4/$DATA-lip$M.safetensors"}
 
 "$BIN/vae-eval" export --input "$DATA:test@$N" -o "$OUT/clean.npy" 2> /dev/null
 "$BIN/vae-eval" export --input "$DATA:test[0:2]" -o "$OUT/pair.npy" 2> /dev/null   # source (0) and target (1)

@@ -80,7 +80,8 @@ public enum WeightCertificate {
     /// The decoder mean g = sigmoid(decoder(z)) (a), the encoder mean (b) and the encoder
     /// standard deviation (c; 0 for a fixed σ, whose offset changes no constant), or nil for
     /// a network with a layer this cannot bound. c is infinite for σ = exp(·) heads, which
-    /// have no global Lipschitz constant.
+    /// have no global Lipschitz constant. A σ clip (`Encoder.sigmaMaxNorm`) changes no
+    /// constant: it is a projection onto a ball, 1-Lipschitz, so c bounds the clipped σ too.
     public static func measure(_ vae: VAE) -> (decoder: NetworkBound, mean: NetworkBound, sigma: NetworkBound)? {
         let enc = vae.encoder
         let trunk = enc.trunk.map { bounds($0, prefix: "encoder.trunk.") } ?? []

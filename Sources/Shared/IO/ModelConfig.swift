@@ -43,6 +43,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var classes: Int? = nil
     /// Encoder standard-deviation offset τ (paper B section 4.2).
     public var sigmaOffset: Float? = nil
+    /// Largest ℓ2 norm of the learned encoder σ(x) (`--sigma-max-norm`; nil: no clip): a row
+    /// with a larger norm is scaled onto it, as the paper A authors' Lemma 1.1 models do
+    /// (`Encoder.clipRowNorm`).
+    public var sigmaMaxNorm: Float? = nil
     /// The `mlp` encoder's σ head (`--sigma-head`; nil: the sigmoid of paper A, as in files
     /// written before the option existed). The other architectures have their papers' heads.
     public var sigmaHead: ScaleParameterization? = nil

@@ -72,7 +72,7 @@ public enum Architectures {
             let scale = c.fixedSigma == nil ? Sequential([Reshape([d]), mlp([d] + hidden + [c.latent], lipschitz: c.lipschitzStd)]) : nil
             let decoder = Sequential([mlp([c.latent] + hidden.reversed() + [d], lipschitz: c.lipschitzDecoder), Reshape([ch, h, w])])
             return (Encoder(trunk: nil, meanHead: mean, scaleHead: scale, scale: c.sigmaHead ?? .sigmoid,
-                            fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0), decoder)
+                            fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0, sigmaMaxNorm: c.sigmaMaxNorm), decoder)
 
         case "conv":
             guard h == 28 && w == 28 else { throw ToolError("--arch conv (paper D Table 6) needs 28x28 images, got \(h)x\(w)") }
@@ -94,7 +94,7 @@ public enum Architectures {
                 ConvTranspose2d(hidden[0], ch, kernel: 4, stride: 2, padding: 1, rng: &rng),                                    // 28×28
             ])
             return (Encoder(trunk: Sequential(enc), meanHead: mean, scaleHead: c.fixedSigma == nil ? logVar : nil, scale: .logVariance,
-                            fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0), decoder)
+                            fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0, sigmaMaxNorm: c.sigmaMaxNorm), decoder)
 
         case "conv-small":
             guard h % 4 == 0 && w % 4 == 0 else { throw ToolError("--arch conv-small needs image sides divisible by 4, got \(h)x\(w)") }
@@ -112,7 +112,7 @@ public enum Architectures {
             ])
             return (Encoder(trunk: trunk, meanHead: Linear(features, c.latent, rng: &rng),
                             scaleHead: c.fixedSigma == nil ? Linear(features, c.latent, rng: &rng) : nil, scale: .logSigma,
-                            fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0), decoder)
+                            fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0, sigmaMaxNorm: c.sigmaMaxNorm), decoder)
 
         default:
             throw ToolError("unknown architecture '\(c.architecture)' (\(names.joined(separator: ", ")))")

@@ -25,8 +25,9 @@ public protocol LatentModel: TrainableModel {
     func decoderMeans(_ codes: Tensor, batch: Int) -> Tensor
     /// Paper D's HMC energy U(z) = −log p(x|z) − log p(z) for images `inputs`.
     func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy
-    /// One reparameterised sample of the ELBO per image (analytic KL terms).
-    func elboSample(_ x: Variable, rng: inout RNG) -> Variable
+    /// One reparameterised sample of the ELBO's two terms per image: log p(x|z) at z ~ q(z|x),
+    /// and the analytic KL(q(z|x) ‖ p(z)) (for a hierarchical model, the sum of its groups').
+    func elboParts(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: Variable)
     /// log p(x, z) − log q(z | x) at `count` draws z ~ q(z | x) of one image `x` `[1, ...]`.
     func logImportanceWeights(_ x: Tensor, count: Int, rng: inout RNG) -> Tensor
 }
@@ -48,23 +49,38 @@ extension LatentModel {
         } }
     }
 
+    /// One reparameterised sample of the ELBO per image, log p(x|z) − KL.
+    public func elboSample(_ x: Variable, rng: inout RNG) -> Variable {
+        let t = elboParts(x, rng: &rng)
+        return t.logpx - t.kl
+    }
+
     /// The ELBO per image, averaged over `samples` reparameterised samples.
     public func elboPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250) -> [Double] {
+        elboTermsPerImage(images, samples: samples, seed: seed, batch: batch).map(\.elbo)
+    }
+
+    /// The ELBO per image and its two terms, the reconstruction log-likelihood log p(x|z) and
+    /// the KL, each averaged over `samples` reparameterised samples (elbo = logpx − kl).
+    public func elboTermsPerImage(_ images: Tensor, samples: Int = 1, seed: UInt64 = 0, batch: Int = 250)
+        -> [(elbo: Double, logpx: Double, kl: Double)] {
         var rng = RNG(seed: seed)
         return Autodiff.withoutGradients { Batches.map(images, size: batch) { x in
-            var sum = [Double](repeating: 0, count: x.shape[0])
+            var lp = [Double](repeating: 0, count: x.shape[0]), kl = lp
             for _ in 0..<samples {
-                for (i, v) in elboSample(Variable(x), rng: &rng).value.data.enumerated() { sum[i] += Double(v) }
+                let t = elboParts(Variable(x), rng: &rng)
+                for i in 0..<lp.count { lp[i] += Double(t.logpx.value.data[i]); kl[i] += Double(t.kl.value.data[i]) }
             }
-            return sum.map { $0 / Double(samples) }
+            let n = Double(samples)
+            return zip(lp, kl).map { (elbo: ($0 - $1) / n, logpx: $0 / n, kl: $1 / n) }
         } }
     }
 }
 
 extension VAE: LatentModel {
-    public func elboSample(_ x: Variable, rng: inout RNG) -> Variable {
+    public func elboParts(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: Variable) {
         let t = elboTerms(x, rng: &rng)
-        return t.logpx - t.kl
+        return (t.logpx, t.kl)
     }
     public var codeDimension: Int { config.latent }
     public var groupCount: Int { 1 }
@@ -102,9 +118,9 @@ extension HierarchicalVAE: LatentModel {
         HierarchicalPosteriorEnergy(model: self, inputs: inputs, frozen: isFrozen)
     }
 
-    public func elboSample(_ x: Variable, rng: inout RNG) -> Variable {
+    public func elboParts(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: Variable) {
         let t = elboTerms(x, rng: &rng)
-        return t.kl.reduce(t.logpx, -)
+        return (t.logpx, t.kl.dropFirst().reduce(t.kl[0], +))
     }
 
     public func logImportanceWeights(_ x: Tensor, count m: Int, rng: inout RNG) -> Tensor {
