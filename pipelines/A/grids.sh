@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Paper A Figure 1 and Figure E.8 as image grids, for a standard VAE and a Lipschitz-VAE (M = 5),
-# both with a fixed encoder σ (‖σ‖₂ = 0.1, the models of Figure 5):
+# both with a fixed encoder σ (‖σ‖₂ = 0.1, the models of Figure 5; SIGMA=learned for a learned σ(x)):
 #   Figure 1   a maximum-damage attack (Eq. 4: vae-attack max-damage --damage-reference sample,
 #              L2, ‖δ‖₂ ≤ 3): rows clean, its reconstruction, attacked, its reconstruction;
 #   Figure E.8 a latent-space attack (Eq. 3: vae-attack latent, minimise KL(q(z|x+δ) ‖ q(z|x_t))
@@ -17,6 +17,9 @@
 #   fig4's single epoch it still decodes most digits to a blurred 0, 8 or 9)   TRAIN_LIMIT 20000 / all / 2000   N 8 / 16 / 4 images attacked (Figure 1)
 #   STEPS 100 / 200 / 5 attack steps   RESTARTS 5 / 10 / 1   SAMPLES 4 / 8 / 1 (max-damage)
 #   RADIUS 3 (Figure 1)   RADII "1 2 3 5" (CHECK: 3) (Figure E.8)   DATA mnist
+#   SIGMA  the fixed encoder σ per dimension of both models (default 0.0316228, ‖σ‖₂ = 0.1), or
+#          learned: σ(x) learned by a sigmoid head in both, as the authors' code trains the models
+#          of these figures (STD_LR then applies to that head too)
 #   REUSE  where to look for fig5/ and fig4/'s models (default: OUTDIR's parent, i.e. the other
 #          pipelines' outputs of the same size), copied when trained exactly as here; REUSE= for none
 # Writes OUTDIR/fig1.png, fig1-standard.png, fig1-lipschitz.png, figE8.png, grids.tsv (the
@@ -34,8 +37,17 @@ REUSE=${REUSE-$(dirname "$OUT")}
 mkdir -p "$OUT"
 start=$(date +%s)
 . "$(dirname "$0")/models.sh"
-EPOCHS=$STD_EPOCHS train_model "$OUT/standard.safetensors" 0 "$STD_LR" ${REUSE:+"$REUSE/fig5/standard.safetensors"}
-EPOCHS=$LIP_EPOCHS train_model "$OUT/lipschitz.safetensors" "$M" 1e-4 ${REUSE:+"$REUSE/fig5/lip$M.safetensors" "$REUSE/fig4/$DATA-lip$M-sn0.1.safetensors" "$REUSE/fig4/$DATA-lip$M.safetensors"}
+if [ "$SIGMA" = learned ]; then
+    # the authors' models of Figures 1 and E.8: σ(x) learned by a sigmoid head in both
+    say "training the standard and the Lipschitz-VAE with a learned σ(x)…"
+    train_once "$OUT/standard.safetensors" "$OUT/standard-train.jsonl" --data "$DATA" --arch mlp --likelihood cbernoulli \
+        --lr "$STD_LR" --epochs "$STD_EPOCHS" $(limits) --seed 0
+    train_once "$OUT/lipschitz.safetensors" "$OUT/lipschitz-train.jsonl" --data "$DATA" --arch mlp --lipschitz "$M" \
+        --likelihood cbernoulli --lr 1e-4 --epochs "$LIP_EPOCHS" $(limits) --seed 0
+else
+    EPOCHS=$STD_EPOCHS train_model "$OUT/standard.safetensors" 0 "$STD_LR" ${REUSE:+"$REUSE/fig5/standard.safetensors"}
+    EPOCHS=$LIP_EPOCHS train_model "$OUT/lipschitz.safetensors" "$M" 1e-4 ${REUSE:+"$REUSE/fig5/lip$M.safetensors" "$REUSE/fig4/$DATA-lip$M-sn0.1.safetensors" "$REUSE/fig4/$DATA-lip$M.safetensors"}
+fi
 
 "$BIN/vae-eval" export --input "$DATA:test@$N" -o "$OUT/clean.npy" 2> /dev/null
 "$BIN/vae-eval" export --input "$DATA:test[0:2]" -o "$OUT/pair.npy" 2> /dev/null   # source (0) and target (1)
