@@ -18,12 +18,16 @@ public final class BjorckLinear: Layer {
     /// uses it without another Gram check.
     private var projected: Tensor? = nil
 
+    /// `orthonormalizeInit` false skips the initial orthonormalisation of the drawn weight, for
+    /// a layer whose weight a file replaces at once (the draws, and so the random stream, are
+    /// the same either way).
     public init(_ inFeatures: Int, _ outFeatures: Int, scale: Float = 1, iterations: Int = 20,
-                scaling: BjorckScaling = .auto, tolerance: Float = 1e-3, gradient: BjorckGradient = .tangent, bias: Bool = true, rng: inout RNG) {
+                scaling: BjorckScaling = .auto, tolerance: Float = 1e-3, gradient: BjorckGradient = .tangent, bias: Bool = true,
+                orthonormalizeInit: Bool = true, rng: inout RNG) {
         // Start orthonormal-ish: uniform fan-in init keeps singular values well inside (0, √3)
         // after one safe pass; Björck then refines it every forward pass.
         let w = Init.uniformFanIn([outFeatures, inFeatures], fanIn: inFeatures, rng: &rng)
-        weight = Variable(w.value.bjorckOrthonormalized(iterations: 30, scaling: .safe), requiresGrad: true)
+        weight = Variable(orthonormalizeInit ? w.value.bjorckOrthonormalized(iterations: 30, scaling: .safe) : w.value, requiresGrad: true)
         self.bias = bias ? Init.uniformFanIn([outFeatures], fanIn: inFeatures, rng: &rng) : nil
         self.scale = scale
         self.iterations = iterations

@@ -29,8 +29,10 @@ public enum Architectures {
         switch arch { case "conv": 64; case "conv-small": 50; case "hvae": 16; default: 10 }
     }
 
-    /// Builds the encoder and decoder for `c`, initialised from `rng`.
-    public static func build(_ c: ModelConfig, rng: inout RNG) throws -> (encoder: Encoder, decoder: any Layer) {
+    /// Builds the encoder and decoder for `c`, initialised from `rng`. `forLoading`: the
+    /// weights will be replaced by a file's, so work that only shapes a fresh initialisation
+    /// (the Björck layers' initial orthonormalisation, 30 iterations each) is skipped.
+    public static func build(_ c: ModelConfig, rng: inout RNG, forLoading: Bool = false) throws -> (encoder: Encoder, decoder: any Layer) {
         guard c.inputShape.count == 3, c.inputShape.allSatisfy({ $0 > 0 }) else {
             throw ToolError("model input shape must be [C, H, W], got \(c.inputShape)")
         }
@@ -60,7 +62,7 @@ public enum Architectures {
                         // paper A Appendix B.2: each of the L layers scaled by M^(1/L)
                         layers.append(BjorckLinear(widths[i], widths[i + 1], scale: pow(m, 1 / Float(n)),
                                                    iterations: c.bjorckIterations ?? 20,
-                                                   gradient: c.bjorckGradient ?? .tangent, rng: &rng))
+                                                   gradient: c.bjorckGradient ?? .tangent, orthonormalizeInit: !forLoading, rng: &rng))
                     } else {
                         layers.append(Linear(widths[i], widths[i + 1], rng: &rng))
                     }

@@ -135,7 +135,7 @@ public enum Models {
     public static func load(_ path: String) throws -> any LatentModel {
         // both builders give a LatentModel
         try restore(path, trainable: false) { c in
-            c.architecture == "hvae" ? try HierarchicalVAE(config: c) as any TrainableModel : try VAE(config: c)
+            c.architecture == "hvae" ? try HierarchicalVAE(config: c) as any TrainableModel : try VAE(config: c, forLoading: true)
         }.model as! any LatentModel
     }
 

@@ -8,10 +8,11 @@ public final class VAE {
     public let decoder: any Layer
     public let likelihood: Likelihood
 
-    /// Builds a freshly initialised model (initialisation drawn from `config.seed`).
-    public init(config: ModelConfig) throws {
+    /// Builds a freshly initialised model (initialisation drawn from `config.seed`);
+    /// `forLoading` when a file's weights replace it at once (see `Architectures.build`).
+    public init(config: ModelConfig, forLoading: Bool = false) throws {
         var rng = RNG(seed: config.seed).derived(1)
-        (encoder, decoder) = try Architectures.build(config, rng: &rng)
+        (encoder, decoder) = try Architectures.build(config, rng: &rng, forLoading: forLoading)
         likelihood = try Likelihood(name: config.likelihood, sigma0: config.sigma0)
         self.config = config
     }
@@ -89,7 +90,7 @@ public final class VAE {
     /// frozen, as every tool that reads a saved model evaluates, attacks or defends it;
     /// `trainable: true` keeps its weights trainable.
     public static func load(_ path: String, trainable: Bool = false) throws -> (model: VAE, file: SafeTensors.File) {
-        let (model, file) = try Models.restore(path, trainable: trainable) { try VAE(config: $0) }
+        let (model, file) = try Models.restore(path, trainable: trainable) { try VAE(config: $0, forLoading: true) }
         return (model as! VAE, file)  // the builder gives a VAE
     }
 }
