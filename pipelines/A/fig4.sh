@@ -40,8 +40,9 @@ start=$(date +%s)
 # the --sigma-max-norm of a clipped model with decoder constant M (the authors' Clip layer)
 clip_norm() { python3 -c "import math, sys; print('%.7g' % max(float(sys.argv[1]) / float(sys.argv[2]) / math.sqrt(8) - 1e-4, 0))" "$R_CLIP" "$1"; }
 # train (unless already there), certify and attack one model: NAME DATA SIGMA(value|learned|clipped) M
+# PANEL (lemma: a Lemma 1.1 panel, one per dataset; theorem2: the fixed-norm panel)
 run_model() {
-    local name=$1 data=$2 sigma=$3 m=$4 model="$OUT/$1.safetensors" clip=()
+    local name=$1 data=$2 sigma=$3 m=$4 panel=$5 model="$OUT/$1.safetensors" clip=()
     case $sigma in
         learned|clipped)
             if [ "$sigma" = clipped ]; then
@@ -66,18 +67,18 @@ run_model() {
     "$BIN/vae-certify" margin --model "$model" --input "$input" --r "$R" --start "$START" --step "$STEP" \
         --restarts "$RESTARTS" --samples "$SAMPLES" --attack-steps "$ATTACK_STEPS" --search "$SEARCH" --seed 0 \
         > "$OUT/$name-margin.jsonl"
-    echo "$name $data $sigma $m" >> "$OUT/models.txt"
+    echo "$name $data $sigma $m $panel" >> "$OUT/models.txt"
 }
 
 : > "$OUT/models.txt"
 for d in $DATASETS; do
     suffix=""; case $SIGMA in learned) suffix=-learned ;; clipped) suffix=-clip ;; esac
-    for m in $CONSTANTS; do run_model "$d-lip$m$suffix" "$d" "$SIGMA" "$m"; done
+    for m in $CONSTANTS; do run_model "$d-lip$m$suffix" "$d" "$SIGMA" "$m" lemma; done
 done
 MNIST=$(check_data mnist)
 for s in $SIGMA_NORMS; do
     sig=$(python3 -c "import math, sys; print('%.7g' % (float(sys.argv[1]) / math.sqrt(10)))" "$s")
-    for m in $CONSTANTS; do run_model "$MNIST-lip$m-sn$s" "$MNIST" "$sig" "$m"; done
+    for m in $CONSTANTS; do run_model "$MNIST-lip$m-sn$s" "$MNIST" "$sig" "$m" theorem2; done
 done
 
 # one line per model and image, and one per model
@@ -88,7 +89,7 @@ def lines(p):
     return [json.loads(l) for l in open(p) if l.strip()]
 rows, summ = [], []
 for spec in open(os.path.join(out, "models.txt")):
-    name, data, sigma, m = spec.split()
+    name, data, sigma, m, panel = spec.split()
     lem = lines(os.path.join(out, name + "-lemma.jsonl"))
     lemp = lines(os.path.join(out, name + "-lemma-paper.jsonl"))
     mar = lines(os.path.join(out, name + "-margin.jsonl"))
@@ -106,7 +107,7 @@ for spec in open(os.path.join(out, "models.txt")):
     for i in sorted(emp):
         c, cp, e = per[i]["margin"], perp[i]["margin"], emp[i]["margin"]
         gaps.append(e - c)
-        rows.append((data, m, sigma, per[i]["sigma_norm"], i, c, cp, t2, e, emp[i]["attacks"]))
+        rows.append((data, m, sigma, per[i]["sigma_norm"], i, c, cp, t2, e, emp[i]["attacks"], panel))
     ok = sum(g >= 0 for g in gaps)
     summ.append((name, data, m, sigma, "%.4g" % statistics.mean(r["sigma_norm"] for r in per.values()),
                  "%.4g" % consts["a"], "%.4g" % consts["b"], "%.4g" % consts["c"], "%.1f" % elbo,
@@ -117,7 +118,7 @@ for spec in open(os.path.join(out, "models.txt")):
                  "%.3f" % (statistics.stdev(r["margin"] for r in emp.values()) if len(emp) > 1 else 0.0),
                  "%d/%d" % (ok, len(gaps))))
 with open(os.path.join(out, "fig4.tsv"), "w") as f:
-    f.write("dataset\tM\tsigma\tsigma_norm\tindex\tlemma11\tlemma11_paper_constants\ttheorem2\tempirical\tattacks\n")
+    f.write("dataset\tM\tsigma\tsigma_norm\tindex\tlemma11\tlemma11_paper_constants\ttheorem2\tempirical\tattacks\tpanel\n")
     for r in rows:
         f.write("\t".join(str(x) if not isinstance(x, float) else "%.6g" % x for x in r) + "\n")
 with open(os.path.join(out, "fig4-summary.tsv"), "w") as f:
@@ -144,7 +145,7 @@ if need_gnuplot; then
         styles="NaN with points pt 7 ps 1.3 lc rgb 'black' title 'filled: constants measured from the weights', NaN with points pt 6 ps 1.3 lc rgb 'black' title 'open: a = b = c = M (the paper’s arithmetic)',"
         for p in $panels; do
             if [ "$p" = sweep ]; then
-                awk -F'\t' -v d="$MNIST" 'NR>1 && $1==d && $3!="'"$SIGMA"'" {print $2, $8, $9, $3}' "$OUT/fig4.tsv" > "$P/sweep.dat"
+                awk -F'\t' -v d="$MNIST" 'NR>1 && $1==d && $11=="theorem2" {print $2, $8, $9, $3}' "$OUT/fig4.tsv" > "$P/sweep.dat"
                 echo "set title 'Theorem 2 (global), $MNIST, fixed ‖σ‖_2 = ${SIGMA_NORMS// /, }'"
                 cmd="plot"
                 i=1; for m in $CONSTANTS; do
@@ -159,7 +160,7 @@ if need_gnuplot; then
             echo "set title 'Lemma 1.1 (per input), $d, $stitle'"
             cmd="plot $styles"
             i=1; for m in $CONSTANTS; do
-                awk -F'\t' -v d="$d" -v m="$m" -v s="$s" 'NR>1 && $1==d && $2==m && $3==s {print $6, $7, $9}' "$OUT/fig4.tsv" > "$P/$d-$m.dat"
+                awk -F'\t' -v d="$d" -v m="$m" 'NR>1 && $1==d && $2==m && $11=="lemma" {print $6, $7, $9}' "$OUT/fig4.tsv" > "$P/$d-$m.dat"
                 cmd="$cmd '$P/$d-$m.dat' using 1:3 with points pt 7 ps 1.3 lc $i title 'M = $m',"
                 cmd="$cmd '$P/$d-$m.dat' using 2:3 with points pt 6 ps 1.3 lc $i notitle,"
                 i=$((i + 1)); done

@@ -94,7 +94,8 @@ public final class Encoder {
     public static func clipRowNorm(_ s: Variable, to c: Float) -> Variable { s * clipFactor(s, c) }
 
     /// min(1, c / ‖row‖₂) per row, `[N, 1]`; 10⁻²⁰ is added under the root so that a zero row
-    /// (a σ underflowed to 0) has a finite gradient.
+    /// (a σ underflowed to 0) has a finite gradient. The squares are taken in Float, so a σ
+    /// entry above about 10¹⁹ (possible only with an exp head) overflows the norm.
     static func clipFactor(_ s: Variable, _ c: Float) -> Variable {
         ((s.square().sum(axis: 1, keepDim: true) + 1e-20).sqrt().pow(-1) * c).clamped(0, 1)
     }
@@ -102,9 +103,10 @@ public final class Encoder {
     /// Element-wise bounds on `clipRowNorm` over a box of non-negative rows [lo, hi]: with
     /// f(s) = min(1, c/‖s‖₂) between min(1, c/‖hi‖₂) and min(1, c/‖lo‖₂), and every clipped
     /// entry at most its row's norm c,
-    /// lo_i · min(1, c/‖hi‖₂) ≤ clip(s)_i ≤ min(hi_i · min(1, c/‖lo‖₂), c).
+    /// lo_i · min(1, c/‖hi‖₂) ≤ clip(s)_i ≤ min(hi_i · min(1, c/‖lo‖₂), c); the cap is
+    /// c · (1 + 10⁻⁶), since the clip computed in Float can exceed c by an ulp.
     static func clipRowNormBounds(_ s: Interval, to c: Float) -> Interval {
-        Interval(lo: s.lo * clipFactor(s.hi, c), hi: (s.hi * clipFactor(s.lo, c)).clamped(0, c))
+        Interval(lo: s.lo * clipFactor(s.hi, c), hi: (s.hi * clipFactor(s.lo, c)).clamped(0, c * (1 + 1e-6)))
     }
 
     public var namedParameters: [(name: String, variable: Variable)] {
