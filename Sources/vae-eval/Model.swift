@@ -158,6 +158,31 @@ struct ELBO: ParsableCommand {
     }
 }
 
+struct LogLikelihood: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log-likelihood", abstract: "log p(x|z) per image (nats) at given codes: image i under the decoder at code row i.",
+        discussion: "The ELBO's reconstruction term at codes you choose, for example another image's code or a perturbed one (paper B compares an image's likelihood at its own code and at an attacked one). The model's own likelihood (Bernoulli, continuous Bernoulli or Gaussian) on the decoder's logits; for a hierarchical model the codes are all its groups side by side, top first.\nExample:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test[0:100] -o z.npy\n  vae-eval log-likelihood --model vae.safetensors --input fashion-mnist:test[0:100] --codes z.npy")
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
+    @Option(help: ArgumentHelp("Latent codes, .npy [N, code dimension], one row per image of --input (- for stdin).", valueName: "path"))
+    var codes: String
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var out: MetricOutput
+
+    func validate() throws {
+        guard !(input.input == "-" && codes == "-") else { throw ValidationError("only one of --input and --codes can come from stdin") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let ds = try input.load()
+        let m = try model.loadAny(for: ds)
+        let z = try readCodes(codes, width: m.codeDimension, expected: "[\(ds.count), \(m.codeDimension)] (one row per image of \(input.input))") { $0 == ds.count }
+        let v = m.reconstructionLogLikelihood(ds.images, codes: z, batch: Batches.defaultSize)
+        try out.emit(metric: "log_px", key: "log_px", items: v.map { ["log_px": $0] }, model: m)
+    }
+}
+
 struct NLL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nll",

@@ -212,6 +212,12 @@ final class HierarchicalVAETests: XCTestCase {
         assertClose(Autodiff.withoutGradients { m.logJoint(x.value, codes: codes) }.value, joint.value, tol: 1e-5, "log p(x, z)")
         // and decode of the full codes is the decoder mean of those logits
         assertClose(m.decoderMeans(codes.value), logits.sigmoid().value, tol: 1e-5, "decode")
+        // log p(x | z) at the codes (vae-eval log-likelihood), in batches smaller than N, is
+        // log p(x, z) − Σ_k log p(z_k | z_>k)
+        let lp = m.reconstructionLogLikelihood(x.value, codes: codes.value, batch: 3)
+        let priors = g.reduce(Tensor.zeros([4])) { $0 + $1.logPrior.value }
+        let expected = Autodiff.withoutGradients { m.logJoint(x.value, codes: codes) }.value - priors
+        for i in 0..<4 { XCTAssertEqual(lp[i], Double(expected.data[i]), accuracy: 1e-3 * max(1, abs(lp[i])), "log p(x|z), image \(i)") }
     }
 
     /// U(z) = −log p(x|z) − Σ log p(z_k|z_>k) and its gradient in the codes, and the ELBO's

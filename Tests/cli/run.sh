@@ -175,6 +175,15 @@ import json, sys
 rows = [json.loads(l) for l in sys.stdin]; items, s = rows[:-1], rows[-1]
 assert len(items) == 4 and all(abs(r['elbo'] - (r['log_px'] - r['kl'])) < 1e-6 * abs(r['elbo']) and r['kl'] > 0 for r in items), items
 assert abs(s['kl'] - sum(r['kl'] for r in items) / 4) < 1e-9 and abs(s['log_px'] - sum(r['log_px'] for r in items) / 4) < 1e-9, s\""
+check "log-likelihood: log p(x|z) at given codes is numpy's Bernoulli log-likelihood of the decoded means" bash -c "$BIN/vae-eval encode --model $M --input 'synthetic:test[0:5]' -o $T/ll-z.npy 2>/dev/null && python3 -c \"import numpy as np; z = np.load('$T/ll-z.npy'); np.save('$T/ll-z2.npy', z[::-1].copy())\" && $BIN/vae-eval decode --model $M --codes $T/ll-z2.npy -o $T/ll-mean.npy 2>/dev/null && $BIN/vae-eval export --input 'synthetic:test[0:5]' -o $T/ll-x.npy 2>/dev/null && $BIN/vae-eval log-likelihood --model $M --input 'synthetic:test[0:5]' --codes $T/ll-z2.npy > $T/ll.jsonl && python3 -c \"
+import json, numpy as np
+x = np.load('$T/ll-x.npy').reshape(5, -1).astype(np.float64); lam = np.clip(np.load('$T/ll-mean.npy').reshape(5, -1).astype(np.float64), 1e-7, 1 - 1e-7)
+ref = (x * np.log(lam) + (1 - x) * np.log(1 - lam)).sum(1)
+rows = [json.loads(l) for l in open('$T/ll.jsonl')]
+got = np.array([r['log_px'] for r in rows if 'index' in r])
+assert got.shape == (5,) and np.allclose(got, ref, rtol=1e-4, atol=1e-2), (got, ref)
+assert abs(rows[-1]['mean'] - got.mean()) < 1e-6 and rows[-1]['metric'] == 'log_px', rows[-1]\""
+expect_error "log-likelihood: one code row per image" "expected codes of shape \[4, " $BIN/vae-eval log-likelihood --model "$M" --input 'synthetic:test[0:4]' --codes "$T/ll-z.npy"
 check "summaries say how the model was trained" bash -c "$BIN/vae-eval elbo --model $M --input 'synthetic:test[0:3]' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d[\"model_training\"]; assert t[\"epochs\"] == 3 and t[\"train_images\"] == 2000, d'"
 check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'synthetic:test[0:3]' --r 1000 --samples 20 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"share_r_robust\"] == 1, d'"
 check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"

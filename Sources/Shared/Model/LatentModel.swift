@@ -15,6 +15,8 @@ public enum LevelChoice: String, CaseIterable, Sendable {
 public protocol LatentModel: TrainableModel {
     /// The width of one row of codes (all groups).
     var codeDimension: Int { get }
+    /// The decoder's likelihood p(x | z).
+    var likelihood: Likelihood { get }
     /// Latent groups (1 for a VAE).
     var groupCount: Int { get }
     /// Each group's width in a row of codes, top group first (they sum to `codeDimension`).
@@ -23,6 +25,9 @@ public protocol LatentModel: TrainableModel {
     func codes(_ images: Tensor, levels: [LevelChoice], rng: inout RNG) -> Tensor
     /// Decoder means σ(logits) of codes, in batches.
     func decoderMeans(_ codes: Tensor, batch: Int) -> Tensor
+    /// log p(x | z) of image i at code row i (`[N, codeDimension]`), the ELBO's reconstruction
+    /// term at given codes, in batches.
+    func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int) -> [Double]
     /// Paper D's HMC energy U(z) = −log p(x|z) − log p(z) for images `inputs`.
     func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy
     /// One reparameterised sample of the ELBO's two terms per image: log p(x|z) at z ~ q(z|x),
@@ -77,7 +82,22 @@ extension LatentModel {
     }
 }
 
+extension LatentModel {
+    /// `reconstructionLogLikelihood` from `logits(codes)`, the decoder's logits of a batch of codes.
+    func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int, logits: (Variable) -> Variable) -> [Double] {
+        precondition(images.shape[0] == codes.shape[0], "one code per image")
+        return Autodiff.withoutGradients {
+            Batches.ranges(count: images.shape[0], size: batch).flatMap { r in
+                likelihood.logProb(Variable(images.rows(r)), logits: logits(Variable(codes.rows(r)))).value.data.map(Double.init)
+            }
+        }
+    }
+}
+
 extension VAE: LatentModel {
+    public func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int = Batches.defaultSize) -> [Double] {
+        reconstructionLogLikelihood(images, codes: codes, batch: batch) { decodeLogits($0) }
+    }
     public func elboParts(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: Variable) {
         let t = elboTerms(x, rng: &rng)
         return (t.logpx, t.kl)
@@ -112,6 +132,10 @@ extension HierarchicalVAE: LatentModel {
 
     public func decoderMeans(_ codes: Tensor, batch: Int = Batches.defaultSize) -> Tensor {
         Autodiff.withoutGradients { Batches.mapRows(codes, size: batch) { generate(Variable($0)).logits.sigmoid().value } }
+    }
+
+    public func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int = Batches.defaultSize) -> [Double] {
+        reconstructionLogLikelihood(images, codes: codes, batch: batch) { generate($0).logits }
     }
 
     public func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy {
