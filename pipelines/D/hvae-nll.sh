@@ -11,7 +11,8 @@
 #   N test images 500 / 10000 / 20   SAMPLES importance samples 200 / 1000 / 5
 #   K=2 latent groups of 16, LR=2e-3 for both, SEED=0; LATENT_MAP=C makes the lower groups
 #   C×7×7 latent maps (vae-train --latent-map; default off); HVAE_HIDDEN=C1,C2,W the hvae's two
-#   channel counts and top-down width (vae-train --hidden; default its own, 32,64,256)
+#   channel counts and top-down width (vae-train --hidden; default its own, 32,64,256);
+#   HVAE_BATCH the hvae's minibatch (default 128, the conv's)
 #   DATA mnist; CHECK=1 uses Fashion-MNIST (the one dataset CI has), so its NLLs are not MNIST's
 # Writes OUTDIR/hvae-nll.tsv (data, model, epochs, training seconds, test ELBO, mean NLL, its standard
 # error, and the mean and standard error of the per-image NLL difference from the conv VAE),
@@ -21,14 +22,14 @@ OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
 CONV_EPOCHS=${CONV_EPOCHS:-$(pick 6 30 1)}; HVAE_EPOCHS=${HVAE_EPOCHS:-$(pick 9 45 1)}
 N=${N:-$(pick 500 10000 20)}; SAMPLES=${SAMPLES:-$(pick 200 1000 5)}
-K=${K:-2}; LR=${LR:-2e-3}; SEED=${SEED:-0}; LATENT_MAP=${LATENT_MAP:-}; HVAE_HIDDEN=${HVAE_HIDDEN:-}
+K=${K:-2}; LR=${LR:-2e-3}; SEED=${SEED:-0}; LATENT_MAP=${LATENT_MAP:-}; HVAE_HIDDEN=${HVAE_HIDDEN:-}; HVAE_BATCH=${HVAE_BATCH:-128}
 mkdir -p "$OUT"
 start=$(date +%s)
 say "data $DATA, $N test images, K = $SAMPLES importance samples"
 train_once "$OUT/conv.safetensors" "$OUT/train-conv.jsonl" --data "$DATA" --arch conv --binarize dynamic \
     --epochs "$CONV_EPOCHS" --lr "$LR" $(train_limit) --seed "$SEED"
 train_once "$OUT/hvae.safetensors" "$OUT/train-hvae.jsonl" --data "$DATA" --arch hvae --groups "$K" --binarize dynamic \
-    --epochs "$HVAE_EPOCHS" --lr "$LR" $(train_limit) --seed "$SEED" ${LATENT_MAP:+--latent-map "$LATENT_MAP"} ${HVAE_HIDDEN:+--hidden "$HVAE_HIDDEN"}
+    --epochs "$HVAE_EPOCHS" --lr "$LR" --batch "$HVAE_BATCH" $(train_limit) --seed "$SEED" ${LATENT_MAP:+--latent-map "$LATENT_MAP"} ${HVAE_HIDDEN:+--hidden "$HVAE_HIDDEN"}
 for m in conv hvae; do
     "$BIN/vae-eval" nll --model "$OUT/$m.safetensors" --input "$DATA:test[0:$N]#bin" --samples "$SAMPLES" \
         --seed "$SEED" > "$OUT/nll-$m.jsonl"
