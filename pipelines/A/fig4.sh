@@ -19,11 +19,11 @@
 #   ATTACK_STEPS 20 / 50 / 3   RESTARTS 5 / 5 / 1   SAMPLES 40 / 40 / 8   START 10  STEP 0.5
 #   CONSTANTS    "5 7 10 12" (CHECK: "5")   R 8
 #   SIGMA        the encoder σ of the Lemma 1.1 panels (left, centre): clipped (default) learns σ(x)
-#                (sigmoid head) clipped to ‖σ(x)‖₂ ≤ max((R_CLIP/M)/√8 − 1e-4, 0) (vae-train
+#                (sigmoid head) clipped to ‖σ(x)‖₂ ≤ (R_CLIP/M)/√8 − 1e-4 (refused if not positive; vae-train
 #                --sigma-max-norm), as the authors' Lemma 1.1 models (R_CLIP 5, their
 #                desired_radius); learned: the same without the clip; or a fixed σ per latent
 #                dimension (e.g. 0.0316228, ‖σ‖₂ = 0.1), for which Lemma 1.1 equals Theorem 2
-#   SIGMA_NORMS  "0.1" / "0.06 0.13 0.19 0.25" / "0.1"   the Theorem 2 panel (right): MNIST, fixed
+#   SIGMA_NORMS  "0.1" / "0.06 0.13 0.19 0.25" / "0.1"   the Theorem 2 panel (right): MNIST (CHECK: Fashion-MNIST), fixed
 #                ‖σ‖₂ (σ = ‖σ‖₂/√10 per dimension; one more model per constant and norm)
 # Writes OUTDIR/fig4.tsv (one line per model and image), fig4-summary.tsv (one per model),
 # fig4.png, the tools' JSON lines (*.jsonl) and the models.
