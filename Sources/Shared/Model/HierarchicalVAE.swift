@@ -286,10 +286,9 @@ public final class HierarchicalVAE {
     /// KL warm-up, see `TrainingOptions.klWarmupEpochs`).
     public func loss(_ images: Tensor, objective: Objective, beta: Float = 1, rng: inout RNG) -> BatchLoss {
         precondition(objective == .elbo, "the hierarchical VAE trains on the ELBO (β-weighted)")
-        let t = elboTerms(Variable(images), rng: &rng)
-        let kl = t.kl.dropFirst().reduce(t.kl[0], +)
-        let obj = t.logpx - kl * beta
-        return BatchLoss(loss: -obj.mean(), elbo: (t.logpx - kl).value.mean(), logLikelihood: t.logpx.value.mean(), kl: kl.value.mean())
+        let (logpx, kl) = elboParts(Variable(images), rng: &rng)
+        let obj = logpx - kl * beta
+        return BatchLoss(loss: -obj.mean(), elbo: (logpx - kl).value.mean(), logLikelihood: logpx.value.mean(), kl: kl.value.mean())
     }
 
     /// Per-image importance-sampled log-likelihood bound over all levels with `samples`

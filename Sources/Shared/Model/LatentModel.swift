@@ -25,9 +25,8 @@ public protocol LatentModel: TrainableModel {
     func codes(_ images: Tensor, levels: [LevelChoice], rng: inout RNG) -> Tensor
     /// Decoder means σ(logits) of codes, in batches.
     func decoderMeans(_ codes: Tensor, batch: Int) -> Tensor
-    /// log p(x | z) of image i at code row i (`[N, codeDimension]`), the ELBO's reconstruction
-    /// term at given codes, in batches.
-    func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int) -> [Double]
+    /// The decoder's logits of codes `[N, codeDimension]`.
+    func decoderLogits(_ codes: Variable) -> Variable
     /// Paper D's HMC energy U(z) = −log p(x|z) − log p(z) for images `inputs`.
     func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy
     /// One reparameterised sample of the ELBO's two terms per image: log p(x|z) at z ~ q(z|x),
@@ -83,21 +82,20 @@ extension LatentModel {
 }
 
 extension LatentModel {
-    /// `reconstructionLogLikelihood` from `logits(codes)`, the decoder's logits of a batch of codes.
-    func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int, logits: (Variable) -> Variable) -> [Double] {
+    /// log p(x | z) of image i at code row i (`[N, codeDimension]`), the ELBO's reconstruction
+    /// term at given codes, in batches.
+    public func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int = Batches.defaultSize) -> [Double] {
         precondition(images.shape[0] == codes.shape[0], "one code per image")
         return Autodiff.withoutGradients {
             Batches.ranges(count: images.shape[0], size: batch).flatMap { r in
-                likelihood.logProb(Variable(images.rows(r)), logits: logits(Variable(codes.rows(r)))).value.data.map(Double.init)
+                likelihood.logProb(Variable(images.rows(r)), logits: decoderLogits(Variable(codes.rows(r)))).value.data.map(Double.init)
             }
         }
     }
 }
 
 extension VAE: LatentModel {
-    public func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int = Batches.defaultSize) -> [Double] {
-        reconstructionLogLikelihood(images, codes: codes, batch: batch) { decodeLogits($0) }
-    }
+    public func decoderLogits(_ codes: Variable) -> Variable { decodeLogits(codes) }
     public func elboParts(_ x: Variable, rng: inout RNG) -> (logpx: Variable, kl: Variable) {
         let t = elboTerms(x, rng: &rng)
         return (t.logpx, t.kl)
@@ -134,9 +132,7 @@ extension HierarchicalVAE: LatentModel {
         Autodiff.withoutGradients { Batches.mapRows(codes, size: batch) { generate(Variable($0)).logits.sigmoid().value } }
     }
 
-    public func reconstructionLogLikelihood(_ images: Tensor, codes: Tensor, batch: Int = Batches.defaultSize) -> [Double] {
-        reconstructionLogLikelihood(images, codes: codes, batch: batch) { generate($0).logits }
-    }
+    public func decoderLogits(_ codes: Variable) -> Variable { generate(codes).logits }
 
     public func posteriorEnergy(_ inputs: Tensor) -> any PotentialEnergy {
         HierarchicalPosteriorEnergy(model: self, inputs: inputs, frozen: isFrozen)
