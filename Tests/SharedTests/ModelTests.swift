@@ -90,6 +90,52 @@ final class ModelTests: XCTestCase {
         XCTAssert(nan.data[0].isNaN && nan.data[1].isFinite)
     }
 
+    /// The continuous Bernoulli log-likelihood against a numpy port, line by line, of
+    /// `torch.distributions.ContinuousBernoulli(probs=σ(l)).log_prob(x)`, the call paper A's code
+    /// makes (Lipschitz_VAEs `VAE_MNIST_model.py`): `clamp_probs` (ε = float32's eps),
+    /// `probs_to_logits(is_binary=True)`, the binary cross-entropy with logits, and
+    /// `_cont_bern_log_norm` with its Taylor form for λ in (0.499, 0.501]. Logits out to ±40,
+    /// so that many pixels lie beyond the clamp, and near 0 for the Taylor branch. Then the
+    /// gradient: finite differences inside the clamp, exactly zero beyond it (as torch's clamp).
+    func testContinuousBernoulliMatchesTorchPort() throws {
+        let n = 4, d = 50
+        var x = rng.uniformTensor([n, d])
+        var ls = (0..<(n * d)).map { _ in rng.uniform(-40, 40) }
+        for i in stride(from: 0, to: ls.count, by: 7) { ls[i] = rng.uniform(-0.006, 0.006) }
+        for i in stride(from: 3, to: ls.count, by: 11) { x.data[i] = Float(i % 2) }
+        let l = Tensor(shape: [n, d], data: ls)
+        let got = Autodiff.withoutGradients { Likelihood.continuousBernoulli.logProb(Variable(x), logits: Variable(l)).value }
+        func list(_ t: Tensor) -> String { "[" + t.data.map { "\(Double($0))" }.joined(separator: ",") + "]" }
+        let out = try python("""
+        import math, numpy as np
+        x = np.array(\(list(x))).reshape(\(n), \(d)); l = np.array(\(list(l))).reshape(\(n), \(d))
+        probs = 1 / (1 + np.exp(-l))
+        eps = float(np.finfo(np.float32).eps)
+        probs = np.clip(probs, eps, 1 - eps)                     # clamp_probs in __init__
+        lims = (0.499, 0.501)
+        outside = np.maximum(probs <= lims[0], probs > lims[1])  # _outside_unstable_region
+        cut = np.where(outside, probs, lims[0] * np.ones_like(probs))
+        below = np.where(cut <= 0.5, cut, np.zeros_like(cut))
+        above = np.where(cut >= 0.5, cut, np.ones_like(cut))
+        log_norm = np.log(np.abs(np.log1p(-cut) - np.log(cut))) - np.where(cut <= 0.5, np.log1p(-2.0 * below), np.log(2.0 * above - 1.0))
+        t = (probs - 0.5) ** 2
+        taylor = math.log(2.0) + (4.0 / 3.0 + 104.0 / 45.0 * t) * t
+        norm = np.where(outside, log_norm, taylor)               # _cont_bern_log_norm
+        pc = np.clip(probs, eps, 1 - eps)
+        logits = np.log(pc) - np.log1p(-pc)                      # probs_to_logits(is_binary=True)
+        bce = np.maximum(logits, 0) - logits * x + np.log1p(np.exp(-np.abs(logits)))
+        print(" ".join(repr(float(v)) for v in (-bce + norm).sum(1)))
+        """).split(separator: " ").map { Double($0)! }
+        for i in 0..<n { XCTAssertEqual(Double(got.data[i]), out[i], accuracy: 2e-5 * max(1, abs(out[i])), "image \(i)") }
+        // inside the clamp: finite differences; beyond it: no gradient at all
+        let inside = Tensor(shape: [2, 6], data: [-15, -9, -2, -0.3, 0.002, 0.4, 1.5, 3, 7, 12, 14.5, 15.5])
+        gradCheck([rng.uniformTensor([2, 6]), inside], h: 1e-2, tol: 5e-3) { v in Likelihood.continuousBernoulli.logProb(v[0], logits: v[1]) }
+        let beyond = Variable(Tensor(shape: [1, 4], data: [-40, -16, 16, 30]), requiresGrad: true)
+        Likelihood.continuousBernoulli.logProb(Variable(rng.uniformTensor([1, 4])), logits: beyond).sum().backward()
+        XCTAssertEqual(beyond.grad!.data, [0, 0, 0, 0])
+        XCTAssertEqual(Double(Likelihood.cbLogitLimit), log((1 - 0x1p-23) / 0x1p-23), accuracy: 1e-5)
+    }
+
     /// The ELBO and β-VAE loss against a recomputation from the model's own μ, σ, ε and logits.
     func testELBOAndBetaLossAgainstDirectComputation() throws {
         let model = try VAE(config: tinyConfig())

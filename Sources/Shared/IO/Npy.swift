@@ -31,6 +31,7 @@ public enum Npy {
     public static func decode(_ data: Data, name: String) throws -> Array {
         let bytes = [UInt8](data)
         func fail(_ why: String) -> ToolError { ToolError.file(name, "not a valid .npy file: \(why)") }
+        guard !bytes.isEmpty else { throw fail(name == "-" ? "nothing came in (did the command before it in the pipe fail?)" : "the file is empty") }
         guard bytes.count >= 10, Swift.Array(bytes[0..<6]) == magic else { throw fail("missing the \\x93NUMPY magic") }
         let major = bytes[6]
         let headerLen: Int, start: Int

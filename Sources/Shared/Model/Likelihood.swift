@@ -4,7 +4,13 @@ import Foundation
 public enum Likelihood: Equatable, Sendable {
     /// Bernoulli: log p = Σ x·l − softplus(l) (the binary cross-entropy, for x in [0, 1]).
     case bernoulli
-    /// Continuous Bernoulli (paper A): the Bernoulli term plus log C(σ(l)), a proper density on [0, 1].
+    /// Continuous Bernoulli (paper A): the Bernoulli term plus log C(σ(l)), a proper density on
+    /// [0, 1], with λ = σ(l) clamped to [ε, 1 − ε] (ε = 2⁻²³, float32's machine epsilon) as
+    /// `torch.distributions.ContinuousBernoulli(probs=σ(l))` clamps it, the call paper A's code
+    /// makes (Lipschitz_VAEs `VAE_MNIST_model.py`): logits are clamped to ±`cbLogitLimit`, and
+    /// no gradient passes beyond. Unclamped, log C grows as log |l| without bound, so an
+    /// unconstrained decoder gains likelihood by pushing background logits ever further out
+    /// (a standard VAE's ELBO then reads thousands of nats above the authors' value).
     case continuousBernoulli
     /// Gaussian with fixed standard deviation σ₀ around the mean σ(l) (paper C Eq. 20).
     case gaussian(sigma0: Float)
@@ -26,13 +32,18 @@ public enum Likelihood: Equatable, Sendable {
     }
     public var sigma0: Float? { if case .gaussian(let s) = self { s } else { nil } }
 
+    /// log((1 − ε)/ε) for ε = 2⁻²³: the logit of torch's `clamp_probs` bounds, where the
+    /// continuous Bernoulli's λ is clamped (≈ 15.942385).
+    public static let cbLogitLimit = Float(Foundation.log((1 - Double(Float.ulpOfOne)) / Double(Float.ulpOfOne)))
+
     /// log p(x | z) per sample, shape [N], from images x and decoder logits (same shape).
     public func logProb(_ x: Variable, logits l: Variable) -> Variable {
         switch self {
         case .bernoulli:
             return Variable.bernoulliLogLikelihood(x, logits: l)
         case .continuousBernoulli:
-            return Variable.bernoulliLogLikelihood(x, logits: l) + l.continuousBernoulliLogNormalizer().flattened().sum(axis: 1)
+            let c = l.clamped(-Likelihood.cbLogitLimit, Likelihood.cbLogitLimit)
+            return Variable.bernoulliLogLikelihood(x, logits: c) + c.continuousBernoulliLogNormalizer().flattened().sum(axis: 1)
         case .gaussian(let s):
             let diff = x - l.sigmoid()
             return DiagonalGaussian.isotropicLogDensity(squaredError: diff.square().flattened().sum(axis: 1),
@@ -52,12 +63,16 @@ public enum Likelihood: Equatable, Sendable {
             return DiagonalGaussian.isotropicLogDensity(squaredError: worst.flattened().sum(axis: 1),
                                                         dimensions: x.lo.value.count / x.lo.shape[0], sigma: s)
         case .bernoulli, .continuousBernoulli:
+            // the continuous Bernoulli reads clamped logits (see the case); clamping is
+            // monotone, so the clamped box is the box of the clamped ends
+            let cb = self == .continuousBernoulli, lim = Likelihood.cbLogitLimit
+            let l = cb ? Interval(lo: l.lo.clamped(-lim, lim), hi: l.hi.clamped(-lim, lim)) : l
             // x·l is bilinear: its minimum over the box is at a corner.
             let xl = Variable.minimum(Variable.minimum(x.lo * l.lo, x.lo * l.hi), Variable.minimum(x.hi * l.lo, x.hi * l.hi))
             // −softplus is concave: its minimum over [ll, lh] is at an end.
             let sp = Variable.maximum(l.lo.softplus(), l.hi.softplus())
             var perPixel = xl - sp
-            if self == .continuousBernoulli {
+            if cb {
                 // log C is even and increasing in |l|: its minimum is at the point of the
                 // interval closest to 0.
                 let nearest = Variable.maximum(l.lo, Variable.minimum(l.hi, Variable(Tensor(scalar: 0))))
