@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     var arch: ArchitectureChoice = .mlp
     @Option(parsing: .unconditional, help: "Latent size (default: 10 for mlp, 64 for conv, 50 for conv-small, 16 per group for hvae, or for its top group alone with --latent-map).")
     var latent: Int?
-    @Option(help: ArgumentHelp("Hidden widths, comma-separated (default: mlp 512,512; conv 32,64,96,128; conv-small 32,64; hvae 32,64,256: two channel counts and the top-down width).", valueName: "w1,w2,..."))
+    @Option(help: ArgumentHelp("Hidden widths, comma-separated (default: mlp 512,512; conv 32,64,96,128; conv-small 32,64; hvae 16,32,256: two channel counts and the top-down width).", valueName: "w1,w2,..."))
     var hidden: Widths?
     @Option(parsing: .unconditional, help: "Latent groups K of --arch hvae, 1 to 8 (default 2; K = 1 has a plain VAE's ELBO, and the tools still read it as an hvae).")
     var groups: Int?
@@ -72,7 +72,7 @@ struct Train: ParsableCommand {
     var sigmaOffset: Float = 0
     @Option(name: .customLong("sigma-head"), help: "The mlp encoder's σ head: sigmoid (paper A; σ < 1, and it can saturate at 1 on grey data), log-variance (σ = exp(h/2), as paper D's conv head) or log-sigma (σ = exp(h), as paper C's). Default sigmoid; mlp only, and sigmoid only for a Lipschitz σ network (exp has no global Lipschitz constant).")
     var sigmaHead: ScaleParameterization?
-    @Option(name: .customLong("sigma-max-norm"), parsing: .unconditional, help: "Clip the learned encoder σ(x) to this ℓ2 norm: a row with a larger norm is scaled onto it (paper A's authors train their Lemma 1.1 models with (r/M)/√8 − 1e-4 for r = 5, so that every input gets a positive certificate). Off by default; not with --fixed-sigma, --sigma-offset or --arch hvae.")
+    @Option(name: .customLong("sigma-max-norm"), parsing: .unconditional, help: "Clip the learned encoder σ(x) to this ℓ2 norm: a row with a larger norm is scaled onto it (paper A's authors train their Lemma 1.1 models with (5/M)/√8 − 1e-4, M the mean network's Lipschitz constant and 5 the radius their Figure 4 certifies (R_CLIP in pipelines/A/fig4.sh), so that every input gets a positive certificate). Off by default; not with --fixed-sigma, --sigma-offset or --arch hvae.")
     var sigmaMaxNorm: Float?
     @Option(help: "Likelihood: bernoulli, cbernoulli (continuous Bernoulli), gaussian.")
     var likelihood: LikelihoodChoice = .bernoulli
@@ -149,7 +149,7 @@ struct Train: ParsableCommand {
         }
         try check(fixedSigma.map { $0 > 0 && $0.isFinite } ?? true, "--fixed-sigma must be positive")
         if let c = sigmaMaxNorm {
-            try check(c > 0 && c.isFinite, "--sigma-max-norm must be positive, got \(c)")
+            try check(c > 0 && c.isNormal, "--sigma-max-norm must be positive and a normal 32-bit float (1.2e-38 to 3.4e38), got \(c) as a 32-bit float")
             try check(arch != .hvae, "--sigma-max-norm applies to one-level models (mlp, conv, conv-small), not --arch hvae")
             try check(fixedSigma == nil, "--sigma-max-norm clips a learned σ: it excludes --fixed-sigma")
             try check(sigmaOffset == 0, "--sigma-max-norm and --sigma-offset exclude each other (the offset would push σ past the clip)")

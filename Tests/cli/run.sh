@@ -40,6 +40,7 @@ assert x.shape == (20, 1, 28, 28) and x.dtype == np.float32 and 0 <= x.min() and
 assert y.dtype == np.int64 and sorted(np.bincount(y).tolist()) == [2]*10, y"
 check "export is reproducible" bash -c "$BIN/vae-eval export --input 'synthetic:test@20/3' -o $T/x2.npy && cmp -s $T/x.npy $T/x2.npy"
 check "export to stdout, read from stdin" bash -c "$BIN/vae-eval export --input 'synthetic:test[0:5]' -o - | $BIN/vae-eval export --input - -o $T/piped.npy && python3 -c \"import numpy as np; assert np.load('$T/piped.npy').shape == (5,1,28,28)\""
+expect_error "an empty stdin named as such" "<stdin>: not a valid .npy file: nothing came in" bash -c "$BIN/vae-eval export --input - -o $T/e-stdin.npy < /dev/null"
 check "npy input with range" bash -c "$BIN/vae-eval export --input '$T/x.npy[2:5]' -o $T/r.npy && python3 -c \"import numpy as np; a=np.load('$T/x.npy'); b=np.load('$T/r.npy'); assert (a[2:5]==b).all()\""
 
 # grid: a PNG a person can look at
@@ -105,6 +106,8 @@ assert n.shape == (20,) and n.max() <= 0.2 + 1e-6 and n.max() > 0.19, n
 rows = [json.loads(l) for l in open('$T/clip-l11.jsonl') if 'index' in l]
 assert len(rows) == 20 and np.allclose([r['sigma_norm'] for r in rows], n, atol=1e-6), rows[:2]\""
 expect_status "sigma-max-norm: positive" 2 "must be positive" $BIN/vae-train --data synthetic --sigma-max-norm -1 -o "$T/x.safetensors"
+expect_status "sigma-max-norm: one that underflows a float" 2 "normal 32-bit float" $BIN/vae-train --data synthetic --sigma-max-norm 1e-45 -o "$T/x.safetensors"
+expect_status "sigma-max-norm: one that overflows a float" 2 "normal 32-bit float" $BIN/vae-train --data synthetic --sigma-max-norm 1e300 -o "$T/x.safetensors"
 expect_status "sigma-max-norm: not with a fixed sigma" 2 "excludes --fixed-sigma" $BIN/vae-train --data synthetic --sigma-max-norm 0.2 --fixed-sigma 0.1 -o "$T/x.safetensors"
 expect_status "sigma-max-norm: not with an offset" 2 "exclude each other" $BIN/vae-train --data synthetic --sigma-max-norm 0.2 --sigma-offset 0.1 -o "$T/x.safetensors"
 expect_status "sigma-max-norm: one-level models" 2 "not --arch hvae" $BIN/vae-train --data synthetic --arch hvae --sigma-max-norm 0.2 -o "$T/x.safetensors"

@@ -12,14 +12,15 @@
 #   pipelines/D/fig4.sh OUTDIR        (make -C pipelines/D fig4 writes results/D/fig4/)
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
-#   EPOCHS 3 / 30 / 1 (NVAE: pretrained)   N references 50 / 1000 / 4   T HMC transitions 100 / 1000 / 2
+#   EPOCHS 5 / 30 / 1 (NVAE: pretrained; 5 epochs of the default hvae, --hidden 16,32,256, cost about
+#   what 3 of the earlier default 32,64,256 did)   N references 50 / 1000 / 4   T HMC transitions 100 / 1000 / 2
 #   K=3 latent groups, RADII="0.1 0.2", TOP=1 attacked top groups, STEPS=50 attack steps
 # Writes OUTDIR/fig4.tsv (radius, points, hmc, mean MS-SSIM, standard error), fig4.png (a bar
 # chart), grid-R.png per radius (reference, its reconstruction, adversarial point, its
 # reconstruction, after HMC) and the tools' JSON lines (*.jsonl).
 . "$(dirname "$0")/../lib.sh"
 OUT=$(out_dir "$@")
-DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 30 1)}; K=${K:-3}; N=${N:-$(pick 50 1000 4)}
+DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 5 30 1)}; K=${K:-3}; N=${N:-$(pick 50 1000 4)}
 RADII=${RADII:-"0.1 0.2"}; TOP=${TOP:-1}; STEPS=${STEPS:-$(pick 50 50 3)}; T=${T:-$(pick 100 1000 2)}
 mkdir -p "$OUT"
 start=$(date +%s)

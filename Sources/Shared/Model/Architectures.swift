@@ -20,7 +20,7 @@ public enum Architectures {
         switch arch {
         case "conv": return [32, 64, 96, 128]
         case "conv-small": return [32, 64]
-        case "hvae": return [32, 64, 256]
+        case "hvae": return [16, 32, 256]
         default: return [512, 512]
         }
     }

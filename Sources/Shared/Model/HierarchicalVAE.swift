@@ -20,8 +20,8 @@ import Foundation
 ///   √(6 / fan-in)); the heads (posteriors, priors, the decoder's last layer) from the default
 ///   fan-in bound 1/√fan-in. Fan-in is counted as PyTorch counts it: for the transposed
 ///   convolution, output channels × k², which is c1/16 times the 64 · 2 · 2 inputs that each
-///   of its outputs sees at stride 2 (twice them with the default c1 = 32, so that layer then
-///   gets half He's variance). With the default alone, each hidden
+///   of its outputs sees at stride 2 (equal to them with the default c1 = 16; twice them with
+///   c1 = 32, so that layer then gets half He's variance). With the default alone, each hidden
 ///   layer shrank the signal's variance about sixfold, and a model with two or three groups
 ///   stayed on the collapsed-posterior plateau for several epochs (see the README's
 ///   measurements).
@@ -70,14 +70,14 @@ public final class HierarchicalVAE {
     /// Channels of the top-down state map when the lower groups are latent maps.
     static let stateChannels = 64
 
-    /// `hidden` = [bottom-up channels 1, channels 2, width] (default 32, 64, 256).
+    /// `hidden` = [bottom-up channels 1, channels 2, width] (default 16, 32, 256; see the README for why).
     public init(config: ModelConfig) throws {
         let (ch, h, w) = (config.inputShape[0], config.inputShape[1], config.inputShape[2])
         guard h == 28 && w == 28 else { throw ToolError("--arch hvae needs 28x28 images, got \(h)x\(w)") }
         let k = config.groups ?? 1
         guard (1...8).contains(k) else { throw ToolError.usage("--groups must be between 1 and 8, got \(k)") }
         guard config.hidden.count == 3, config.hidden.allSatisfy({ $0 > 0 }) else {
-            throw ToolError.usage("--arch hvae takes 3 hidden sizes (channels, channels, width; default 32,64,256)")
+            throw ToolError.usage("--arch hvae takes 3 hidden sizes (channels, channels, width; default 16,32,256)")
         }
         if let c = config.latentMap, c < 1 { throw ToolError.usage("--latent-map must be at least 1, got \(c)") }
         let (c1, c2, width, m) = (config.hidden[0], config.hidden[1], config.hidden[2], config.latent)
