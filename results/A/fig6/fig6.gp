@@ -1,7 +1,7 @@
 set terminal pngcairo size 1650,600 font ',11'
 set output '/work/main/results/A/fig6/fig6.png'
 set multiplot layout 1,3 title 'Paper A Figure 6: encoders q(z|x) of 2-D VAEs on mnist, continuous Bernoulli likelihood unless said (500 test images; ellipse = mean ± 1 sd; black: prior 1, 2, 3 sd)' margins 0.04,0.91,0.1,0.88 spacing 0.045
-set size ratio -1; set xrange [-40:40]; set yrange [-40:40]
+set size ratio -1; set xrange [-30:30]; set yrange [-30:30]
 set xlabel 'z_1'; set ylabel 'z_2'; set grid; set style ellipse units xy
 set style fill transparent solid 0.35 noborder
 set datafile separator '\t'
