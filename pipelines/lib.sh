@@ -56,10 +56,12 @@ need_gnuplot() { command -v gnuplot > /dev/null || { say "gnuplot is not install
 # trains afresh, so a pipeline never reads a model that its current settings would not make.
 # Concurrent calls for one MODEL (make -j2) train it once: a lock in TMPDIR, keyed on its path.
 # vae-train's stderr goes to the caller's stderr.
+# bin_digest: the digest of the vae-train binary that a model stamp records
+bin_digest() { md5sum < "$BIN/vae-train" | cut -c1-16; }
 train_once() {
     local model=$1 json=$2; shift 2
     local stamp lock fd rc=0
-    stamp="args=$(printf '%q ' "$@")binary=$(md5sum < "$BIN/vae-train" | cut -c1-16) extra=${STAMP_EXTRA:-}"
+    stamp="args=$(printf '%q ' "$@")binary=$(bin_digest) extra=${STAMP_EXTRA:-}"
     lock="${TMPDIR:-/tmp}/robustvae-train-$(realpath -m "$model" | md5sum | cut -c1-16).lock"
     exec {fd}> "$lock"; flock "$fd"
     if [ -f "$model" ] && [ -f "$json" ] && [ "$(cat "$model.stamp" 2> /dev/null)" = "$stamp" ]; then

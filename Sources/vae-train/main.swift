@@ -78,8 +78,10 @@ struct Train: ParsableCommand {
     var likelihood: LikelihoodChoice = .bernoulli
     @Option(parsing: .unconditional, help: "Standard deviation of the Gaussian likelihood (--likelihood gaussian only).")
     var sigma0: Float = 1
-    @Option(parsing: .unconditional, help: "Training epochs.")
+    @Option(parsing: .unconditional, help: "Training epochs (with --convergence-tol, the most it trains).")
     var epochs = 10
+    @Option(name: .customLong("convergence-tol"), parsing: .unconditional, help: ArgumentHelp("Train \"to convergence\" as paper A's authors do: stop after the first epoch whose mean training loss is within this many nats of the previous epoch's (their fixed-σ configs use 1), at most --epochs epochs. Off by default; not with --objective provae (its radius ramp needs a known length).", valueName: "nats"))
+    var convergenceTol: Double?
     @Option(parsing: .unconditional, help: "Minibatch size.")
     var batch = 128
     @Option(parsing: .unconditional, help: "Adam learning rate.")
@@ -111,6 +113,8 @@ struct Train: ParsableCommand {
     func validate() throws {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw ValidationError(message()) } }
         try check(epochs >= 1, "--epochs must be at least 1, got \(epochs)")
+        try check(convergenceTol.map { $0 >= 0 && $0.isFinite } ?? true, "--convergence-tol must be a non-negative number of nats, got \(convergenceTol ?? 0)")
+        try check(convergenceTol == nil || objective != .provae, "--convergence-tol does not combine with --objective provae: its radius ramp (--eps-ramp) needs a known number of epochs")
         try check(batch >= 1, "--batch must be at least 1, got \(batch)")
         try check(lr > 0 && lr.isFinite, "--lr must be positive, got \(lr)")
         try check(latent.map { $0 >= 1 } ?? true, "--latent must be at least 1")
@@ -195,6 +199,7 @@ struct Train: ParsableCommand {
         options.binarize = binarize == .dynamic
         options.trainLimit = data.trainLimit
         options.klWarmupEpochs = klWarmup
+        options.convergenceTolerance = convergenceTol
         options.initFrom = initFrom
         if klWarmup > Double(epochs) {
             Log.line("note: --kl-warmup \(klWarmup) is longer than the \(epochs) epochs: the KL weight ends near \(String(format: "%.3g", Double(epochs) / klWarmup)) of --beta")

@@ -354,9 +354,10 @@ final class ModelTests: XCTestCase {
     }
 
     func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400,
-               stopAfter: Int? = nil, binarize: Bool = false) throws -> [String: Any] {
+               stopAfter: Int? = nil, binarize: Bool = false, convergence: Double? = nil) throws -> [String: Any] {
         let model = try VAE(config: config)
         var o = TrainingOptions()
+        o.convergenceTolerance = convergence
         o.epochs = epochs; o.batch = 50; o.output = output; o.resume = resume; o.trainLimit = limit; o.objective = objective
         o.stopAfterBatches = stopAfter
         o.keepCheckpoint = true
@@ -416,6 +417,49 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(resumedBin["test_elbo"] as? Double, fullBin["test_elbo"] as? Double)
         let e = try SafeTensors.read(dir + "/e.safetensors"), f = try SafeTensors.read(dir + "/f.safetensors")
         for (name, t) in e.tensors { XCTAssertEqual(f[name], t, name) }
+    }
+
+    /// `convergenceTolerance` (paper A's authors' "to convergence"): training stops after the
+    /// first epoch whose mean batch loss is within the tolerance of the previous epoch's. The
+    /// per-epoch losses come from the checkpoints of separate fixed-length runs; a tolerance
+    /// between the first two changes must stop at the epoch the rule names, a zero one never
+    /// stops early, and a run interrupted mid-epoch and resumed stops where the uninterrupted
+    /// one does, with the same weights.
+    func testConvergenceToleranceStopsWhereTheRuleSays() throws {
+        let dir = tempDir()
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 28, 28], data: "synthetic", seed: 4)
+        c.hidden = [16]
+        var losses: [Double] = []
+        for e in 1...3 {
+            _ = try train(c, epochs: e, output: dir + "/l\(e).safetensors")
+            let ck = try SafeTensors.read(dir + "/l\(e).safetensors.ckpt")
+            losses.append(Double(ck.metadata["last_epoch_loss"]!)!)
+        }
+        let d1 = abs(losses[1] - losses[0]), d2 = abs(losses[2] - losses[1])
+        XCTAssert(d1 > 0 && d2 > 0 && d1 != d2, "\(losses)")
+        // stops after epoch 2 when d1 is within the tolerance, after epoch 3 when only d2 is
+        let (tol, stop) = d2 < d1 ? ((d1 + d2) / 2, 3) : ((d1 + d2) / 2, 2)
+        let s = try train(c, epochs: 6, output: dir + "/conv.safetensors", convergence: tol)
+        XCTAssertEqual(s["epochs"] as? Int, stop)
+        XCTAssertEqual(s["converged"] as? Bool, true)
+        XCTAssertEqual(s["max_epochs"] as? Int, 6)
+        let rec = try ModelConfig.from(try SafeTensors.read(dir + "/conv.safetensors"), name: "conv").training!
+        XCTAssertEqual(rec.epochsRun, stop); XCTAssertEqual(rec.converged, true); XCTAssertEqual(rec.convergenceTol, tol)
+        XCTAssertEqual(rec.epochs, 6)
+        // the stopped model is the fixed-length model of that many epochs
+        let fixed = try SafeTensors.read(dir + "/l\(stop).safetensors"), conv = try SafeTensors.read(dir + "/conv.safetensors")
+        for (name, t) in fixed.tensors { XCTAssertEqual(conv[name], t, name) }
+        // a zero tolerance runs every epoch
+        let none = try train(c, epochs: 3, output: dir + "/none.safetensors", convergence: 0)
+        XCTAssertEqual(none["epochs"] as? Int, 3); XCTAssertEqual(none["converged"] as? Bool, false)
+        // interrupted in epoch 2 (8 batches an epoch), resumed: the same stop and weights
+        XCTAssertThrowsError(try train(c, epochs: 6, output: dir + "/r.safetensors", stopAfter: 11, convergence: tol))
+        let r = try train(c, epochs: 6, output: dir + "/r.safetensors", resume: true, convergence: tol)
+        XCTAssertEqual(r["epochs"] as? Int, stop)
+        let rr = try SafeTensors.read(dir + "/r.safetensors")
+        for (name, t) in conv.tensors { XCTAssertEqual(rr[name], t, name) }
+        // a resume with another tolerance is refused
+        XCTAssertThrowsError(try train(c, epochs: 6, output: dir + "/conv.safetensors", resume: true, convergence: tol * 2))
     }
 
     /// A NaN loss stops training with a message naming the batch, and writes no model.

@@ -106,6 +106,14 @@ assert n.shape == (20,) and n.max() <= 0.2 + 1e-6 and n.max() > 0.19, n
 rows = [json.loads(l) for l in open('$T/clip-l11.jsonl') if 'index' in l]
 assert len(rows) == 20 and np.allclose([r['sigma_norm'] for r in rows], n, atol=1e-6), rows[:2]\""
 expect_status "sigma-max-norm: positive" 2 "must be positive" $BIN/vae-train --data synthetic --sigma-max-norm -1 -o "$T/x.safetensors"
+check "convergence-tol: a huge tolerance stops after the second epoch, and the record says so" bash -c "$BIN/vae-train --data synthetic --train-limit 300 --hidden 16 --latent 3 --epochs 9 --convergence-tol 1e9 -o $T/cv.safetensors 2>/dev/null | python3 -c \"
+import json, struct, sys
+d = json.load(sys.stdin); assert d['epochs'] == 2 and d['converged'] is True and d['max_epochs'] == 9, d
+f = open('$T/cv.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+t = json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
+assert t['epochsRun'] == 2 and t['converged'] is True and t['convergenceTol'] == 1e9 and t['epochs'] == 9, t\""
+expect_status "convergence-tol: not with proVAE" 2 "does not combine with --objective provae" $BIN/vae-train --data synthetic --objective provae --eps-train 0.01 --convergence-tol 1 -o "$T/x.safetensors"
+expect_status "convergence-tol: non-negative" 2 "non-negative number of nats" $BIN/vae-train --data synthetic --convergence-tol -1 -o "$T/x.safetensors"
 expect_status "sigma-max-norm: one that underflows a float" 2 "normal 32-bit float" $BIN/vae-train --data synthetic --sigma-max-norm 1e-45 -o "$T/x.safetensors"
 expect_status "sigma-max-norm: one that overflows a float" 2 "normal 32-bit float" $BIN/vae-train --data synthetic --sigma-max-norm 1e300 -o "$T/x.safetensors"
 expect_status "sigma-max-norm: not with a fixed sigma" 2 "excludes --fixed-sigma" $BIN/vae-train --data synthetic --sigma-max-norm 0.2 --fixed-sigma 0.1 -o "$T/x.safetensors"

@@ -6,8 +6,13 @@ limits() {
     if [ "$CHECK" = 1 ]; then train_limit
     elif [ "$TRAIN_LIMIT" != all ]; then echo "--train-limit $TRAIN_LIMIT"; fi
 }
-# whether MODEL was trained as train_model would train it now: MODEL M(0: standard) LR
-matches() { python3 - "$1" "$2" "$3" "$DATA" "$SIGMA" "$EPOCHS" "$(limits | awk '{print $2}')" <<'PY'
+# whether MODEL was trained as train_model would train it now: MODEL M(0: standard) LR. Its
+# stamp (MODEL.stamp) must name the current vae-train binary, so that a model trained before a
+# change of the tools (a likelihood's definition, say) is never reused; then its recorded
+# training must match.
+matches() {
+    grep -qs "binary=$(bin_digest)" "$1.stamp" || return 1
+    python3 - "$1" "$2" "$3" "$DATA" "$SIGMA" "$EPOCHS" "$(limits | awk '{print $2}')" <<'PY'
 import json, struct, sys
 path, m, lr, data, sigma, epochs, limit = sys.argv[1:]
 with open(path, "rb") as f:
@@ -21,20 +26,21 @@ sys.exit(0 if ok else 1)
 PY
 }
 # train_model OUTFILE M(0: a standard VAE) LR [REUSE_FILE...]: an mlp VAE with latent 10, fixed σ
-# SIGMA, continuous Bernoulli likelihood, seed 0; kept if OUTFILE is already such a model, else
+# SIGMA, continuous Bernoulli likelihood, seed 0; kept if OUTFILE is already such a model (by the
+# same vae-train binary), else
 # copied from the first REUSE_FILE that was trained the same way, else trained. Its training line goes to OUTFILE without .safetensors + -train.jsonl.
 train_model() {
     local model=$1 m=$2 lr=$3; shift 3
     local log=${model%.safetensors}-train.jsonl src
     if [ -f "$model" ]; then
         matches "$model" "$m" "$lr" && return 0
-        say "$(basename "$model") was trained otherwise: training it again"
-        rm -f "$model"
+        say "$(basename "$model") was trained otherwise (other settings, or another vae-train build): training it again"
+        rm -f "$model" "$model.stamp"
     fi
     for src in "$@"; do
         if [ -f "$src" ] && matches "$src" "$m" "$lr"; then
             say "reusing $src"
-            cp "$src" "$model"
+            cp "$src" "$model"; cp "$src.stamp" "$model.stamp"
             [ -f "${src%.safetensors}-train.jsonl" ] && cp "${src%.safetensors}-train.jsonl" "$log"
             return 0
         fi
@@ -43,4 +49,5 @@ train_model() {
     say "training $(basename "$model" .safetensors) (M = ${m/#0/none}, $EPOCHS epoch(s))…"
     "$BIN/vae-train" --data "$DATA" --arch mlp $lip --fixed-sigma "$SIGMA" --likelihood cbernoulli --lr "$lr" \
         --epochs "$EPOCHS" $(limits) --seed 0 -o "$model" > "$log"
+    echo "binary=$(bin_digest)" > "$model.stamp"
 }

@@ -112,6 +112,11 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     /// (`TrainableModel.weightsDigest`; nil: a fresh initialisation from the seed).
     public var initModel: String? = nil
     public var initDigest: String? = nil
+    /// `--convergence-tol` (nats; nil: a fixed number of epochs), and with it the epochs the
+    /// run took (`epochs` is then the most it could take) and whether the rule stopped it.
+    public var convergenceTol: Double? = nil
+    public var epochsRun: Int? = nil
+    public var converged: Bool? = nil
 
     public init(epochs: Int, batch: Int, learningRate: Float, schedule: String, patience: Int?, stepSize: Int?, gamma: Float?,
                 validationFraction: Float, trainImages: Int, trainLimit: Int?, epsTrain: Float?, epsRampEpochs: Int?,
@@ -124,7 +129,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tool, epochs, batch, learningRate, schedule, patience, stepSize, gamma, validationFraction, trainImages, trainLimit,
-             epsTrain, epsRampEpochs, binarize, klWarmupEpochs, initModel, initDigest
+             epsTrain, epsRampEpochs, binarize, klWarmupEpochs, initModel, initDigest, convergenceTol, epochsRun, converged
     }
 
     /// Records written before binarisation existed read as `none`.
@@ -142,6 +147,9 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         klWarmupEpochs = try c.decodeIfPresent(Double.self, forKey: .klWarmupEpochs)
         initModel = try c.decodeIfPresent(String.self, forKey: .initModel)
         initDigest = try c.decodeIfPresent(String.self, forKey: .initDigest)
+        convergenceTol = try c.decodeIfPresent(Double.self, forKey: .convergenceTol)
+        epochsRun = try c.decodeIfPresent(Int.self, forKey: .epochsRun)
+        converged = try c.decodeIfPresent(Bool.self, forKey: .converged)
     }
 
     /// The options a resumed run must share with its checkpoint for the result to equal an
@@ -162,6 +170,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
         cmp("--binarize", binarize, other.binarize)
         cmp("--kl-warmup", klWarmupEpochs.map { "\($0)" } ?? "-", other.klWarmupEpochs.map { "\($0)" } ?? "-")
+        cmp("--convergence-tol", convergenceTol.map { "\($0)" } ?? "-", other.convergenceTol.map { "\($0)" } ?? "-")
         // the starting weights, by digest (the same file by another path is the same start)
         if initDigest != other.initDigest {
             cmp("--init", initDigest.map { "\(initModel ?? "?") (weights \($0))" } ?? "-", other.initDigest.map { "\(other.initModel ?? "?") (weights \($0))" } ?? "-")

@@ -34,6 +34,11 @@ public struct TrainingOptions {
     /// Start from this model file's weights instead of the seed's initialisation (`--init`,
     /// see `Trainer.initialise(from:)`).
     public var initFrom: String? = nil
+    /// Paper A's "to convergence" (the authors' trainer, Lipschitz_VAEs `train_VAE.py`: stop
+    /// once |mean training loss of an epoch − the previous epoch's| ≤ `convergence_tol`, 1 nat in
+    /// their fixed-σ configs): with a tolerance, training stops after the first epoch whose
+    /// mean batch loss is within it of the epoch before's, and `epochs` is the most it runs.
+    public var convergenceTolerance: Double? = nil
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
     public init() {}
@@ -112,6 +117,7 @@ public final class Trainer {
                               binarize: options.binarize ? "dynamic" : "none")
         r.klWarmupEpochs = (options.klWarmupEpochs ?? 0) > 0 ? options.klWarmupEpochs : nil
         r.initModel = options.initFrom; r.initDigest = initDigest
+        r.convergenceTol = options.convergenceTolerance
         return r
     }
 
@@ -170,7 +176,11 @@ public final class Trainer {
         // time in the batch loops alone (the images-per-second figures leave out validation,
         // checkpoints and the test evaluation)
         var trainingSeconds = 0.0
-        for epoch in startEpoch..<options.epochs {
+        // the epochs done and whether the convergence rule stopped them (a resumed run whose
+        // checkpoint had converged trains no further)
+        var epochsDone = startEpoch, converged = resumedLast.converged
+        var previousLoss = resumedLast.loss
+        for epoch in startEpoch..<options.epochs where !converged {
             let epochStart = Date()
             var order = RNG(seed: model.config.seed).derived(1000 + UInt64(epoch))
             let perm = order.permutation(n)
@@ -183,7 +193,7 @@ public final class Trainer {
                     try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch, batchesDone: b,
                                        seconds: secondsBefore + Date().timeIntervalSince(t0),
                                        sums: EpochSums(elbo: sumELBO, loss: sumLoss, images: epochImages),
-                                       last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo))
+                                       last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo, loss: previousLoss))
                     throw ToolError("interrupted in epoch \(epoch + 1) before batch \(b + 1): saved \(checkpointPath); continue with --resume",
                                     exitCode: 130)
                 }
@@ -239,16 +249,32 @@ public final class Trainer {
             let rate = Double(imagesDone) / max(trainingSeconds, 1e-9)
             progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
                                  epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
+            // the mean batch loss of the epoch, as the authors' loss meter averages it
+            let epochLoss = sumLoss / Double(batchesPerEpoch)
+            if let tol = options.convergenceTolerance, previousLoss.isFinite, Swift.abs(epochLoss - previousLoss) <= tol {
+                converged = true
+                progress.line(String(format: "converged after epoch %d: the mean training loss moved %.3g nats (--convergence-tol %g)",
+                                     epoch + 1, Swift.abs(epochLoss - previousLoss), tol))
+            }
+            previousLoss = epochLoss
+            epochsDone = epoch + 1
             try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, batchesDone: 0,
                                seconds: secondsBefore + Date().timeIntervalSince(t0),
-                               last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo))
+                               last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo, loss: epochLoss, converged: converged))
+        }
+        if options.convergenceTolerance != nil && !converged {
+            progress.line("did not converge within --epochs \(options.epochs) (--convergence-tol \(options.convergenceTolerance!))")
+        }
+        if options.convergenceTolerance != nil {
+            var r = record; r.epochsRun = epochsDone; r.converged = converged
+            model.recordTraining(r)
         }
         let seconds = secondsBefore + Date().timeIntervalSince(t0)
         model.finalizeLipschitzLayers(extraIterations: 50)
         let testRadius: Float? = if case .provae = objective { options.epsTrain } else { nil }
         let testEval = model.evaluateForTraining(test, seed: 11, boundRadius: testRadius)
         var summary: [String: Any] = [
-            "output": options.output, "epochs": options.epochs, "seconds": (seconds * 100).rounded() / 100,
+            "output": options.output, "epochs": epochsDone, "seconds": (seconds * 100).rounded() / 100,
             "train_elbo": lastTrainELBO, "validation_elbo": lastVal.elbo,
             "test_elbo": testEval.elbo, "test_mse": testEval.mse,
             "images_per_second": Double(imagesDone) / max(trainingSeconds, 1e-9),
@@ -262,6 +288,7 @@ public final class Trainer {
                 summary["test_elbo_bound_reached"] = model.evaluateForTraining(test, seed: 11, boundRadius: reached).bound
             }
         }
+        if options.convergenceTolerance != nil { summary["converged"] = converged; summary["max_epochs"] = options.epochs }
         if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }
         if let bounds = model.config.spectralNormBounds { summary["max_spectral_norm_bound"] = bounds.values.max() }
         // the summary goes out before the model is renamed into place: a failure to report it
@@ -278,8 +305,10 @@ public final class Trainer {
     struct EpochSums { var elbo = 0.0, loss = 0.0, images = 0 }
 
     /// The last whole epoch's training and validation ELBO, kept in a checkpoint so that a
-    /// run resumed after its last epoch still reports them.
-    struct LastEpoch { var train = Double.nan, validation = Double.nan }
+    /// run resumed after its last epoch still reports them; its mean batch loss and whether the
+    /// convergence rule stopped there, so that a resumed run applies the rule as an
+    /// uninterrupted one does.
+    struct LastEpoch { var train = Double.nan, validation = Double.nan, loss = Double.nan, converged = false }
 
     /// Saves weights, optimizer and schedule state, and the position: `epochsDone` whole
     /// epochs plus `batchesDone` batches of the next, with those batches' `sums`.
@@ -297,7 +326,8 @@ public final class Trainer {
                     "lr": String(adam.learningRate), "seconds": String(seconds),
                     "adam_steps": steps.joined(separator: ","),
                     "epoch_elbo_sum": String(sums.elbo), "epoch_loss_sum": String(sums.loss), "epoch_images": String(sums.images),
-                    "last_train_elbo": String(last.train), "last_validation_elbo": String(last.validation)]
+                    "last_train_elbo": String(last.train), "last_validation_elbo": String(last.validation),
+                    "last_epoch_loss": String(last.loss), "converged": last.converged ? "1" : "0"]
         if let p = schedule as? PlateauSchedule { meta["plateau_best"] = String(p.best); meta["plateau_bad"] = String(p.badEpochs) }
         try model.save(to: checkpointPath, extraTensors: extra, extraMetadata: meta)
     }
@@ -397,7 +427,9 @@ public final class Trainer {
                              loss: file.metadata["epoch_loss_sum"].flatMap(Double.init) ?? 0,
                              images: file.metadata["epoch_images"].flatMap(Int.init) ?? 0)
         let last = LastEpoch(train: file.metadata["last_train_elbo"].flatMap(Double.init) ?? .nan,
-                             validation: file.metadata["last_validation_elbo"].flatMap(Double.init) ?? .nan)
+                             validation: file.metadata["last_validation_elbo"].flatMap(Double.init) ?? .nan,
+                             loss: file.metadata["last_epoch_loss"].flatMap(Double.init) ?? .nan,
+                             converged: file.metadata["converged"] == "1")
         return (done, file.metadata["batches_done"].flatMap(Int.init) ?? 0, file.metadata["seconds"].flatMap(Double.init) ?? 0, sums, last)
     }
 }
