@@ -49,7 +49,7 @@ public struct MetricOutput: ParsableArguments {
         var summary: [String: Any] = ["metric": metric, "n": s.count, "mean": s.mean, "stderr": s.standardError]
         for (k, v) in extraSummary { summary[k] = v }
         if let t = model?.config.training {
-            summary["model_training"] = ["epochs": t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool] as [String: Any]
+            summary["model_training"] = ["epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool] as [String: Any]
         }
         try JSONLines.emit(summary)
     }

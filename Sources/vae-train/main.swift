@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
     var sigma0: Float = 1
     @Option(parsing: .unconditional, help: "Training epochs (with --convergence-tol, the most it trains).")
     var epochs = 10
-    @Option(name: .customLong("convergence-tol"), parsing: .unconditional, help: ArgumentHelp("Train \"to convergence\" as paper A's authors do: stop after the first epoch whose mean training loss is within this many nats of the previous epoch's (their fixed-σ configs use 1), at most --epochs epochs. Off by default; not with --objective provae (its radius ramp needs a known length).", valueName: "nats"))
+    @Option(name: .customLong("convergence-tol"), parsing: .unconditional, help: ArgumentHelp("Train \"to convergence\" as paper A's authors do: stop after the first epoch whose mean training loss is within this many nats of the previous epoch's (their fixed-σ configs use 1), at most --epochs epochs; with --kl-warmup, only epochs after the warm-up count. Off by default; not with --objective provae (its radius ramp needs a known length).", valueName: "nats"))
     var convergenceTol: Double?
     @Option(parsing: .unconditional, help: "Minibatch size.")
     var batch = 128
@@ -113,7 +113,7 @@ struct Train: ParsableCommand {
     func validate() throws {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws { if !ok { throw ValidationError(message()) } }
         try check(epochs >= 1, "--epochs must be at least 1, got \(epochs)")
-        try check(convergenceTol.map { $0 >= 0 && $0.isFinite } ?? true, "--convergence-tol must be a non-negative number of nats, got \(convergenceTol ?? 0)")
+        try check(convergenceTol.map { $0 >= 0 && $0.isFinite } ?? true, "--convergence-tol must be a finite, non-negative number of nats, got \(convergenceTol ?? 0)")
         try check(convergenceTol == nil || objective != .provae, "--convergence-tol does not combine with --objective provae: its radius ramp (--eps-ramp) needs a known number of epochs")
         try check(batch >= 1, "--batch must be at least 1, got \(batch)")
         try check(lr > 0 && lr.isFinite, "--lr must be positive, got \(lr)")

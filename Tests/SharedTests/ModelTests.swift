@@ -260,14 +260,16 @@ final class ModelTests: XCTestCase {
     }
 
     func testLikelihoodLowerBoundsHoldInsideBoxes() {
-        for lik in [Likelihood.bernoulli, .continuousBernoulli, .gaussian(sigma0: 0.4)] {
-            let xc = rng.uniformTensor([2, 10], 0.1, 0.9), lc = rng.normalTensor([2, 10]) * 2
-            let xb = Interval(center: Variable(xc), radius: 0.1), lb = Interval(center: Variable(lc), radius: 0.5)
+        // logits near 0, and spread to ±30 with wide boxes, many crossing or beyond the
+        // continuous Bernoulli's clamp at ±15.94
+        for (lik, scale, r) in [Likelihood.bernoulli, .continuousBernoulli, .gaussian(sigma0: 0.4)].flatMap({ l in [(l, Float(2), Float(0.5)), (l, 12, 3)] }) {
+            let xc = rng.uniformTensor([2, 10], 0.1, 0.9), lc = rng.normalTensor([2, 10]) * scale
+            let xb = Interval(center: Variable(xc), radius: 0.1), lb = Interval(center: Variable(lc), radius: r)
             let bound = lik.logProbLowerBound(xb, logits: lb).value
             for _ in 0..<50 {
-                let x = xc + rng.uniformTensor([2, 10], -0.1, 0.1), l = lc + rng.uniformTensor([2, 10], -0.5, 0.5)
+                let x = xc + rng.uniformTensor([2, 10], -0.1, 0.1), l = lc + rng.uniformTensor([2, 10], -r, r)
                 let v = lik.logProb(Variable(x), logits: Variable(l)).value
-                for n in 0..<2 { XCTAssertLessThanOrEqual(bound.data[n], v.data[n] + 1e-4, "\(lik)") }
+                for n in 0..<2 { XCTAssertLessThanOrEqual(bound.data[n], v.data[n] + 1e-4 * max(1, abs(v.data[n])), "\(lik), scale \(scale)") }
             }
             // degenerate boxes give the exact value
             let exact = lik.logProb(Variable(xc), logits: Variable(lc)).value
@@ -354,10 +356,10 @@ final class ModelTests: XCTestCase {
     }
 
     func train(_ config: ModelConfig, epochs: Int, output: String, resume: Bool = false, objective: String = "elbo", limit: Int = 400,
-               stopAfter: Int? = nil, binarize: Bool = false, convergence: Double? = nil) throws -> [String: Any] {
+               stopAfter: Int? = nil, binarize: Bool = false, convergence: Double? = nil, warmup: Double? = nil) throws -> [String: Any] {
         let model = try VAE(config: config)
         var o = TrainingOptions()
-        o.convergenceTolerance = convergence
+        o.convergenceTolerance = convergence; o.klWarmupEpochs = warmup
         o.epochs = epochs; o.batch = 50; o.output = output; o.resume = resume; o.trainLimit = limit; o.objective = objective
         o.stopAfterBatches = stopAfter
         o.keepCheckpoint = true
@@ -458,6 +460,12 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(r["epochs"] as? Int, stop)
         let rr = try SafeTensors.read(dir + "/r.safetensors")
         for (name, t) in conv.tensors { XCTAssertEqual(rr[name], t, name) }
+        // with a 2-epoch KL warm-up, the first comparison is between epochs 3 and 4, even
+        // for a tolerance that any two epochs meet
+        let warm = try train(c, epochs: 9, output: dir + "/warm.safetensors", convergence: 1e9, warmup: 2)
+        XCTAssertEqual(warm["epochs"] as? Int, 4)
+        let warmHalf = try train(c, epochs: 9, output: dir + "/warm2.safetensors", convergence: 1e9, warmup: 1.5)
+        XCTAssertEqual(warmHalf["epochs"] as? Int, 4, "epoch 2 starts at 1 < 1.5 epochs of warm-up")
         // a resume with another tolerance is refused
         XCTAssertThrowsError(try train(c, epochs: 6, output: dir + "/conv.safetensors", resume: true, convergence: tol * 2))
     }

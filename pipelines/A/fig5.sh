@@ -14,7 +14,7 @@
 #   EPOCHS 1 / 50 / 1 (paper: "to convergence")   TRAIN_LIMIT 20000 / all / 2000
 #   N 10 / 25 / 2 margin images (stratified)       LL_N 1000 / 10000 / 200 test images for the likelihood
 #   SEARCH bisect / linear / bisect   ATTACK_STEPS 20 / 50 / 3   RESTARTS 5 / 5 / 1   SAMPLES 40 / 40 / 8
-#   START 10   STEP 0.25 (the paper's grid is 0.5; the standard VAE's margin lies below it)
+#   START 10   STEP 0.25 (the paper's grid is 0.5, coarse for margins near 1, such as M = 12's)
 #   CONSTANTS "5 7 10 12" (CHECK: "5")   SIGMA 0.0316228 (‖σ‖₂ = 0.1 in 10 dimensions)   DATA mnist
 #   STD_LR 1e-3 (the authors' standard-VAE rate; the Lipschitz-VAEs use 1e-4)
 #   STD_EPOCHS 5 / 50 / 1: the standard VAE's epochs. After one epoch (at 1e-3 or 1e-4) it decodes

@@ -13,8 +13,9 @@
 #   EPOCHS 2 / 50 / 1 (paper: "to convergence")   TRAIN_LIMIT 20000 / all / 2000   N 500 / 1000 / 50
 #   M 5   BETA 5   DATA mnist (CHECK: fashion-mnist unless DATA is set)
 #   STD_LR 1e-4: the standard VAE's learning rate. The authors' config uses 1e-3, but with it our
-#     standard VAE's σ head saturates at 1 on grey MNIST (every σ = 1.0000, means out to ±20;
-#     see REPRODUCTION.md); at 1e-4, the Lipschitz models' rate, it does not.
+#     standard VAE's σ head saturated at 1 on grey MNIST (every σ = 1.0000, means out to ±20;
+#     see REPRODUCTION.md; measured before the continuous Bernoulli was clamped as torch clamps
+#     it, not since); at 1e-4, the Lipschitz models' rate, it does not.
 #   STD_LIKELIHOOD cbernoulli: the standard VAE's likelihood (the paper's, Appendix F); with
 #     bernoulli its means stay within about 2 of the origin, as in the paper's panel (a)
 #   RANGE  the half-width of every panel's axes (default: fitted to all three models' ellipses)

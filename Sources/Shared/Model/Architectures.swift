@@ -38,7 +38,7 @@ public enum Architectures {
         }
         guard c.latent > 0 else { throw ToolError("--latent must be positive") }
         guard c.architecture != "hvae" else {
-            throw ToolError("a hierarchical VAE (--arch hvae): this command does not read it yet (vae-eval encode, decode, recon, elbo and nll, vae-hmc and vae-attack skl do)")
+            throw ToolError("a hierarchical VAE (--arch hvae): this command does not read it yet (vae-eval encode, decode, recon, elbo, nll and log-likelihood, vae-hmc and vae-attack skl do)")
         }
         let hidden = c.hidden.isEmpty ? defaultHidden(c.architecture) : c.hidden
         guard hidden.allSatisfy({ $0 > 0 }) else { throw ToolError.usage("hidden widths must be positive") }

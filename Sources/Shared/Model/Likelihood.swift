@@ -10,7 +10,8 @@ public enum Likelihood: Equatable, Sendable {
     /// makes (Lipschitz_VAEs `VAE_MNIST_model.py`): logits are clamped to ±`cbLogitLimit`, and
     /// no gradient passes beyond. Unclamped, log C grows as log |l| without bound, so an
     /// unconstrained decoder gains likelihood by pushing background logits ever further out
-    /// (a standard VAE's ELBO then reads thousands of nats above the authors' value).
+    /// (paper A Figure 5's standard VAE, trained and scored unclamped, read a test ELBO of
+    /// 3,902 nats; clamped, 1,704).
     case continuousBernoulli
     /// Gaussian with fixed standard deviation σ₀ around the mean σ(l) (paper C Eq. 20).
     case gaussian(sigma0: Float)

@@ -37,7 +37,8 @@ public struct TrainingOptions {
     /// Paper A's "to convergence" (the authors' trainer, Lipschitz_VAEs `train_VAE.py`: stop
     /// once |mean training loss of an epoch − the previous epoch's| ≤ `convergence_tol`, 1 nat in
     /// their fixed-σ configs): with a tolerance, training stops after the first epoch whose
-    /// mean batch loss is within it of the epoch before's, and `epochs` is the most it runs.
+    /// mean batch loss is within it of the epoch before's, and `epochs` is the most it runs. With a
+    /// KL warm-up, only epochs that start after it count.
     public var convergenceTolerance: Double? = nil
     /// Stop as if interrupted after this many batches (tests and time-boxed runs).
     public var stopAfterBatches: Int? = nil
@@ -249,14 +250,17 @@ public final class Trainer {
             let rate = Double(imagesDone) / max(trainingSeconds, 1e-9)
             progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
                                  epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
-            // the mean batch loss of the epoch, as the authors' loss meter averages it
+            // the mean batch loss of the epoch, as the authors' loss meter averages it (not the
+            // train ELBO above, which weights a partial last batch by its size). Epochs that
+            // began inside a KL warm-up take no part: their loss is not the objective's yet.
             let epochLoss = sumLoss / Double(batchesPerEpoch)
-            if let tol = options.convergenceTolerance, previousLoss.isFinite, Swift.abs(epochLoss - previousLoss) <= tol {
+            let fullWeight = Double(epoch) >= (options.klWarmupEpochs ?? 0)
+            if let tol = options.convergenceTolerance, fullWeight, previousLoss.isFinite, Swift.abs(epochLoss - previousLoss) <= tol {
                 converged = true
-                progress.line(String(format: "converged after epoch %d: the mean training loss moved %.3g nats (--convergence-tol %g)",
-                                     epoch + 1, Swift.abs(epochLoss - previousLoss), tol))
+                progress.line(String(format: "converged after epoch %d: mean batch loss %.3f, %.3g nats from the epoch before's (--convergence-tol %g)",
+                                     epoch + 1, epochLoss, Swift.abs(epochLoss - previousLoss), tol))
             }
-            previousLoss = epochLoss
+            previousLoss = fullWeight ? epochLoss : .nan
             epochsDone = epoch + 1
             try saveCheckpoint(adam: adam, schedule: schedule, epochsDone: epoch + 1, batchesDone: 0,
                                seconds: secondsBefore + Date().timeIntervalSince(t0),
