@@ -50,7 +50,7 @@ public struct LevelsOption: ParsableArguments {
         guard let levels else { return [String](repeating: fallback, count: groups) }
         let items = levels.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard items.count == groups else {
-            throw ToolError.usage("--levels has \(items.count) entries, the model has \(groups) latent group\(groups == 1 ? "" : "s")")
+            throw ToolError.usage("--levels has \(items.count) entr\(items.count == 1 ? "y" : "ies"), the model has \(groups) latent group\(groups == 1 ? "" : "s")")
         }
         for i in items where !allowed.contains(i) {
             throw ToolError.usage("--levels: '\(i)' is not one of \(allowed.joined(separator: ", "))")

@@ -34,7 +34,7 @@ public enum AtomicFile {
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ToolError.file(requested, "cannot write: directory \(dir) does not exist")
+            throw ToolError.file(requested, "cannot write: \(AtomicFile.missingDirectory(dir, exists: FileManager.default.fileExists(atPath: dir)))")
         }
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
@@ -103,7 +103,7 @@ public enum AtomicFile {
         }
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ToolError.file(requested, "cannot write: directory \(dir) does not exist")
+            throw ToolError.file(requested, "cannot write: \(AtomicFile.missingDirectory(dir, exists: FileManager.default.fileExists(atPath: dir)))")
         }
         guard access(dir, W_OK) == 0 else { throw ToolError.file(requested, "cannot write: directory \(dir) is not writable") }
     }
@@ -115,5 +115,13 @@ public enum Stdout {
     public static func write(_ data: Data) throws {
         let err = AtomicFile.writeAll(STDOUT_FILENO, data)
         guard err == 0 else { throw ToolError("cannot write to stdout: \(String(cString: strerror(err)))") }
+    }
+}
+
+extension AtomicFile {
+    /// Why an output's parent `dir` cannot hold it: missing, or a file where a directory
+    /// should be (`-o ref.npy/out.npy`).
+    static func missingDirectory(_ dir: String, exists: Bool) -> String {
+        exists ? "\(dir) is not a directory" : "directory \(dir) does not exist"
     }
 }

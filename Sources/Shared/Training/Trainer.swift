@@ -351,9 +351,12 @@ public final class Trainer {
         cmp("architecture", mine.architecture, theirs.architecture)
         cmp("latent", mine.latent, theirs.latent)
         cmp("hidden", mine.hidden, theirs.hidden)
-        cmp("groups", mine.groups ?? 1, theirs.groups ?? 1)
-        cmp("top-down update", mine.topDown ?? "plain", theirs.topDown ?? "plain")
-        cmp("latent map channels", mine.latentMap ?? 0, theirs.latentMap ?? 0)
+        // the hierarchy's own fields, when both are hierarchical (else the architecture differs)
+        if mine.architecture == "hvae" && theirs.architecture == "hvae" {
+            cmp("groups", mine.groups ?? 1, theirs.groups ?? 1)
+            cmp("top-down update", mine.topDown ?? "plain", theirs.topDown ?? "plain")
+            cmp("latent map channels", mine.latentMap ?? 0, theirs.latentMap ?? 0)
+        }
         cmp("input shape", mine.inputShape, theirs.inputShape)
         cmp("Lipschitz constants", [mine.lipschitzDecoder, mine.lipschitzMean, mine.lipschitzStd].map(text),
             [theirs.lipschitzDecoder, theirs.lipschitzMean, theirs.lipschitzStd].map(text))
