@@ -3,7 +3,7 @@
 
   bstats.py grid DIR TAG R "RADII"          the attack grid of margin_grid (lib-B.sh) for radius r:
                                             one TSV row per attack size L (p, share r-robust,
-                                            log p(x|z*)), and DIR/R-TAG-rR.tsv, the empirical
+                                            log p(x|z*) from DIR/ll-TAG-L.jsonl), and DIR/R-TAG-rR.tsv, the empirical
                                             margin of every image
   bstats.py certify FILE.jsonl              one TSV row summarising vae-certify jacobian (n, share
                                             r-robust, bound median, mean, sd, p = 1 count, mean
@@ -16,14 +16,13 @@
                                             none / mu / sigma / both (the attacked μ and σ swapped in)
   bstats.py damage REF_REC.npy DEC.npy S    fig4: ‖g(z) − g(μ(x))‖₂ per image and mode
   bstats.py noisy REF.npy SIGMA SEED OUT.npy  fig7 centre: Gaussian noise, clipped to [0, 1]
-  bstats.py loglik REF.npy REC.npy          mean and sd of log p(x | z*) (Bernoulli)
+  bstats.py loglik LL.jsonl                 mean and sd of log p(x | z*), vae-eval log-likelihood's lines
   bstats.py summary4 DAMAGE.tsv DATA SEED ATTACK-%s.jsonl
                                             fig4: the table's rows for one model
 """
 import json, math, os, statistics, sys
 import numpy as np
 
-EPS = 1e-6
 
 
 def jsonl(path):
@@ -34,26 +33,18 @@ def items(path):
     return [d for d in jsonl(path) if "index" in d]
 
 
-def bernoulli_loglik(x, g):
-    """log p(x | z) for decoder means g (Bernoulli likelihood on grey levels, as vae-train's)."""
-    x = x.reshape(len(x), -1).astype(np.float64)
-    g = np.clip(g.reshape(len(g), -1).astype(np.float64), EPS, 1 - EPS)
-    return (x * np.log(g) + (1 - x) * np.log(1 - g)).sum(1)
-
-
 def sd(v):
     return statistics.pstdev(v) if len(v) > 1 else 0.0
 
 
 def grid(d, tag, r, radii):
     radii = [0.0] + [float(x) for x in radii.split()]
-    x = np.load(os.path.join(d, "ref.npy"))
     ps, lls = [], []
     for L in radii:
         name = "0" if L == 0 else ("%g" % L)
         rows = items(os.path.join(d, "rrob-%s-r%s-%s.jsonl" % (tag, r, name)))
         ps.append([row["p"] for row in rows])
-        lls.append(bernoulli_loglik(x, np.load(os.path.join(d, "rec-%s-%s.npy" % (tag, name)))))
+        lls.append(np.array([row["log_px"] for row in items(os.path.join(d, "ll-%s-%s.jsonl" % (tag, name)))]))
     n = len(ps[0])
     # the empirical margin of each image: where its p(‖Δ(x, δ)‖ ≤ r) first drops to 0.5 or below
     # along the grid of attack radii, linearly interpolated between the two radii around the
@@ -185,9 +176,9 @@ def noisy(ref, sigma, seed, out):
     np.save(out, np.clip(x + float(sigma) * rng.standard_normal(x.shape), 0, 1).astype(np.float32))
 
 
-def loglik(ref, rec):
-    """mean and sd over images of log p(x | z*) for the reconstructions g(z*) in REC."""
-    ll = bernoulli_loglik(np.load(ref), np.load(rec))
+def loglik(path):
+    """mean and sd over images of log p(x | z*), vae-eval log-likelihood's lines in PATH."""
+    ll = np.array([row["log_px"] for row in items(path)])
     print("%.2f\t%.2f" % (float(ll.mean()), float(ll.std())))
 
 
@@ -201,4 +192,4 @@ if __name__ == "__main__":
      "damage": lambda: damage(*args),
      "summary4": lambda: summary4(*args),
      "noisy": lambda: noisy(*args),
-     "loglik": lambda: loglik(*args)}[cmd]()
+     "loglik": lambda: loglik(args[0])}[cmd]()

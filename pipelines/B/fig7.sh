@@ -62,11 +62,11 @@ for tau in $TAUS; do
         "$($STATS certify "$OUT/certify-tau$tau.jsonl" | awk -F'\t' -v OFS='\t' '{print $7, $8, $1, $2, $3, $4, $5, $6}')" \
         "$emp" "$($STATS compare "$OUT/certify-tau$tau-ref.jsonl" "$OUT/R-tau$tau-r$R.tsv")" >> "$OUT/fig7.tsv"
     for s in 0 $NOISE; do
-        if [ "$s" = 0 ]; then rec="$OUT/rec-tau$tau-0.npy"; else
-            rec="$OUT/rec-tau$tau-noisy-$s.npy"
-            "$BIN/vae-eval" recon --model "$M" --input "$OUT/noisy-$s.npy" -o "$rec" 2> /dev/null
+        if [ "$s" = 0 ]; then ll="$OUT/ll-tau$tau-0.jsonl"; else
+            ll="$OUT/ll-tau$tau-noisy-$s.jsonl"
+            loglik "$M" "$OUT/ref.npy" "$OUT/noisy-$s.npy" "$ll"
         fi
-        printf '%s\t%s\t%s\n' "$tau" "$s" "$($STATS loglik "$OUT/ref.npy" "$rec")" >> "$OUT/fig7-noise.tsv"
+        printf '%s\t%s\t%s\n' "$tau" "$s" "$($STATS loglik "$ll")" >> "$OUT/fig7-noise.tsv"
     done
     rm -f "$OUT"/adv-tau"$tau"-*.npy "$OUT"/rec-tau"$tau"-*.npy
     say "τ = $tau: $(( $(date +%s) - t0 )) s"

@@ -29,14 +29,16 @@ train_b() {
 # --through mu on the means, --samples 0: it maximises ‖g(μ(x+δ)) − g(μ(x))‖₂, which is the
 # perturbation Eq. 3 and Theorem 1 consider), then for each r in RS p(‖Δ(x, δ)‖₂ ≤ r) with
 # Δ = g(μ(x+δ) + η∘σ(x)) − g(μ(x)) (vae-eval r-robustness --perturbed: rrob-TAG-rR-L.jsonl),
-# and the reconstruction g(μ(x+δ)) for log p(x | z*) (rec-TAG-L.npy). L = 0 is Eq. 2 on the
-# clean images. Needs OUT/ref.npy; the attack's JSON summaries go to attack-TAG.jsonl.
+# the reconstruction g(μ(x+δ)) (rec-TAG-L.npy, for the image grids), and log p(x | z*) of each
+# clean image at z* = μ(x+δ) (loglik: ll-TAG-L.jsonl, below). L = 0 is Eq. 2 on the clean images.
+# Needs OUT/ref.npy; the attack's JSON summaries go to attack-TAG.jsonl.
 margin_grid() {
     local out=$1 tag=$2 m=$3 rs=$4 radii=$5 steps=$6 L r
     for r in $rs; do
         "$BIN/vae-eval" r-robustness --model "$m" --input "$out/ref.npy" --r "$r" > "$out/rrob-$tag-r$r-0.jsonl"
     done
     "$BIN/vae-eval" recon --model "$m" --input "$out/ref.npy" -o "$out/rec-$tag-0.npy" 2> /dev/null
+    loglik "$m" "$out/ref.npy" "$out/ref.npy" "$out/ll-$tag-0.jsonl"
     : > "$out/attack-$tag.jsonl"
     for L in $radii; do
         "$BIN/vae-attack" max-damage --model "$m" --input "$out/ref.npy" --through mu --samples 0 \
@@ -47,5 +49,15 @@ margin_grid() {
                 --r "$r" > "$out/rrob-$tag-r$r-$L.jsonl"
         done
         "$BIN/vae-eval" recon --model "$m" --input "$out/adv-$tag-$L.npy" -o "$out/rec-$tag-$L.npy" 2> /dev/null
+        loglik "$m" "$out/ref.npy" "$out/adv-$tag-$L.npy" "$out/ll-$tag-$L.jsonl"
     done
+}
+# loglik MODEL REF PERTURBED OUT.jsonl: log p(x | z*) per image of REF, the model's own likelihood
+# at z* = μ(x*) of the same row of PERTURBED (vae-eval encode, then vae-eval log-likelihood)
+loglik() {
+    local z
+    z=$(mktemp "${TMPDIR:-/tmp}/robustvae-codes-XXXXXX.npy")
+    "$BIN/vae-eval" encode --model "$1" --input "$3" -o "$z" 2> /dev/null
+    "$BIN/vae-eval" log-likelihood --model "$1" --input "$2" --codes "$z" > "$4"
+    rm -f "$z"
 }
