@@ -9,6 +9,7 @@
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   EPOCHS       1 / 50 / 1           TRAIN_LIMIT 20000 / all / 2000 training images
+#   CONV_TOL     "" / 1 / ""          vae-train --convergence-tol: FULL trains to convergence, at most EPOCHS
 #   N            10 / 25 / 2          test images (stratified over the classes; paper: 25)
 #   SEARCH       bisect / linear / bisect     ATTACK_STEPS 20 / 50 / 3   RESTARTS 5 / 5 / 1
 #   SAMPLES      40 / 40 / 8          START 10  STEP 0.5  R 8

@@ -13,6 +13,7 @@
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   DATASETS     "mnist fashion-mnist" / "mnist fashion-mnist" / fashion-mnist   (one Lemma 1.1 panel each)
 #   EPOCHS       1 / 50 / 1           (paper: Adam 1e-4 "to convergence", |Δ train loss| ≤ 1 nat)
+#   CONV_TOL     "" / 1 / ""          vae-train --convergence-tol: FULL trains to convergence, at most EPOCHS
 #   TRAIN_LIMIT  20000 / all / 2000   training images
 #   N            10 / 25 / 2          test images (stratified over the classes)
 #   SEARCH       bisect / linear / bisect     (Algorithm 2 walks the grid: linear)
@@ -54,7 +55,7 @@ run_model() {
             fi
             say "training $name (M = $m, $sigma σ${clip:+ with ‖σ‖₂ ≤ ${clip[1]}}, $EPOCHS epoch(s))…"
             train_once "$model" "$OUT/$name-train.jsonl" --data "$data" --arch mlp --lipschitz "$m" --likelihood cbernoulli \
-                --lr 1e-4 --epochs "$EPOCHS" $(limits) --seed 0 "${clip[@]}" ;;
+                --lr 1e-4 --epochs "$EPOCHS" $(convergence) $(limits) --seed 0 "${clip[@]}" ;;
         # a fixed σ: Figure 3's model of the same name (fig3.sh beside OUTDIR) when it was
         # trained the same way
         *) DATA=$data SIGMA=$sigma train_model "$model" "$m" 1e-4 "$(dirname "$OUT")/fig3/$1.safetensors" ;;

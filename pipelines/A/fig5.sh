@@ -12,6 +12,7 @@
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   EPOCHS 1 / 50 / 1 (paper: "to convergence")   TRAIN_LIMIT 20000 / all / 2000
+#   CONV_TOL "" / 1 / "": vae-train --convergence-tol (FULL trains to convergence, at most EPOCHS)
 #   N 10 / 25 / 2 margin images (stratified)       LL_N 1000 / 10000 / 200 test images for the likelihood
 #   SEARCH bisect / linear / bisect   ATTACK_STEPS 20 / 50 / 3   RESTARTS 5 / 5 / 1   SAMPLES 40 / 40 / 8
 #   START 10   STEP 0.25 (the paper's grid is 0.5, coarse for margins near 1, such as M = 12's)

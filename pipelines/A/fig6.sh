@@ -11,6 +11,7 @@
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
 #   EPOCHS 2 / 50 / 1 (paper: "to convergence")   TRAIN_LIMIT 20000 / all / 2000   N 500 / 1000 / 50
+#   CONV_TOL "" / 1 / "": vae-train --convergence-tol (FULL trains to convergence, at most EPOCHS)
 #   M 5   BETA 5   DATA mnist (CHECK: fashion-mnist unless DATA is set)
 #   STD_LR 1e-4: the standard VAE's learning rate. The authors' config uses 1e-3, but with it our
 #     standard VAE's σ head saturated at 1 on grey MNIST (every σ = 1.0000, means out to ±20;
@@ -25,7 +26,7 @@
 . "$(dirname "$0")/../lib.sh"
 OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
-EPOCHS=${EPOCHS:-$(pick 2 50 1)}
+EPOCHS=${EPOCHS:-$(pick 2 50 1)}; CONV_TOL=${CONV_TOL-$(pick "" 1 "")}   # FULL: to convergence, at most EPOCHS
 TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}
 N=${N:-$(pick 500 1000 50)}
 M=${M:-5}; BETA=${BETA:-5}; STD_LR=${STD_LR:-1e-4}; STD_LIKELIHOOD=${STD_LIKELIHOOD:-cbernoulli}
@@ -49,13 +50,15 @@ declare -A TITLE=(
 INPUT="$DATA:test@$N"
 for n in $NAMES; do
     model="$OUT/$n.safetensors"
-    # a model already there is kept only if it was trained with the same options (OUTDIR/NAME.options)
-    opts="--data $DATA --arch mlp --latent 2 ${OPTS[$n]} --epochs $EPOCHS $(limits) --seed 0"
-    [ -f "$model" ] && [ "$(cat "$OUT/$n.options" 2> /dev/null)" = "$opts" ] || rm -f "$model"
+    # a model already there is kept only if it was trained with the same options and vae-train
+    # binary (OUTDIR/NAME.options)
+    opts="--data $DATA --arch mlp --latent 2 ${OPTS[$n]} --epochs $EPOCHS ${CONV_TOL:+--convergence-tol $CONV_TOL} $(limits) --seed 0"
+    key="$opts binary=$(bin_digest)"
+    [ -f "$model" ] && [ "$(cat "$OUT/$n.options" 2> /dev/null)" = "$key" ] || rm -f "$model"
     if [ ! -f "$model" ]; then
         say "training the $n VAE (latent 2, $EPOCHS epoch(s))…"
         "$BIN/vae-train" $opts -o "$model" > "$OUT/$n-train.jsonl"
-        echo "$opts" > "$OUT/$n.options"
+        echo "$key" > "$OUT/$n.options"
     fi
     check_encoder "$model" "$DATA:test@100" "$n VAE"
     # the data once (vae-eval's own picture at its fitted range), to find the common range

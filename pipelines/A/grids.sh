@@ -13,6 +13,7 @@
 #   pipelines/A/grids.sh OUTDIR          (make -C pipelines/A grids writes results/A/grids/)
 #
 # Sizes (quick / FULL=1 / CHECK=1; each can be overridden by its variable):
+#   CONV_TOL "" / 1 / "": vae-train --convergence-tol (FULL: to convergence, at most the epochs below)
 #   STD_EPOCHS 5 / 50 / 1 (the standard VAE, as fig5)   LIP_EPOCHS 3 / 50 / 1 (the Lipschitz-VAE: after
 #   fig4's single epoch it still decodes most digits to a blurred 0, 8 or 9)   TRAIN_LIMIT 20000 / all / 2000   N 8 / 16 / 4 images attacked (Figure 1)
 #   STEPS 100 / 200 / 5 attack steps   RESTARTS 5 / 10 / 1   SAMPLES 4 / 8 / 1 (max-damage)
@@ -32,7 +33,7 @@ N=${N:-$(pick 8 16 4)}
 STEPS=${STEPS:-$(pick 100 200 5)}; RESTARTS=${RESTARTS:-$(pick 5 10 1)}; SAMPLES=${SAMPLES:-$(pick 4 8 1)}
 RADIUS=${RADIUS:-3}; RADII=${RADII:-$(pick "1 2 3 5" "1 2 3 5" "3")}
 SIGMA=${SIGMA:-0.0316228}; M=${M:-5}; STD_LR=${STD_LR:-1e-3}; STD_EPOCHS=${STD_EPOCHS:-$(pick 5 50 1)}
-LIP_EPOCHS=${LIP_EPOCHS:-$(pick 3 50 1)}
+LIP_EPOCHS=${LIP_EPOCHS:-$(pick 3 50 1)}; CONV_TOL=${CONV_TOL-$(pick "" 1 "")}   # FULL: to convergence (sizes.sh)
 REUSE=${REUSE-$(dirname "$OUT")}
 mkdir -p "$OUT"
 start=$(date +%s)
@@ -41,9 +42,9 @@ if [ "$SIGMA" = learned ]; then
     # the authors' models of Figures 1 and E.8: σ(x) learned by a sigmoid head in both
     say "training the standard and the Lipschitz-VAE with a learned σ(x)…"
     train_once "$OUT/standard.safetensors" "$OUT/standard-train.jsonl" --data "$DATA" --arch mlp --likelihood cbernoulli \
-        --lr "$STD_LR" --epochs "$STD_EPOCHS" $(limits) --seed 0
+        --lr "$STD_LR" --epochs "$STD_EPOCHS" $(convergence) $(limits) --seed 0
     train_once "$OUT/lipschitz.safetensors" "$OUT/lipschitz-train.jsonl" --data "$DATA" --arch mlp --lipschitz "$M" \
-        --likelihood cbernoulli --lr 1e-4 --epochs "$LIP_EPOCHS" $(limits) --seed 0
+        --likelihood cbernoulli --lr 1e-4 --epochs "$LIP_EPOCHS" $(convergence) $(limits) --seed 0
 else
     EPOCHS=$STD_EPOCHS train_model "$OUT/standard.safetensors" 0 "$STD_LR" ${REUSE:+"$REUSE/fig5/standard.safetensors"}
     EPOCHS=$LIP_EPOCHS train_model "$OUT/lipschitz.safetensors" "$M" 1e-4 ${REUSE:+"$REUSE/fig5/lip$M.safetensors" "$REUSE/fig4/$DATA-lip$M-sn0.1.safetensors" "$REUSE/fig4/$DATA-lip$M.safetensors"}

@@ -6,22 +6,24 @@ limits() {
     if [ "$CHECK" = 1 ]; then train_limit
     elif [ "$TRAIN_LIMIT" != all ]; then echo "--train-limit $TRAIN_LIMIT"; fi
 }
+# the --convergence-tol option of CONV_TOL (sizes.sh; none when it is empty or unset)
+convergence() { if [ -n "${CONV_TOL:-}" ]; then echo "--convergence-tol $CONV_TOL"; fi; }
 # whether MODEL was trained as train_model would train it now: MODEL M(0: standard) LR. Its
 # stamp (MODEL.stamp) must name the current vae-train binary, so that a model trained before a
 # change of the tools (a likelihood's definition, say) is never reused; then its recorded
 # training must match.
 matches() {
     grep -qs "binary=$(bin_digest)" "$1.stamp" || return 1
-    python3 - "$1" "$2" "$3" "$DATA" "$SIGMA" "$EPOCHS" "$(limits | awk '{print $2}')" <<'PY'
+    python3 - "$1" "$2" "$3" "$DATA" "$SIGMA" "$EPOCHS" "$(limits | awk '{print $2}')" "${CONV_TOL:-}" <<'PY'
 import json, struct, sys
-path, m, lr, data, sigma, epochs, limit = sys.argv[1:]
+path, m, lr, data, sigma, epochs, limit, tol = sys.argv[1:]
 with open(path, "rb") as f:
     n = struct.unpack("<Q", f.read(8))[0]; c = json.loads(json.loads(f.read(n))["__metadata__"]["config"])
 t = c.get("training", {})
 ok = (c.get("data") == data and c.get("likelihood") == "cbernoulli" and c.get("latent") == 10 and c.get("seed") == 0
       and abs(c.get("fixedSigma", -1) - float(sigma)) < 1e-6 and float(c.get("lipschitzDecoder", 0)) == float(m)
       and t.get("epochs") == int(epochs) and abs(t.get("learningRate", 0) - float(lr)) < 1e-12
-      and str(t.get("trainLimit", "")) == limit)
+      and str(t.get("trainLimit", "")) == limit and t.get("convergenceTol") == (float(tol) if tol else None))
 sys.exit(0 if ok else 1)
 PY
 }
@@ -48,6 +50,6 @@ train_model() {
     local lip=""; [ "$m" = 0 ] || lip="--lipschitz $m"
     say "training $(basename "$model" .safetensors) (M = ${m/#0/none}, $EPOCHS epoch(s))…"
     "$BIN/vae-train" --data "$DATA" --arch mlp $lip --fixed-sigma "$SIGMA" --likelihood cbernoulli --lr "$lr" \
-        --epochs "$EPOCHS" $(limits) --seed 0 -o "$model" > "$log"
+        --epochs "$EPOCHS" $(convergence) $(limits) --seed 0 -o "$model" > "$log"
     echo "binary=$(bin_digest)" > "$model.stamp"
 }

@@ -2,6 +2,9 @@
 # training sizes of their Lipschitz-VAEs and Algorithm 2's settings, quick / FULL=1 / CHECK=1,
 # each overridable from the environment (a caller may set STEP before sourcing: fig5 uses 0.25).
 EPOCHS=${EPOCHS:-$(pick 1 50 1)}
+# "to convergence" as the authors train (vae-train --convergence-tol, their fixed-σ configs' 1
+# nat), with EPOCHS the most epochs: FULL=1 only (CONV_TOL= for a fixed EPOCHS there too)
+CONV_TOL=${CONV_TOL-$(pick "" 1 "")}
 TRAIN_LIMIT=${TRAIN_LIMIT:-$(pick 20000 all 2000)}
 N=${N:-$(pick 10 25 2)}
 SEARCH=${SEARCH:-$(pick bisect linear bisect)}
