@@ -23,7 +23,8 @@
 #   ARCH=conv-small (lib-B.sh)
 # Writes OUTDIR/fig7.tsv (per τ), fig7-grid.tsv (per τ and attack size), fig7-noise.tsv (per τ
 # and σ_ε), fig7.png, the tools' JSON lines (train-*.json, certify-*.jsonl, rrob-*.jsonl,
-# attack-*.jsonl) and R-*-rR.tsv (the empirical margin of each attacked image).
+# attack-*.jsonl, ll-*.jsonl: log p(x | z*) per image) and R-*-rR.tsv (the empirical margin of
+# each attacked image).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-B.sh"
 OUT=$(out_dir "$@")

@@ -54,10 +54,9 @@ margin_grid() {
 }
 # loglik MODEL REF PERTURBED OUT.jsonl: log p(x | z*) per image of REF, the model's own likelihood
 # at z* = μ(x*) of the same row of PERTURBED (vae-eval encode, then vae-eval log-likelihood)
+# (the codes go beside OUT as OUT.codes.npy and are removed; OUT appears only when complete)
 loglik() {
-    local z
-    z=$(mktemp "${TMPDIR:-/tmp}/robustvae-codes-XXXXXX.npy")
-    "$BIN/vae-eval" encode --model "$1" --input "$3" -o "$z" 2> /dev/null
-    "$BIN/vae-eval" log-likelihood --model "$1" --input "$2" --codes "$z" > "$4"
-    rm -f "$z"
+    "$BIN/vae-eval" encode --model "$1" --input "$3" -o "$4.codes.npy" 2> /dev/null
+    "$BIN/vae-eval" log-likelihood --model "$1" --input "$2" --codes "$4.codes.npy" > "$4.part"
+    mv "$4.part" "$4"; rm -f "$4.codes.npy"
 }
