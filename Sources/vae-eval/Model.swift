@@ -161,7 +161,7 @@ struct ELBO: ParsableCommand {
 struct LogLikelihood: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log-likelihood", abstract: "log p(x|z) per image (nats) at given codes: image i under the decoder at code row i.",
-        discussion: "The ELBO's reconstruction term at codes you choose, for example another image's code or a perturbed one (paper B compares an image's likelihood at its own code and at an attacked one). The model's own likelihood (Bernoulli, continuous Bernoulli or Gaussian) on the decoder's logits; for a hierarchical model the codes are all its groups side by side, top first.\nExample:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test[0:100] -o z.npy\n  vae-eval log-likelihood --model vae.safetensors --input fashion-mnist:test[0:100] --codes z.npy")
+        discussion: "The ELBO's reconstruction term at codes you choose, for example another image's code or a perturbed one (paper B compares an image's likelihood at its own code and at an attacked one). The model's own likelihood (Bernoulli, continuous Bernoulli or Gaussian) on the decoder's logits; for a hierarchical model the codes are all its groups side by side, top first.\nExample:\n  vae-eval encode --model vae.safetensors --input fashion-mnist:test[0:100] \\\n    -o z.npy\n  vae-eval log-likelihood --model vae.safetensors \\\n    --input fashion-mnist:test[0:100] --codes z.npy")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @Option(help: ArgumentHelp("Latent codes, .npy [N, code dimension], one row per image of --input (- for stdin).", valueName: "path"))

@@ -248,8 +248,10 @@ public final class Trainer {
                 adam.learningRate = s.rate(afterEpoch: epoch, validationLoss: Float(monitored), current: adam.learningRate)
             }
             let rate = Double(imagesDone) / max(trainingSeconds, 1e-9)
-            progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO %.3f, %.0f img/s, lr %.2g",
-                                 epoch + 1, options.epochs, lastTrainELBO, lastVal.elbo, rate, adam.learningRate))
+            // with nothing held out (--val-fraction 0) there is no validation ELBO to print
+            let val = lastVal.elbo.isFinite ? String(format: "%.3f", lastVal.elbo) : "none (no validation images)"
+            progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO ", epoch + 1, options.epochs, lastTrainELBO)
+                          + val + String(format: ", %.0f img/s, lr %.2g", rate, adam.learningRate))
             // the mean batch loss of the epoch, as the authors' loss meter averages it (not the
             // train ELBO above, which weights a partial last batch by its size). Epochs that
             // began inside a KL warm-up take no part: their loss is not the objective's yet.
