@@ -32,10 +32,7 @@ public enum AtomicFile {
         }
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ToolError.file(requested, "cannot write: \(AtomicFile.missingDirectory(dir, exists: FileManager.default.fileExists(atPath: dir)))")
-        }
+        try requireDirectory(dir, for: requested)
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw ToolError.file(requested, "cannot write: \(String(cString: strerror(errno)))") }
@@ -102,9 +99,7 @@ public enum AtomicFile {
             return
         }
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw ToolError.file(requested, "cannot write: \(AtomicFile.missingDirectory(dir, exists: FileManager.default.fileExists(atPath: dir)))")
-        }
+        try requireDirectory(dir, for: requested)
         guard access(dir, W_OK) == 0 else { throw ToolError.file(requested, "cannot write: directory \(dir) is not writable") }
     }
 }
@@ -119,9 +114,14 @@ public enum Stdout {
 }
 
 extension AtomicFile {
-    /// Why an output's parent `dir` cannot hold it: missing, or a file where a directory
-    /// should be (`-o ref.npy/out.npy`).
-    static func missingDirectory(_ dir: String, exists: Bool) -> String {
-        exists ? "\(dir) is not a directory" : "directory \(dir) does not exist"
+    /// That an output's parent `dir` can hold it: the error names the output `requested` and
+    /// says whether the directory is missing or a file stands where it should be
+    /// (`-o ref.npy/out.npy`).
+    static func requireDirectory(_ dir: String, for requested: String) throws {
+        var isDir: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: dir, isDirectory: &isDir)
+        guard exists, isDir.boolValue else {
+            throw ToolError.file(requested, "cannot write: " + (exists ? "\(dir) is not a directory" : "directory \(dir) does not exist"))
+        }
     }
 }

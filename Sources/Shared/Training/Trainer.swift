@@ -268,10 +268,8 @@ public final class Trainer {
                                seconds: secondsBefore + Date().timeIntervalSince(t0),
                                last: LastEpoch(train: lastTrainELBO, validation: lastVal.elbo, loss: epochLoss, converged: converged))
         }
-        if options.convergenceTolerance != nil && !converged {
-            progress.line("did not converge within --epochs \(options.epochs) (--convergence-tol \(options.convergenceTolerance!))")
-        }
-        if options.convergenceTolerance != nil {
+        if let tol = options.convergenceTolerance {
+            if !converged { progress.line("did not converge within --epochs \(options.epochs) (--convergence-tol \(tol))") }
             var r = record; r.epochsRun = epochsDone; r.converged = converged
             model.recordTraining(r)
         }
