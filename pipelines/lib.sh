@@ -56,6 +56,9 @@ need_gnuplot() { command -v gnuplot > /dev/null || { say "gnuplot is not install
 # trains afresh, so a pipeline never reads a model that its current settings would not make.
 # Concurrent calls for one MODEL (make -j2) train it once: a lock in TMPDIR, keyed on its path.
 # vae-train's stderr goes to the caller's stderr.
+# convergence: vae-train's --convergence-tol option for CONV_TOL (a pipeline's own variable;
+# nothing when it is empty or unset)
+convergence() { if [ -n "${CONV_TOL:-}" ]; then echo "--convergence-tol $CONV_TOL"; fi; }
 # bin_digest: the digest of the vae-train binary that a model stamp records
 bin_digest() { md5sum < "$BIN/vae-train" | cut -c1-16; }
 train_once() {

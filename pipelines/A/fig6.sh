@@ -52,7 +52,7 @@ for n in $NAMES; do
     model="$OUT/$n.safetensors"
     # a model already there is kept only if it was trained with the same options and vae-train
     # binary (OUTDIR/NAME.options)
-    opts="--data $DATA --arch mlp --latent 2 ${OPTS[$n]} --epochs $EPOCHS ${CONV_TOL:+--convergence-tol $CONV_TOL} $(limits) --seed 0"
+    opts="--data $DATA --arch mlp --latent 2 ${OPTS[$n]} --epochs $EPOCHS $(convergence) $(limits) --seed 0"
     key="$opts binary=$(bin_digest)"
     [ -f "$model" ] && [ "$(cat "$OUT/$n.options" 2> /dev/null)" = "$key" ] || rm -f "$model"
     if [ ! -f "$model" ]; then

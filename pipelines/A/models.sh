@@ -6,8 +6,6 @@ limits() {
     if [ "$CHECK" = 1 ]; then train_limit
     elif [ "$TRAIN_LIMIT" != all ]; then echo "--train-limit $TRAIN_LIMIT"; fi
 }
-# the --convergence-tol option of CONV_TOL (sizes.sh; none when it is empty or unset)
-convergence() { if [ -n "${CONV_TOL:-}" ]; then echo "--convergence-tol $CONV_TOL"; fi; }
 # whether MODEL was trained as train_model would train it now: MODEL M(0: standard) LR. Its
 # stamp (MODEL.stamp) must name the current vae-train binary, so that a model trained before a
 # change of the tools (a likelihood's definition, say) is never reused; then its recorded
