@@ -6,6 +6,10 @@ import Shared
 
 extension SSIM.Variant: ExpressibleByArgument {}
 
+/// Which encoder outputs a perturbation acts through: `vae-attack max-damage --through` and
+/// `vae-eval damage` / `r-robustness --through`.
+extension AttackPath: ExpressibleByArgument {}
+
 /// What `vae-eval encode` writes.
 public enum EncoderOutput: String, CaseIterable, ExpressibleByArgument, Sendable {
     case mean, std, sample

@@ -4,7 +4,6 @@ import Foundation
 import Shared
 
 extension AttackKind: ExpressibleByArgument {}
-extension AttackPath: ExpressibleByArgument {}
 extension DamageReference: ExpressibleByArgument {}
 extension StepSizeAdaptation: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}

@@ -114,7 +114,7 @@ struct RRobustness: ParsableCommand {
         commandName: "r-robustness",
         abstract: "Paper B's r-robustness: the sampled probability p(‖Δ(x)‖₂ ≤ r) per image with a 95% interval.",
         discussion: """
-        Δ(x) = g(μ(x) + η∘σ(x)) − g(μ(x)) (Eq. 2), or with --perturbed X', Δ = g(μ(x') + η∘σ(x)) − g(μ(x)) (Eq. 3); g is the decoder mean, η ~ N(0, I). An image is r-robust when p > 0.5; the summary gives the mean p and the share of r-robust images.
+        Δ(x) = g(μ(x) + η∘σ(x)) − g(μ(x)) (Eq. 2), or with --perturbed X', Δ = g(μ(x') + η∘σ(x)) − g(μ(x)) (Eq. 3); g is the decoder mean, η ~ N(0, I). --through sigma or both takes σ(x') instead of σ(x) (with μ(x) or μ(x')), as the attacks of vae-attack max-damage --through act. An image is r-robust when p > 0.5; the summary gives the mean p and the share of r-robust images.
         Example:\n  vae-eval r-robustness --model vae.safetensors --input mnist:test[0:100] \\\n    --r 4
         """)
     @OptionGroup var model: ModelOptions
@@ -125,6 +125,8 @@ struct RRobustness: ParsableCommand {
     var samples = 200
     @Option(help: ArgumentHelp("Perturbed versions x' of the inputs, same count and shape (off by default: Eq. 2).", valueName: "spec"))
     var perturbed: String?
+    @Option(help: "With --perturbed: the encoder outputs taken from x': mu (Eq. 3), sigma or both.")
+    var through: AttackPath = .mu
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
@@ -132,23 +134,73 @@ struct RRobustness: ParsableCommand {
     func validate() throws {
         guard r > 0, r.isFinite else { throw ValidationError("--r must be positive and finite, got \(r)") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if perturbed == nil && through != .mu { throw ValidationError("--through applies with --perturbed only") }
     }
 
     func run() throws {
         threads.apply()
         let ds = try input.load()
         let vae = try model.load(for: ds)
-        var pert: Tensor? = nil
-        if let p = perturbed {
-            let t = try DatasetCatalog.load(p).images
-            guard t.shape == ds.images.shape else { throw ToolError("\(p) has shape \(t.shape), inputs have \(ds.images.shape)") }
-            pert = t
-        }
-        let res = vae.rRobustness(ds.images, perturbed: pert, r: r, samples: samples, seed: seed.seed)
+        let pert = try loadPerturbed(perturbed, like: ds)
+        let res = vae.rRobustness(ds.images, perturbed: pert, through: through, r: r, samples: samples, seed: seed.seed)
         let robust = Double(res.filter { $0.p > 0.5 }.count) / Double(res.count)
+        var summary: [String: Any] = ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil]
+        if perturbed != nil { summary["through"] = through.rawValue }
         try out.emit(metric: "r_robustness", key: "p",
                      items: res.map { ["p": $0.p, "ci_low": $0.low, "ci_high": $0.high, "r_robust": $0.p > 0.5] },
-                     extraSummary: ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil], model: vae)
+                     extraSummary: summary, model: vae)
+    }
+}
+
+/// The perturbed inputs of `r-robustness` and `damage`: one per input, of the same shape.
+func loadPerturbed(_ spec: String?, like ds: Dataset) throws -> Tensor? {
+    guard let spec else { return nil }
+    let t = try DatasetCatalog.load(spec).images
+    guard t.shape == ds.images.shape else {
+        throw ToolError.file(spec, "has shape \(t.shape), the inputs \(ds.images.shape): give one perturbed image per input")
+    }
+    return t
+}
+
+struct Damage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Paper B Eq. 5's damage per image: the mean of ‖g(z) − g(μ(x))‖₂ over draws of z, with or without a perturbation.",
+        discussion: """
+        z = μ_A + η∘σ_B with η ~ N(0, I) and g the decoder mean; g(μ(x)) is the clean reconstruction. Without --perturbed, (μ_A, σ_B) = (μ(x), σ(x)): the change the encoder's own noise makes, for scale. With --perturbed X', --through says which outputs come from x': mu (μ(x'), σ(x)), sigma (μ(x), σ(x')) or both (μ(x'), σ(x')), as vae-attack max-damage --through attacks them. The draws depend only on --seed, --samples and the image's position, not on the perturbation, so runs for different attacks compare on the same noise (paper B Figure 4). Each line has damage (the mean over the draws) and damage_sd (their standard deviation).
+        Example:
+          vae-attack max-damage --model vae.safetensors --input ref.npy \\
+            --through sigma --norm l2 --radius 10 --keep best -o adv.npy
+          vae-eval damage --model vae.safetensors --input ref.npy --perturbed adv.npy \\
+            --through sigma --samples 64
+        """)
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
+    @Option(parsing: .unconditional, help: "Draws of η per image.")
+    var samples = 64
+    @Option(help: ArgumentHelp("Perturbed versions x' of the inputs (e.g. vae-attack's -o with --keep best), one per input (off by default: the encoder's own noise).", valueName: "spec"))
+    var perturbed: String?
+    @Option(help: "With --perturbed: the encoder outputs taken from x': mu, sigma or both.")
+    var through: AttackPath = .both
+    @OptionGroup var seed: SeedOption
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var out: MetricOutput
+
+    func validate() throws {
+        guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if perturbed == nil && through != .both { throw ValidationError("--through applies with --perturbed only") }
+        guard !(input.input == "-" && perturbed == "-") else { throw ValidationError("only one of --input and --perturbed can come from stdin") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let ds = try input.load()
+        let vae = try model.load(for: ds)
+        let pert = try loadPerturbed(perturbed, like: ds)
+        let res = vae.reconstructionDamage(ds.images, perturbed: pert, through: through, samples: samples, seed: seed.seed)
+        var summary: [String: Any] = ["samples": samples, "perturbed": perturbed != nil]
+        if perturbed != nil { summary["through"] = through.rawValue }
+        try out.emit(metric: "damage", key: "damage", items: res.map { ["damage": $0.mean, "damage_sd": $0.sd] },
+                     extraSummary: summary, model: vae)
     }
 }
 

@@ -19,7 +19,7 @@ struct VAEEval: ParsableCommand {
           vae-eval grid ref.npy rec.npy -o grid.png
         """,
         subcommands: [Export.self, Encode.self, Decode.self, Recon.self, MSSSIMCommand.self, SSIMCommand.self, MSE.self,
-                      ELBO.self, LogLikelihood.self, NLL.self, Accuracy.self, PosteriorRatio.self, RRobustness.self, EncoderStats.self,
+                      ELBO.self, LogLikelihood.self, NLL.self, Accuracy.self, PosteriorRatio.self, RRobustness.self, Damage.self, EncoderStats.self,
                       Grid.self, LatentPlotCommand.self])
 
     static func main() { ToolMain.run(VAEEval.self) }

@@ -242,6 +242,49 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(Wilson.interval(successes: 0, trials: 10).low, 0)
     }
 
+    /// Paper B Eq. 5's damage by mode: each mode takes μ and σ from the input the mode names
+    /// (checked against its own Monte Carlo estimate with other draws), the draws do not
+    /// depend on the perturbation, and r-robustness counts the same norms.
+    func testReconstructionDamageByMode() throws {
+        var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 4)
+        c.hidden = [8]
+        let model = try VAE(config: c)
+        let x = rng.uniformTensor([2, 1, 4, 4]), xp = rng.uniformTensor([2, 1, 4, 4])
+        let none = model.reconstructionChangeNorms(x, samples: 40, seed: 9)
+        for mode in AttackPath.allCases {
+            XCTAssertEqual(model.reconstructionChangeNorms(x, perturbed: x, through: mode, samples: 40, seed: 9), none)
+        }
+        let k = 4000
+        var draws = RNG(seed: 77)
+        let (e, ep) = Autodiff.withoutGradients { (model.encode(Variable(x)), model.encode(Variable(xp))) }
+        var found: [Double] = []
+        for mode in AttackPath.allCases {
+            let got = model.reconstructionDamage(x, perturbed: xp, through: mode, samples: k, seed: 3)
+            for i in 0..<2 {
+                let mu = (mode == .sigma ? e.mu : ep.mu).value.rows(i..<(i + 1)), sd = (mode == .mu ? e.sigma : ep.sigma).value.rows(i..<(i + 1))
+                let ref = Autodiff.withoutGradients { model.decodeMean(Variable(e.mu.value.rows(i..<(i + 1)))).value }
+                var norms: [Double] = []
+                for _ in 0..<k {
+                    var z = mu
+                    for j in 0..<3 { z.data[j] += sd.data[j] * draws.normal() }
+                    let g = Autodiff.withoutGradients { model.decodeMean(Variable(z)).value }
+                    norms.append(zip(g.data, ref.data).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot())
+                }
+                let s = Summary(norms)
+                XCTAssertEqual(got[i].mean, s.mean, accuracy: 5 * s.standardError * 2.0.squareRoot(), "\(mode) image \(i)")
+                XCTAssertEqual(got[i].sd, s.standardError * Double(k).squareRoot(), accuracy: 0.1 * got[i].sd)
+                found.append(got[i].mean)
+            }
+        }
+        // the modes differ (a model whose σ did not move would make sigma equal none)
+        XCTAssertNotEqual(found[0], found[2], accuracy: 1e-3)
+        // r-robustness is the share of the same norms within r
+        let r: Float = 0.05
+        let norms = model.reconstructionChangeNorms(x, perturbed: xp, through: .both, samples: 200, seed: 1)
+        let p = model.rRobustness(x, perturbed: xp, through: .both, r: r, samples: 200, seed: 1)
+        for i in 0..<2 { XCTAssertEqual(p[i].p, Double(norms[i].filter { $0 <= r }.count) / 200) }
+    }
+
     func testRobustnessRatioAndJacobian() throws {
         var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 2)
         c.hidden = [8]

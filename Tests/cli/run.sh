@@ -198,6 +198,38 @@ assert abs(rows[-1]['mean'] - got.mean()) < 1e-6 and rows[-1]['metric'] == 'log_
 expect_error "log-likelihood: one code row per image" "expected codes of shape \[4, " $BIN/vae-eval log-likelihood --model "$M" --input 'synthetic:test[0:4]' --codes "$T/ll-z.npy"
 check "summaries say how the model was trained" bash -c "$BIN/vae-eval elbo --model $M --input 'synthetic:test[0:3]' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d[\"model_training\"]; assert t[\"epochs\"] == 3 and t[\"train_images\"] == 2000, d'"
 check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'synthetic:test[0:3]' --r 1000 --samples 20 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"share_r_robust\"] == 1, d'"
+# damage: against numpy's own Monte Carlo estimate from the encoder's μ, σ of clean and perturbed
+# images (its own draws, decoded by vae-eval decode), per mode, within 5 standard errors; with the
+# images themselves as "perturbed" every mode sees the same draws as no perturbation at all
+check "damage: each mode matches numpy's estimate from encode/decode" bash -c "$BIN/vae-eval export --input 'synthetic:test[0:3]' -o $T/dm-x.npy 2>/dev/null && $BIN/vae-eval export --input 'synthetic:test[10:13]' -o $T/dm-p.npy 2>/dev/null && for f in x p; do $BIN/vae-eval encode --model $M --input $T/dm-\$f.npy -o $T/dm-mu-\$f.npy --std-out $T/dm-sd-\$f.npy 2>/dev/null || exit 1; done && $BIN/vae-eval recon --model $M --input $T/dm-x.npy -o $T/dm-g0.npy 2>/dev/null && python3 -c \"
+import numpy as np
+mu = {f: np.load('$T/dm-mu-%s.npy' % f) for f in 'xp'}; sd = {f: np.load('$T/dm-sd-%s.npy' % f) for f in 'xp'}
+eta = np.random.default_rng(5).standard_normal((3, 2000, mu['x'].shape[1]))
+src = {'mu': ('p', 'x'), 'sigma': ('x', 'p'), 'both': ('p', 'p')}
+np.save('$T/dm-z.npy', np.concatenate([(mu[a][:, None] + eta * sd[b][:, None]).reshape(-1, eta.shape[2]) for a, b in src.values()]).astype(np.float32))\" && $BIN/vae-eval decode --model $M --codes $T/dm-z.npy -o $T/dm-g.npy 2>/dev/null && for m in mu sigma both; do $BIN/vae-eval damage --model $M --input $T/dm-x.npy --perturbed $T/dm-p.npy --through \$m --samples 2000 > $T/dm-\$m.jsonl || exit 1; done && python3 -c \"
+import json, numpy as np
+g0 = np.load('$T/dm-g0.npy').reshape(3, 1, -1).astype(np.float64)
+g = np.load('$T/dm-g.npy').reshape(3, 3, 2000, -1).astype(np.float64)
+d = np.sqrt(((g - g0[None]) ** 2).sum(-1))
+means = []
+for k, m in enumerate(['mu', 'sigma', 'both']):
+    rows = [json.loads(l) for l in open('$T/dm-%s.jsonl' % m)]
+    got = np.array([r['damage'] for r in rows if 'index' in r]); sds = np.array([r['damage_sd'] for r in rows if 'index' in r])
+    se = np.sqrt(sds ** 2 + d[k].std(1) ** 2) / np.sqrt(2000)
+    assert got.shape == (3,) and (abs(got - d[k].mean(1)) < 5 * se).all(), (m, got, d[k].mean(1), se)
+    assert np.allclose(sds, d[k].std(1), rtol=0.15), (m, sds, d[k].std(1))
+    assert rows[-1]['through'] == m and rows[-1]['samples'] == 2000 and rows[-1]['metric'] == 'damage', rows[-1]
+    means.append(got)
+assert not np.allclose(means[0], means[1], rtol=0.05), means\" && $BIN/vae-eval damage --model $M --input $T/dm-x.npy --samples 50 --summary-only > $T/dm-none.json && for m in mu sigma both; do $BIN/vae-eval damage --model $M --input $T/dm-x.npy --perturbed $T/dm-x.npy --through \$m --samples 50 --summary-only | python3 -c \"
+import json, sys
+a = json.load(open('$T/dm-none.json')); b = json.load(sys.stdin)
+assert a['mean'] == b['mean'] and a['stderr'] == b['stderr'] and not a['perturbed'], (a, b)\" || exit 1; done"
+expect_error "damage: --through needs --perturbed" "--through applies with --perturbed only" $BIN/vae-eval damage --model "$M" --input 'synthetic:test[0:3]' --through mu
+expect_error "damage: one perturbed image per input" "dm-p.npy: has shape \[3, 1, 28, 28\], the inputs \[2, 1, 28, 28\]" $BIN/vae-eval damage --model "$M" --input 'synthetic:test[0:2]' --perturbed "$T/dm-p.npy"
+check "r-robustness --through both reads σ(x'): with x' = x it is Eq. 2's value" bash -c "a=\$($BIN/vae-eval r-robustness --model $M --input $T/dm-x.npy --r 3 --samples 100 --summary-only) && b=\$($BIN/vae-eval r-robustness --model $M --input $T/dm-x.npy --perturbed $T/dm-x.npy --through both --r 3 --samples 100 --summary-only) && python3 -c \"
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert a['mean'] == b['mean'] and b['through'] == 'both' and 'through' not in a, (a, b)\" \"\$a\" \"\$b\""
 check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"
 check "latent-plot" bash -c "$BIN/vae-train --data synthetic --epochs 1 --latent 2 --hidden 16 --train-limit 200 -o $T/m2.safetensors >/dev/null 2>&1 && $BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat.png --size 300 && python3 -c \"d=open('$T/lat.png','rb').read(); assert d[:4]==b'\\x89PNG'\""
 # --tsv holds the encoder's own means and standard deviations (vae-eval encode); --range fixes the view

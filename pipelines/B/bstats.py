@@ -11,10 +11,6 @@
   bstats.py images STATS.jsonl CERT.jsonl LATENT
                                             per-image TSV rows (encoder stats, Theorem 1 bound)
   bstats.py compare CERT.jsonl R.tsv        Theorem 1's bound against the empirical margin
-  bstats.py codes MU SD MU_ADV SD_ADV S SEED OUT.npy
-                                            fig4: S reparameterised codes per image for each of
-                                            none / mu / sigma / both (the attacked μ and σ swapped in)
-  bstats.py damage REF_REC.npy DEC.npy S    fig4: ‖g(z) − g(μ(x))‖₂ per image and mode
   bstats.py noisy REF.npy SIGMA SEED OUT.npy  fig7 centre: Gaussian noise, clipped to [0, 1]
   bstats.py loglik LL.jsonl                 mean and sd of log p(x | z*), vae-eval log-likelihood's lines
   bstats.py summary4 DAMAGE.tsv DATA SEED ATTACK-%s.jsonl
@@ -121,39 +117,6 @@ def compare(cert_path, r_path):
 MODES = ["none", "mu", "sigma", "both"]
 
 
-def codes(mu, sd_, mu_adv, sd_adv, s, seed, out):
-    """rows: mode-major, then image, then sample (mode m, image i, sample k at (m·N + i)·S + k)."""
-    mu, sd_ = np.load(mu), np.load(sd_)
-    adv = {m: (np.load(mu_adv % m), np.load(sd_adv % m)) for m in MODES[1:]}
-    s = int(s)
-    rng = np.random.default_rng(int(seed))
-    eta = rng.standard_normal((len(mu), s, mu.shape[1]))  # the same noise for every mode
-    z = []
-    for m in MODES:
-        if m == "none":
-            mm, ss = mu, sd_
-        elif m == "mu":
-            mm, ss = adv["mu"][0], sd_
-        elif m == "sigma":
-            mm, ss = mu, adv["sigma"][1]
-        else:
-            mm, ss = adv["both"]
-        z.append(mm[:, None, :] + eta * ss[:, None, :])
-    np.save(out, np.concatenate(z).reshape(-1, mu.shape[1]).astype(np.float32))
-
-
-def damage(ref_rec, dec, s):
-    g0 = np.load(ref_rec)
-    g0 = g0.reshape(len(g0), -1).astype(np.float64)
-    n, s = len(g0), int(s)
-    g = np.load(dec).reshape(len(MODES), n, s, -1).astype(np.float64)
-    dist = np.sqrt(((g - g0[None, :, None, :]) ** 2).sum(-1)).mean(2)  # [mode, image]
-    print("mode\tindex\tdamage")
-    for m, mode in enumerate(MODES):
-        for i in range(n):
-            print("%s\t%d\t%.5f" % (mode, i, dist[m, i]))
-
-
 def summary4(damage_tsv, data, seed, attack_jsonl):
     """fig4: one row per mode: the damage's median, mean and sd over images, and for the attacks
     the mean of vae-attack's own objective (its best iterate's sampled estimate) and of ‖δ‖₂."""
@@ -188,8 +151,6 @@ if __name__ == "__main__":
      "certify": lambda: certify(args[0]),
      "images": lambda: images(*args),
      "compare": lambda: compare(*args),
-     "codes": lambda: codes(*args),
-     "damage": lambda: damage(*args),
      "summary4": lambda: summary4(*args),
      "noisy": lambda: noisy(*args),
      "loglik": lambda: loglik(args[0])}[cmd]()

@@ -8,8 +8,8 @@
 #   mu:    z = μ(x + δ) + η∘σ(x)
 #   sigma: z = μ(x) + η∘σ(x + δ)
 #   both:  z = μ(x + δ) + η∘σ(x + δ)
-# where δ is the attack found for that mode (vae-eval encode for μ and σ, vae-eval decode for g,
-# the sums in numpy: bstats.py).
+# where δ is the attack found for that mode (vae-eval damage, which draws the same η for every
+# mode: the draws depend only on its --seed and --samples).
 #
 #   pipelines/B/fig4.sh OUTDIR        (make -C pipelines/B fig4; FULL=1, CHECK=1 as in lib.sh)
 #
@@ -46,20 +46,26 @@ for data in $DATASETS; do
         SEED=$seed train_b "$OUT" "vae-$tag" "$data" "$EPOCHS" "$LIMITS"
         M="$OUT/vae-$tag.safetensors"
         check_encoder "$M" "$OUT/ref-$data.npy" "$data, seed $seed"
-        "$BIN/vae-eval" encode --model "$M" --input "$OUT/ref-$data.npy" -o "$OUT/mu-$tag-none.npy" --std-out "$OUT/sd-$tag-none.npy" 2> /dev/null
+        # damage ROW-LABEL [--perturbed ADV --through MODE]: per-image rows of fig4-damage.tsv
+        damage() {
+            local mode=$1; shift
+            "$BIN/vae-eval" damage --model "$M" --input "$OUT/ref-$data.npy" --samples "$EVAL" --seed $((seed + 100)) "$@" > "$OUT/damage-$tag-$mode.jsonl"
+            python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if "index" in r: print("%s\t%s\t%s\t%d\t%.5f" % (sys.argv[2], sys.argv[3], sys.argv[4], r["index"], r["damage"]))' \
+                "$OUT/damage-$tag-$mode.jsonl" "$data" "$seed" "$mode" >> "$OUT/fig4-damage.tsv"
+        }
+        damage none
         "$BIN/vae-eval" recon --model "$M" --input "$OUT/ref-$data.npy" -o "$OUT/rec-$tag-none.npy" 2> /dev/null
         for mode in $MODES; do
             say "$data, seed $seed: max-damage through $mode (L2 ≤ $RADIUS, $STEPS steps, $RESTARTS restarts, $SAMPLES samples)…"
             "$BIN/vae-attack" max-damage --model "$M" --input "$OUT/ref-$data.npy" --through "$mode" --samples "$SAMPLES" \
                 --norm l2 --radius "$RADIUS" --steps "$STEPS" --restarts "$RESTARTS" --keep best --seed "$seed" \
                 -o "$OUT/adv-$tag-$mode.npy" > "$OUT/attack-$tag-$mode.jsonl" 2> /dev/null
-            "$BIN/vae-eval" encode --model "$M" --input "$OUT/adv-$tag-$mode.npy" -o "$OUT/mu-$tag-$mode.npy" --std-out "$OUT/sd-$tag-$mode.npy" 2> /dev/null
             "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$tag-$mode.npy" -o "$OUT/rec-$tag-$mode.npy" 2> /dev/null
+            damage "$mode" --perturbed "$OUT/adv-$tag-$mode.npy" --through "$mode"
         done
-        $STATS codes "$OUT/mu-$tag-none.npy" "$OUT/sd-$tag-none.npy" "$OUT/mu-$tag-%s.npy" "$OUT/sd-$tag-%s.npy" "$EVAL" $((seed + 100)) "$OUT/z-$tag.npy"
-        "$BIN/vae-eval" decode --model "$M" --codes "$OUT/z-$tag.npy" -o "$OUT/dec-$tag.npy" 2> /dev/null
-        $STATS damage "$OUT/rec-$tag-none.npy" "$OUT/dec-$tag.npy" "$EVAL" | awk -v d="$data" -v s="$seed" -v OFS='\t' 'NR>1 {print d, s, $0}' >> "$OUT/fig4-damage.tsv"
-        rm -f "$OUT/z-$tag.npy" "$OUT/dec-$tag.npy"
         $STATS summary4 "$OUT/fig4-damage.tsv" "$data" "$seed" "$OUT/attack-$tag-%s.jsonl" >> "$OUT/fig4.tsv"
         "$BIN/vae-eval" grid "$OUT/ref-$data.npy[0:12]" "$OUT/rec-$tag-none.npy[0:12]" \
             "$OUT/adv-$tag-mu.npy[0:12]" "$OUT/rec-$tag-mu.npy[0:12]" "$OUT/adv-$tag-sigma.npy[0:12]" "$OUT/rec-$tag-sigma.npy[0:12]" \

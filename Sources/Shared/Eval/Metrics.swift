@@ -45,37 +45,72 @@ extension VAE {
         }
     }
 
-    /// Paper B Eq. 1-3: the share of `samples` draws η ~ N(0, I) whose reconstruction change
-    ///     Δ(x) = g(μ(x′) + η∘σ(x)) − g(μ(x)),  x′ = x (Eq. 2) or a perturbed input (Eq. 3),
-    /// has ‖Δ‖₂ ≤ r, with g the decoder mean. Returns per image the estimate and its 95%
-    /// Wilson score interval.
-    public func rRobustness(_ images: Tensor, perturbed: Tensor? = nil, r: Float, samples: Int, seed: UInt64 = 0)
-        -> [(p: Double, low: Double, high: Double)] {
+    /// Paper B Eq. 1-5: per image, the norms ‖Δ_k(x)‖₂ of the reconstruction changes for
+    /// `samples` draws η_k ~ N(0, I),
+    ///     Δ_k(x) = g(μ_A + η_k∘σ_B) − g(μ(x)),
+    /// with g the decoder mean and g(μ(x)) the clean maximum-likelihood reconstruction (Eq. 5's
+    /// reference). Without `perturbed`, (μ_A, σ_B) = (μ(x), σ(x)): the encoder's own noise
+    /// (Eq. 2). With a perturbed x′ (row i of `perturbed` for image i), `through` says which
+    /// encoder outputs come from x′: `mu` (μ(x′), σ(x)) as Eq. 3, `sigma` (μ(x), σ(x′)), `both`
+    /// (μ(x′), σ(x′)) as the attack of Eq. 5 acts (paper B Figure 4's three modes).
+    /// The η come in order from one generator of `seed`, image after image, and do not depend
+    /// on the perturbation: two calls with the same images, seed and `samples` see the same
+    /// draws, so modes and attacks compare on common noise.
+    public func reconstructionChangeNorms(_ images: Tensor, perturbed: Tensor? = nil, through: AttackPath = .mu,
+                                          samples: Int, seed: UInt64 = 0) -> [[Float]] {
         var rng = RNG(seed: seed)
-        var out: [(Double, Double, Double)] = []
+        var out: [[Float]] = []
         Autodiff.withoutGradients {
             for i in 0..<images.shape[0] {
                 let x = images.rows(i..<(i + 1))
                 let (mu, sigma) = encode(Variable(x))
                 let ref = decodeMean(mu).value
-                let muP = perturbed.map { encode(Variable($0.rows(i..<(i + 1)))).mu } ?? mu
-                var inside = 0
+                var (muA, sigmaB) = (mu, sigma)
+                if let p = perturbed {
+                    let (muP, sigmaP) = encode(Variable(p.rows(i..<(i + 1))))
+                    if through != .sigma { muA = muP }
+                    if through != .mu { sigmaB = sigmaP }
+                }
+                var norms: [Float] = []
+                norms.reserveCapacity(samples)
                 for chunk in Batches.ranges(count: samples, size: 250) {
                     let m = chunk.count
                     let eta = rng.normalTensor([m, mu.shape[1]])
-                    let z = muP + sigma * Variable(eta)
-                    let rec = decodeMean(z).value
+                    let rec = decodeMean(muA + sigmaB * Variable(eta)).value
                     let d = rec.shape.dropFirst().reduce(1, *)
                     for s in 0..<m {
                         var sq: Float = 0
                         for j in 0..<d { let v = rec.data[s * d + j] - ref.data[j]; sq += v * v }
-                        if sq.squareRoot() <= r { inside += 1 }
+                        norms.append(sq.squareRoot())
                     }
                 }
-                out.append(Wilson.interval(successes: inside, trials: samples))
+                out.append(norms)
             }
         }
         return out
+    }
+
+    /// Paper B Eq. 1-3: the share of `samples` draws whose reconstruction change has
+    /// ‖Δ‖₂ ≤ r (`reconstructionChangeNorms`: Eq. 2 without `perturbed`, Eq. 3 with it and
+    /// `through` mu). Returns per image the estimate and its 95% Wilson score interval.
+    public func rRobustness(_ images: Tensor, perturbed: Tensor? = nil, through: AttackPath = .mu, r: Float, samples: Int, seed: UInt64 = 0)
+        -> [(p: Double, low: Double, high: Double)] {
+        reconstructionChangeNorms(images, perturbed: perturbed, through: through, samples: samples, seed: seed).map { norms in
+            Wilson.interval(successes: norms.filter { $0 <= r }.count, trials: samples)
+        }
+    }
+
+    /// Paper B Eq. 5's damage measured afresh: per image the mean and standard deviation over
+    /// `samples` draws of ‖Δ(x)‖₂ (`reconstructionChangeNorms`), the expected change an
+    /// attack (or, without `perturbed`, the encoder's own noise) causes.
+    public func reconstructionDamage(_ images: Tensor, perturbed: Tensor? = nil, through: AttackPath = .both, samples: Int, seed: UInt64 = 0)
+        -> [(mean: Double, sd: Double)] {
+        reconstructionChangeNorms(images, perturbed: perturbed, through: through, samples: samples, seed: seed).map { norms in
+            let v = norms.map(Double.init), n = Double(v.count)
+            let mean = v.reduce(0, +) / n
+            let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot() : 0
+            return (mean, sd)
+        }
     }
 
     /// Paper B Figure 9: per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder-mean
