@@ -28,14 +28,28 @@ field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.arg
 # For a model trained with --sigma-offset TAU, σ(x) = σ_net(x) + τ is at least τ by
 # construction, so the saturation test applies to the learned part, min σ − τ (exact: the
 # offset is added to every dimension), and τ = 1 is not mistaken for a saturated σ.
+# A third test looks at the whole model: the reconstructions g(μ(x)) of the inputs must spread
+# (mean pairwise L2 distance) at least 5% as much as the inputs do, or the model maps every
+# image to nearly one picture (a decoder that ignores its code passes both encoder tests).
 # In CHECK mode (one epoch on 2,000 images) it only warns: the check tests the pipeline.
 check_encoder() {
-    local s
+    local s rec
     s=$("$BIN/vae-eval" encoder-stats --model "$1" --input "$2" --summary-only)
-    python3 - "$1" "$s" "${3:-}" "${4:-0}" <<'PY'
+    rec=$(mktemp "${TMPDIR:-/tmp}/robustvae-check-XXXXXX.npy")
+    "$BIN/vae-eval" export --input "$2" -o "$rec.x.npy" 2> /dev/null
+    "$BIN/vae-eval" recon --model "$1" --input "$rec.x.npy" -o "$rec" 2> /dev/null
+    python3 - "$1" "$s" "${3:-}" "${4:-0}" "$rec.x.npy" "$rec" <<'PY' || { rm -f "$rec" "$rec.x.npy"; return 1; }
 import json, os, sys
+import numpy as np
 path, s, what, tau = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+def spread(f):
+    a = np.load(f).reshape(-1, np.load(f)[0].size).astype(np.float64)
+    sq = (a * a).sum(1)
+    return np.sqrt(np.maximum(sq[:, None] + sq[None] - 2 * a @ a.T, 0)).mean()
 bad = []
+sx, sr = spread(sys.argv[5]), spread(sys.argv[6])
+if sx > 0 and sr < 0.05 * sx:
+    bad.append("the reconstructions barely depend on the input (their spread is %.3f of the inputs')" % (sr / sx))
 if tau == 0 and s["min_sigma_mean"] > 0.999:
     bad.append("every encoder σ is at least 1, no narrower than the prior (σ saturated or the posterior collapsed; min σ mean %.4f)" % s["min_sigma_mean"])
 if tau != 0 and s["min_sigma_mean"] - tau > 0.999:
@@ -46,6 +60,7 @@ if bad and os.environ.get("CHECK") == "1":
 elif bad:
     sys.exit("degenerate model %s%s: %s" % (path, (" (" + what + ")") if what else "", "; ".join(bad)))
 PY
+    rm -f "$rec" "$rec.x.npy"
 }
 # gnuplot is needed for the figures; the tables are written without it
 need_gnuplot() { command -v gnuplot > /dev/null || { say "gnuplot is not installed (apt-get install gnuplot-nox); tables only"; return 1; }; }

@@ -530,6 +530,9 @@ check "hvae: the older file evaluates, differently from the residual one" bash -
 expect_error "init: an hvae with the plain update is refused for a residual run" "top-down update plain (this run: residual)" $BIN/vae-train --data synthetic --arch hvae --groups 2 --latent 2 --hidden 4,4,8 --epochs 1 --train-limit 100 --init "$T/hr-old.safetensors" -o "$T/hr-new.safetensors"
 check "vae-train with stdout closed leaves no model" bash -c "! $BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --train-limit 100 -o $T/closed.safetensors >&- 2>/dev/null; test ! -e $T/closed.safetensors"
 check "no output after hvae errors" test ! -e "$T/u.npy"
+# the pipelines' degenerate-model check (pipelines/lib.sh check_encoder): a collapsed model (β = 300)
+# maps every image to one picture; it stops the pipeline, and in CHECK mode it only warns
+check "check_encoder stops on a model whose reconstructions ignore the input" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --beta 300 --train-limit 500 -o $T/coll.safetensors >/dev/null 2>&1 && ! bash -c '. pipelines/lib.sh; check_encoder $T/coll.safetensors synthetic:test@20 collapsed' 2> $T/coll.err && grep -q 'degenerate model .*(collapsed): the reconstructions barely depend on the input' $T/coll.err && CHECK=1 bash -c '. pipelines/lib.sh; check_encoder $T/coll.safetensors synthetic:test@20' 2>&1 | grep -q 'warning (CHECK mode)'"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
