@@ -49,7 +49,7 @@ def spread(f):
 bad = []
 sx, sr = spread(sys.argv[5]), spread(sys.argv[6])
 if sx > 0 and sr < 0.05 * sx:
-    bad.append("the reconstructions barely depend on the input (their spread is %.3f of the inputs')" % (sr / sx))
+    bad.append("the reconstructions barely depend on the input (their mean pairwise distance is %.3f of the inputs', below 0.05: the model maps every image to about one picture; too large a β or too little training?)" % (sr / sx))
 if tau == 0 and s["min_sigma_mean"] > 0.999:
     bad.append("every encoder σ is at least 1, no narrower than the prior (σ saturated or the posterior collapsed; min σ mean %.4f)" % s["min_sigma_mean"])
 if tau != 0 and s["min_sigma_mean"] - tau > 0.999:

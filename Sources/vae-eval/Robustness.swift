@@ -125,8 +125,8 @@ struct RRobustness: ParsableCommand {
     var samples = 200
     @Option(help: ArgumentHelp("Perturbed versions x' of the inputs, same count and shape (off by default: Eq. 2).", valueName: "spec"))
     var perturbed: String?
-    @Option(help: "With --perturbed: the encoder outputs taken from x': mu (Eq. 3), sigma or both.")
-    var through: AttackPath = .mu
+    @Option(help: "With --perturbed: the encoder outputs taken from x': mu (Eq. 3), sigma or both. Default mu (vae-eval damage defaults to both).")
+    var through: AttackPath?
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
@@ -134,7 +134,8 @@ struct RRobustness: ParsableCommand {
     func validate() throws {
         guard r > 0, r.isFinite else { throw ValidationError("--r must be positive and finite, got \(r)") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
-        if perturbed == nil && through != .mu { throw ValidationError("--through applies with --perturbed only") }
+        if perturbed == nil && through != nil { throw ValidationError("--through applies with --perturbed only") }
+        guard !(input.input == "-" && perturbed == "-") else { throw ValidationError("only one of --input and --perturbed can come from stdin") }
     }
 
     func run() throws {
@@ -142,10 +143,11 @@ struct RRobustness: ParsableCommand {
         let ds = try input.load()
         let vae = try model.load(for: ds)
         let pert = try loadPerturbed(perturbed, like: ds)
-        let res = vae.rRobustness(ds.images, perturbed: pert, through: through, r: r, samples: samples, seed: seed.seed)
+        let path = through ?? .mu
+        let res = vae.rRobustness(ds.images, perturbed: pert, through: path, r: r, samples: samples, seed: seed.seed)
         let robust = Double(res.filter { $0.p > 0.5 }.count) / Double(res.count)
         var summary: [String: Any] = ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil]
-        if perturbed != nil { summary["through"] = through.rawValue }
+        if perturbed != nil { summary["through"] = path.rawValue }
         try out.emit(metric: "r_robustness", key: "p",
                      items: res.map { ["p": $0.p, "ci_low": $0.low, "ci_high": $0.high, "r_robust": $0.p > 0.5] },
                      extraSummary: summary, model: vae)
@@ -157,7 +159,7 @@ func loadPerturbed(_ spec: String?, like ds: Dataset) throws -> Tensor? {
     guard let spec else { return nil }
     let t = try DatasetCatalog.load(spec).images
     guard t.shape == ds.images.shape else {
-        throw ToolError.file(spec, "has shape \(t.shape), the inputs \(ds.images.shape): give one perturbed image per input")
+        throw ToolError.file(spec, "has shape \(t.shape), the inputs have \(ds.images.shape): give one perturbed image per input")
     }
     return t
 }
@@ -166,7 +168,7 @@ struct Damage: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Paper B Eq. 5's damage per image: the mean of ‖g(z) − g(μ(x))‖₂ over draws of z, with or without a perturbation.",
         discussion: """
-        z = μ_A + η∘σ_B with η ~ N(0, I) and g the decoder mean; g(μ(x)) is the clean reconstruction. Without --perturbed, (μ_A, σ_B) = (μ(x), σ(x)): the change the encoder's own noise makes, for scale. With --perturbed X', --through says which outputs come from x': mu (μ(x'), σ(x)), sigma (μ(x), σ(x')) or both (μ(x'), σ(x')), as vae-attack max-damage --through attacks them. The draws depend only on --seed, --samples and the image's position, not on the perturbation, so runs for different attacks compare on the same noise (paper B Figure 4). Each line has damage (the mean over the draws) and damage_sd (their standard deviation).
+        z = μ_A + η∘σ_B with η ~ N(0, I) and g the decoder mean; g(μ(x)) is the clean reconstruction. Without --perturbed, (μ_A, σ_B) = (μ(x), σ(x)): the change the encoder's own noise makes, for scale. With --perturbed X', --through says which outputs come from x': mu (μ(x'), σ(x)), sigma (μ(x), σ(x')) or both (μ(x'), σ(x')), as vae-attack max-damage --through attacks them. The draws depend only on --seed, --samples and the image's position in the selection (so a slice of the inputs gets other draws than the same images in a whole file), not on the perturbation, so runs for different attacks compare on the same noise (paper B Figure 4). Each line has damage (the mean over the draws) and damage_sd (their standard deviation).
         Example:
           vae-attack max-damage --model vae.safetensors --input ref.npy \\
             --through sigma --norm l2 --radius 10 --keep best -o adv.npy
@@ -179,15 +181,15 @@ struct Damage: ParsableCommand {
     var samples = 64
     @Option(help: ArgumentHelp("Perturbed versions x' of the inputs (e.g. vae-attack's -o with --keep best), one per input (off by default: the encoder's own noise).", valueName: "spec"))
     var perturbed: String?
-    @Option(help: "With --perturbed: the encoder outputs taken from x': mu, sigma or both.")
-    var through: AttackPath = .both
+    @Option(help: "With --perturbed: the encoder outputs taken from x': mu, sigma or both. Default both, as vae-attack max-damage (r-robustness defaults to mu, Eq. 3).")
+    var through: AttackPath?
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
-        if perturbed == nil && through != .both { throw ValidationError("--through applies with --perturbed only") }
+        if perturbed == nil && through != nil { throw ValidationError("--through applies with --perturbed only") }
         guard !(input.input == "-" && perturbed == "-") else { throw ValidationError("only one of --input and --perturbed can come from stdin") }
     }
 
@@ -196,9 +198,10 @@ struct Damage: ParsableCommand {
         let ds = try input.load()
         let vae = try model.load(for: ds)
         let pert = try loadPerturbed(perturbed, like: ds)
-        let res = vae.reconstructionDamage(ds.images, perturbed: pert, through: through, samples: samples, seed: seed.seed)
+        let path = through ?? .both
+        let res = vae.reconstructionDamage(ds.images, perturbed: pert, through: path, samples: samples, seed: seed.seed)
         var summary: [String: Any] = ["samples": samples, "perturbed": perturbed != nil]
-        if perturbed != nil { summary["through"] = through.rawValue }
+        if perturbed != nil { summary["through"] = path.rawValue }
         try out.emit(metric: "damage", key: "damage", items: res.map { ["damage": $0.mean, "damage_sd": $0.sd] },
                      extraSummary: summary, model: vae)
     }

@@ -225,7 +225,9 @@ import json, sys
 a = json.load(open('$T/dm-none.json')); b = json.load(sys.stdin)
 assert a['mean'] == b['mean'] and a['stderr'] == b['stderr'] and not a['perturbed'], (a, b)\" || exit 1; done"
 expect_error "damage: --through needs --perturbed" "--through applies with --perturbed only" $BIN/vae-eval damage --model "$M" --input 'synthetic:test[0:3]' --through mu
-expect_error "damage: one perturbed image per input" "dm-p.npy: has shape \[3, 1, 28, 28\], the inputs \[2, 1, 28, 28\]" $BIN/vae-eval damage --model "$M" --input 'synthetic:test[0:2]' --perturbed "$T/dm-p.npy"
+expect_error "r-robustness: --through, even its default, needs --perturbed" "--through applies with --perturbed only" $BIN/vae-eval r-robustness --model "$M" --input 'synthetic:test[0:3]' --r 1 --through mu
+expect_error "r-robustness: one stdin" "only one of --input and --perturbed can come from stdin" $BIN/vae-eval r-robustness --model "$M" --input - --perturbed - --r 1
+expect_error "damage: one perturbed image per input" "dm-p.npy: has shape \[3, 1, 28, 28\], the inputs have \[2, 1, 28, 28\]" $BIN/vae-eval damage --model "$M" --input 'synthetic:test[0:2]' --perturbed "$T/dm-p.npy"
 check "r-robustness --through both reads σ(x'): with x' = x it is Eq. 2's value" bash -c "a=\$($BIN/vae-eval r-robustness --model $M --input $T/dm-x.npy --r 3 --samples 100 --summary-only) && b=\$($BIN/vae-eval r-robustness --model $M --input $T/dm-x.npy --perturbed $T/dm-x.npy --through both --r 3 --samples 100 --summary-only) && python3 -c \"
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
