@@ -243,7 +243,8 @@ final class EvalTests: XCTestCase {
     }
 
     /// Paper B Eq. 5's damage by mode: each mode takes μ and σ from the input the mode names
-    /// (checked against its own Monte Carlo estimate with other draws), the draws do not
+    /// (checked draw by draw against the formula, with the η replayed from the seed in the
+    /// documented order: one generator, image after image, chunks of 250), the draws do not
     /// depend on the perturbation, and r-robustness counts the same norms.
     func testReconstructionDamageByMode() throws {
         var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 4)
@@ -254,30 +255,41 @@ final class EvalTests: XCTestCase {
         for mode in AttackPath.allCases {
             XCTAssertEqual(model.reconstructionChangeNorms(x, perturbed: x, through: mode, samples: 40, seed: 9), none)
         }
-        let k = 4000
-        var draws = RNG(seed: 77)
+        let k = 300  // two chunks per image
         let (e, ep) = Autodiff.withoutGradients { (model.encode(Variable(x)), model.encode(Variable(xp))) }
-        var found: [Double] = []
+        var byMode: [[[Float]]] = []
         for mode in AttackPath.allCases {
-            let got = model.reconstructionDamage(x, perturbed: xp, through: mode, samples: k, seed: 3)
+            let got = model.reconstructionChangeNorms(x, perturbed: xp, through: mode, samples: k, seed: 3)
+            var replay = RNG(seed: 3)
             for i in 0..<2 {
                 let mu = (mode == .sigma ? e.mu : ep.mu).value.rows(i..<(i + 1)), sd = (mode == .mu ? e.sigma : ep.sigma).value.rows(i..<(i + 1))
                 let ref = Autodiff.withoutGradients { model.decodeMean(Variable(e.mu.value.rows(i..<(i + 1)))).value }
-                var norms: [Double] = []
-                for _ in 0..<k {
-                    var z = mu
-                    for j in 0..<3 { z.data[j] += sd.data[j] * draws.normal() }
-                    let g = Autodiff.withoutGradients { model.decodeMean(Variable(z)).value }
-                    norms.append(zip(g.data, ref.data).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot())
+                var want: [Float] = []
+                for chunk in [250, 50] {
+                    let eta = replay.normalTensor([chunk, 3])
+                    for s in 0..<chunk {
+                        var z = mu
+                        for j in 0..<3 { z.data[j] += eta.data[s * 3 + j] * sd.data[j] }
+                        let g = Autodiff.withoutGradients { model.decodeMean(Variable(z)).value }
+                        want.append(zip(g.data, ref.data).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot())
+                    }
                 }
-                let s = Summary(norms)
-                XCTAssertEqual(got[i].mean, s.mean, accuracy: 5 * s.standardError * 2.0.squareRoot(), "\(mode) image \(i)")
-                XCTAssertEqual(got[i].sd, s.standardError * Double(k).squareRoot(), accuracy: 0.1 * got[i].sd)
-                found.append(got[i].mean)
+                XCTAssertEqual(got[i].count, k)
+                for s in 0..<k { XCTAssertEqual(got[i][s], want[s], accuracy: 1e-5 * max(1, want[s]), "\(mode) image \(i) draw \(s)") }
+            }
+            byMode.append(got)
+            // the damage is the mean and sd of these norms
+            let d = model.reconstructionDamage(x, perturbed: xp, through: mode, samples: k, seed: 3)
+            for i in 0..<2 {
+                let v = Summary(got[i].map(Double.init))
+                XCTAssertEqual(d[i].mean, v.mean, accuracy: 1e-9)
+                XCTAssertEqual(d[i].sd, v.standardError * Double(k).squareRoot(), accuracy: 1e-9)
             }
         }
-        // the modes differ (a model whose σ did not move would make sigma equal none)
-        XCTAssertNotEqual(found[0], found[2], accuracy: 1e-3)
+        // every mode differs from every other and from no perturbation, draw by draw
+        let unperturbed = model.reconstructionChangeNorms(x, samples: k, seed: 3)
+        for (a, b) in [(0, 1), (0, 2), (1, 2)] { XCTAssertNotEqual(byMode[a], byMode[b]) }
+        for m in byMode { XCTAssertNotEqual(m, unperturbed) }
         // r-robustness is the share of the same norms within r
         let r: Float = 0.05
         let norms = model.reconstructionChangeNorms(x, perturbed: xp, through: .both, samples: 200, seed: 1)
