@@ -123,10 +123,7 @@ struct RRobustness: ParsableCommand {
     var r: Float
     @Option(parsing: .unconditional, help: "Samples of η per image.")
     var samples = 200
-    @Option(help: ArgumentHelp("Perturbed versions x' of the inputs, same count and shape (off by default: Eq. 2).", valueName: "spec"))
-    var perturbed: String?
-    @Option(help: "With --perturbed: the encoder outputs taken from x': mu (Eq. 3), sigma or both. Default mu (vae-eval damage defaults to both).")
-    var through: AttackPath?
+    @OptionGroup var perturbation: PerturbationOptions
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
@@ -134,34 +131,54 @@ struct RRobustness: ParsableCommand {
     func validate() throws {
         guard r > 0, r.isFinite else { throw ValidationError("--r must be positive and finite, got \(r)") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
-        if perturbed == nil && through != nil { throw ValidationError("--through applies with --perturbed only") }
-        guard !(input.input == "-" && perturbed == "-") else { throw ValidationError("only one of --input and --perturbed can come from stdin") }
+        try perturbation.validate(input: input)
     }
 
     func run() throws {
         threads.apply()
         let ds = try input.load()
         let vae = try model.load(for: ds)
-        let pert = try loadPerturbed(perturbed, like: ds)
-        let path = through ?? .mu
+        let (pert, path) = try perturbation.load(like: ds, defaultPath: .mu)
         let res = vae.rRobustness(ds.images, perturbed: pert, through: path, r: r, samples: samples, seed: seed.seed)
         let robust = Double(res.filter { $0.p > 0.5 }.count) / Double(res.count)
-        var summary: [String: Any] = ["r": Double(r), "share_r_robust": robust, "samples": samples, "perturbed": perturbed != nil]
-        if perturbed != nil { summary["through"] = path.rawValue }
+        let summary = perturbation.summary(["r": Double(r), "share_r_robust": robust, "samples": samples], path: path)
         try out.emit(metric: "r_robustness", key: "p",
                      items: res.map { ["p": $0.p, "ci_low": $0.low, "ci_high": $0.high, "r_robust": $0.p > 0.5] },
                      extraSummary: summary, model: vae)
     }
 }
 
-/// The perturbed inputs of `r-robustness` and `damage`: one per input, of the same shape.
-func loadPerturbed(_ spec: String?, like ds: Dataset) throws -> Tensor? {
-    guard let spec else { return nil }
-    let t = try DatasetCatalog.load(spec).images
-    guard t.shape == ds.images.shape else {
-        throw ToolError.file(spec, "has shape \(t.shape), the inputs have \(ds.images.shape): give one perturbed image per input")
+/// `--perturbed` and `--through` of `r-robustness` and `damage`: perturbed inputs x', one per
+/// input and of the same shape, and which encoder outputs come from them.
+struct PerturbationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Perturbed versions x' of the inputs (e.g. vae-attack's -o with --keep best), one per input, same shape (off by default: r-robustness's Eq. 2, damage's encoder noise).", valueName: "spec"))
+    var perturbed: String?
+    @Option(help: "With --perturbed: the encoder outputs taken from x': mu, sigma or both. Default mu for r-robustness (Eq. 3), both for damage (as vae-attack max-damage).")
+    var through: AttackPath?
+
+    func validate(input: InputOptions) throws {
+        if perturbed == nil && through != nil { throw ValidationError("--through applies with --perturbed only") }
+        guard !(input.input == "-" && perturbed == "-") else { throw ValidationError("only one of --input and --perturbed can come from stdin") }
     }
-    return t
+
+    /// The perturbed images (nil without --perturbed) and the path, `defaultPath` unless given.
+    func load(like ds: Dataset, defaultPath: AttackPath) throws -> (Tensor?, AttackPath) {
+        let path = through ?? defaultPath
+        guard let spec = perturbed else { return (nil, path) }
+        let t = try DatasetCatalog.load(spec).images
+        guard t.shape == ds.images.shape else {
+            throw ToolError.file(spec, "has shape \(t.shape), the inputs have \(ds.images.shape): give one perturbed image per input")
+        }
+        return (t, path)
+    }
+
+    /// A summary line's fields plus `perturbed` and, with it, `through`.
+    func summary(_ fields: [String: Any], path: AttackPath) -> [String: Any] {
+        var s = fields
+        s["perturbed"] = perturbed != nil
+        if perturbed != nil { s["through"] = path.rawValue }
+        return s
+    }
 }
 
 struct Damage: ParsableCommand {
@@ -179,31 +196,24 @@ struct Damage: ParsableCommand {
     @OptionGroup var input: InputOptions
     @Option(parsing: .unconditional, help: "Draws of η per image.")
     var samples = 64
-    @Option(help: ArgumentHelp("Perturbed versions x' of the inputs (e.g. vae-attack's -o with --keep best), one per input (off by default: the encoder's own noise).", valueName: "spec"))
-    var perturbed: String?
-    @Option(help: "With --perturbed: the encoder outputs taken from x': mu, sigma or both. Default both, as vae-attack max-damage (r-robustness defaults to mu, Eq. 3).")
-    var through: AttackPath?
+    @OptionGroup var perturbation: PerturbationOptions
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: MetricOutput
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
-        if perturbed == nil && through != nil { throw ValidationError("--through applies with --perturbed only") }
-        guard !(input.input == "-" && perturbed == "-") else { throw ValidationError("only one of --input and --perturbed can come from stdin") }
+        try perturbation.validate(input: input)
     }
 
     func run() throws {
         threads.apply()
         let ds = try input.load()
         let vae = try model.load(for: ds)
-        let pert = try loadPerturbed(perturbed, like: ds)
-        let path = through ?? .both
+        let (pert, path) = try perturbation.load(like: ds, defaultPath: .both)
         let res = vae.reconstructionDamage(ds.images, perturbed: pert, through: path, samples: samples, seed: seed.seed)
-        var summary: [String: Any] = ["samples": samples, "perturbed": perturbed != nil]
-        if perturbed != nil { summary["through"] = path.rawValue }
         try out.emit(metric: "damage", key: "damage", items: res.map { ["damage": $0.mean, "damage_sd": $0.sd] },
-                     extraSummary: summary, model: vae)
+                     extraSummary: perturbation.summary(["samples": samples], path: path), model: vae)
     }
 }
 
