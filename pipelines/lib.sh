@@ -43,7 +43,8 @@ import json, os, sys
 import numpy as np
 path, s, what, tau = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 def spread(f):
-    a = np.load(f).reshape(-1, np.load(f)[0].size).astype(np.float64)
+    a = np.load(f)
+    a = a.reshape(len(a), -1).astype(np.float64)
     sq = (a * a).sum(1)
     return np.sqrt(np.maximum(sq[:, None] + sq[None] - 2 * a @ a.T, 0)).mean()
 bad = []
