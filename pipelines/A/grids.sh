@@ -24,7 +24,9 @@
 #   REUSE  where to look for fig5/ and fig4/'s models (default: OUTDIR's parent, i.e. the other
 #          pipelines' outputs of the same size), copied when trained exactly as here; REUSE= for none
 # Writes OUTDIR/fig1.png, fig1-standard.png, fig1-lipschitz.png, figE8.png, grids.tsv (the
-# reconstructions' L2 displacement under each attack) and the tools' JSON lines.
+# reconstructions' L2 displacement under each attack), grids-pairs.tsv (Figure E.8's attack on N
+# pairs: the share of the source-target gap closed, in pixel and latent space) and the tools'
+# JSON lines.
 . "$(dirname "$0")/../lib.sh"
 OUT=$(out_dir "$@")
 DATA=$(check_data mnist)
@@ -115,11 +117,58 @@ PY
 rows=""; labels=()
 for r in $RADII; do rows="$rows $OUT/figE8-row-$r.npy"; labels+=(--label "norm $r"); done
 "$BIN/vae-eval" grid $rows "${labels[@]}" --columns 8 --scale 4 -o "$OUT/figE8.png" 2> /dev/null
+# Figure E.8 over more than one pair: each of the N Figure 1 images towards the next one (the
+# last towards the first; stratified, so mostly another class), the same latent attack and radii.
+# Per pair, the share of the gap the attack closes, in pixel space
+# 1 − ‖g(μ(x+δ)) − g(μ(x_t))‖ / ‖g(μ(x)) − g(μ(x_t))‖ and in latent space with μ for g(μ(·)):
+# grids-pairs.tsv, its mean and standard error per model and radius.
+python3 -c 'import numpy as np, sys; np.save(sys.argv[2], np.roll(np.load(sys.argv[1]), -1, axis=0))' "$OUT/clean.npy" "$OUT/targets.npy"
+# latent_per_input: ‖μ(x) − μ(x_t)‖ / ‖x − x_t‖, the encoder's gain between the pair's images;
+# latent_per_delta: ‖μ(x + δ) − μ(x)‖ / ‖δ‖, its gain along the attack (both means over the pairs)
+printf 'model\tradius\tpairs\tpixel_share_closed\tse\tlatent_share_closed\tse\tto_target_clean_mean\tlatent_per_input\tlatent_per_delta\n' > "$OUT/grids-pairs.tsv"
+for v in standard lipschitz; do
+    model="$OUT/$v.safetensors"
+    say "latent attacks on the $v VAE, $N pairs, ‖δ‖₂ in $RADII…"
+    advs=""
+    for r in $RADII; do
+        "$BIN/vae-attack" latent --model "$model" --input "$OUT/clean.npy" --target "$OUT/targets.npy" --norm l2 \
+            --radius "$r" --steps "$STEPS" --restarts "$RESTARTS" --keep best --seed 0 \
+            -o "$OUT/$v-pairs-$r.npy" --summary-only > "$OUT/$v-pairs-$r.json"
+        advs="$advs $OUT/$v-pairs-$r.npy"
+    done
+    # clean, targets, then every radius's attacked images: one recon and one encode call
+    python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.concatenate([np.load(p) for p in sys.argv[2:]]))' \
+        "$OUT/$v-pairs-all.npy" "$OUT/clean.npy" "$OUT/targets.npy" $advs
+    "$BIN/vae-eval" recon --model "$model" --input "$OUT/$v-pairs-all.npy" -o "$OUT/$v-pairs-rec.npy" 2> /dev/null
+    "$BIN/vae-eval" encode --model "$model" --input "$OUT/$v-pairs-all.npy" -o "$OUT/$v-pairs-mu.npy" 2> /dev/null
+    python3 - "$OUT" "$v" "$N" $RADII >> "$OUT/grids-pairs.tsv" <<'PY'
+import os, sys
+import numpy as np
+out, v, n, radii = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+def blocks(name):
+    a = np.load(os.path.join(out, "%s-pairs-%s.npy" % (v, name))).astype(np.float64)
+    a = a.reshape(len(a), -1)
+    return [a[k * n:(k + 1) * n] for k in range(len(a) // n)]
+def share(b, k):
+    src, tgt, adv = b[0], b[1], b[2 + k]
+    s = 1 - np.linalg.norm(adv - tgt, axis=1) / np.linalg.norm(src - tgt, axis=1)
+    return s.mean(), (s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else 0.0)
+rec, mu, x = blocks("rec"), blocks("mu"), blocks("all")
+gap = np.linalg.norm(rec[0] - rec[1], axis=1).mean()
+# the encoder's gain: between source and target, and along the attack
+dist = lambda a, b: np.linalg.norm(a - b, axis=1)
+separation = (dist(mu[0], mu[1]) / dist(x[0], x[1])).mean()
+for k, r in enumerate(radii):
+    moved = (dist(mu[2 + k], mu[0]) / dist(x[2 + k], x[0])).mean()
+    print("%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f" % ((v, r, n) + share(rec, k) + share(mu, k) + (gap, separation, moved)))
+PY
+    rm -f "$OUT/$v-pairs-all.npy" "$OUT/$v-pairs-rec.npy" "$OUT/$v-pairs-mu.npy"
+done
 "$BIN/vae-eval" grid "$OUT/clean.npy" "$OUT/standard-rec.npy" "$OUT/standard-maxdamage.npy" "$OUT/standard-maxdamage-rec.npy" \
     "$OUT/lipschitz-rec.npy" "$OUT/lipschitz-maxdamage.npy" "$OUT/lipschitz-maxdamage-rec.npy" \
     --label clean --label "std recon" --label "std attacked" --label "std its recon" \
     --label "lip recon" --label "lip attacked" --label "lip its recon" -o "$OUT/fig1.png" 2> /dev/null
 say "wrote $OUT/fig1.png (rows: clean; standard VAE: recon, attacked, its recon; Lipschitz-VAE M = $M: the same)"
 say "wrote $OUT/figE8.png (a row per ‖δ‖₂ in $RADII; columns: standard VAE original, recon, attacked recon, target; then the Lipschitz-VAE's)"
-column -t -s $'\t' "$OUT/grids.tsv"
+column -t -s $'\t' "$OUT/grids.tsv"; column -t -s $'\t' "$OUT/grids-pairs.tsv"
 say "$(( $(date +%s) - start )) s"
