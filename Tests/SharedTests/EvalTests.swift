@@ -233,6 +233,8 @@ final class EvalTests: XCTestCase {
         assertThrows(try AdversarialAccuracy.referenceIndex(adversarial: 5, references: 2), containing: "do not divide")
         let s = Summary([1, 2, 3, 4])
         XCTAssertEqual(s.mean, 2.5); XCTAssertEqual(s.standardError, (1.6666666666666667 / 4).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(s.standardDeviation, 1.6666666666666667.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(Summary([7]).standardDeviation, 0); XCTAssertEqual(Summary([7]).standardError, 0)
     }
 
     func testWilsonInterval() {
@@ -281,9 +283,10 @@ final class EvalTests: XCTestCase {
             // the damage is the mean and sd of these norms
             let d = model.reconstructionDamage(x, perturbed: xp, through: mode, samples: k, seed: 3)
             for i in 0..<2 {
-                let v = Summary(got[i].map(Double.init))
-                XCTAssertEqual(d[i].mean, v.mean, accuracy: 1e-9)
-                XCTAssertEqual(d[i].sd, v.standardError * Double(k).squareRoot(), accuracy: 1e-9)
+                let v = got[i].map(Double.init), mean = v.reduce(0, +) / Double(k)
+                let sd = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(k - 1)).squareRoot()
+                XCTAssertEqual(d[i].mean, mean, accuracy: 1e-9)
+                XCTAssertEqual(d[i].sd, sd, accuracy: 1e-9)
             }
         }
         // every mode differs from every other and from no perturbation, draw by draw

@@ -4,18 +4,19 @@ import Foundation
 public struct Summary {
     public let count: Int
     public let mean: Double
+    /// Sample standard deviation (divisor n − 1; 0 for one item).
+    public let standardDeviation: Double
     /// Standard error of the mean: sample standard deviation / √n (0 for one item).
-    public let standardError: Double
+    public var standardError: Double { count > 1 ? standardDeviation / Double(count).squareRoot() : 0 }
 
     public init(_ values: [Double]) {
         count = values.count
         mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
         if values.count > 1 {
             let m = mean
-            let variance = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
-            standardError = (variance / Double(values.count)).squareRoot()
+            standardDeviation = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
         } else {
-            standardError = 0
+            standardDeviation = 0
         }
     }
 }
@@ -106,10 +107,8 @@ extension VAE {
     public func reconstructionDamage(_ images: Tensor, perturbed: Tensor? = nil, through: AttackPath = .both, samples: Int, seed: UInt64 = 0)
         -> [(mean: Double, sd: Double)] {
         reconstructionChangeNorms(images, perturbed: perturbed, through: through, samples: samples, seed: seed).map { norms in
-            let v = norms.map(Double.init), n = Double(v.count)
-            let mean = v.reduce(0, +) / n
-            let sd = v.count > 1 ? (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot() : 0
-            return (mean, sd)
+            let s = Summary(norms.map(Double.init))
+            return (s.mean, s.standardDeviation)
         }
     }
 
