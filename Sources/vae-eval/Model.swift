@@ -67,6 +67,8 @@ struct Decode: ParsableCommand {
     var levels: String?
     @Option(parsing: .unconditional, help: "Images to generate from the prior when --levels marks no group as code (then without --codes).")
     var count: Int?
+    @Flag(help: "Write the decoder's logits l (the mean is σ(l)) instead of the means: exact where a mean rounds to 0 or 1 in float32, e.g. for per-pixel Bernoulli log-likelihoods x·l − log(1 + eˡ).")
+    var logits = false
     @OptionGroup var seed: SeedOption
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var out: OutputOptions
@@ -100,8 +102,8 @@ struct Decode: ParsableCommand {
             // a one-level model's prior N(0, I): its mean, or draws
             full = choice[0] == "mean" ? Tensor.zeros([z.shape[0], m.codeDimension]) : rng.normalTensor([z.shape[0], m.codeDimension])
         }
-        try Npy.write(m.decoderMeans(full, batch: Batches.defaultSize), to: out.output)
-        Log.line("decoded \(full.shape[0]) \(codes == nil ? "codes from the prior" : "codes") to images of shape \(m.config.inputShape)")
+        try Npy.write(logits ? m.decoderLogitValues(full) : m.decoderMeans(full, batch: Batches.defaultSize), to: out.output)
+        Log.line("decoded \(full.shape[0]) \(codes == nil ? "codes from the prior" : "codes") to \(logits ? "logits" : "images") of shape \(m.config.inputShape)")
     }
 }
 

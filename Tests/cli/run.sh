@@ -195,6 +195,16 @@ rows = [json.loads(l) for l in open('$T/ll.jsonl')]
 got = np.array([r['log_px'] for r in rows if 'index' in r])
 assert got.shape == (5,) and np.allclose(got, ref, rtol=1e-4, atol=1e-2), (got, ref)
 assert abs(rows[-1]['mean'] - got.mean()) < 1e-6 and rows[-1]['metric'] == 'log_px', rows[-1]\""
+check "decode --logits: σ of the logits is the means, and their exact Bernoulli log-likelihood is log-likelihood's" bash -c "$BIN/vae-eval decode --model $M --codes $T/ll-z2.npy --logits -o $T/ll-logits.npy 2>/dev/null && python3 -c \"
+import json, numpy as np
+l = np.load('$T/ll-logits.npy').astype(np.float64); m = np.load('$T/ll-mean.npy').astype(np.float64)
+assert l.shape == m.shape == (5, 1, 28, 28), (l.shape, m.shape)
+assert np.allclose(1 / (1 + np.exp(-l)), m, atol=1e-6)
+x = np.load('$T/ll-x.npy').reshape(5, -1).astype(np.float64); l = l.reshape(5, -1)
+ref = (x * l - np.logaddexp(0, l)).sum(1)
+got = np.array([r['log_px'] for r in map(json.loads, open('$T/ll.jsonl')) if 'index' in r])
+assert np.allclose(got, ref, rtol=1e-5, atol=1e-3), (got, ref)
+\""
 expect_error "log-likelihood: one code row per image" "expected codes of shape \[4, " $BIN/vae-eval log-likelihood --model "$M" --input 'synthetic:test[0:4]' --codes "$T/ll-z.npy"
 check "summaries say how the model was trained" bash -c "$BIN/vae-eval elbo --model $M --input 'synthetic:test[0:3]' --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d[\"model_training\"]; assert t[\"epochs\"] == 3 and t[\"train_images\"] == 2000, d'"
 check "r-robustness" bash -c "$BIN/vae-eval r-robustness --model $M --input 'synthetic:test[0:3]' --r 1000 --samples 20 --summary-only | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"share_r_robust\"] == 1, d'"

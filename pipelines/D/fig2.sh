@@ -24,8 +24,8 @@
 # fig2-summary.tsv (means, standard errors, the share of references whose ratio fell), fig2.png
 # (left: paper D's histograms; right: the same under x^a), fig2-attack.tsv (the share of the
 # references' background pixels the attack raised, and raised to the full radius; the share of
-# foreground pixels it lowered), fig2-pixels.tsv (each code's log p(x^a | z) on the background
-# and on the foreground pixels) and the tools' JSON lines.
+# foreground pixels it lowered), fig2-pixels.tsv (each code's log p(x^a | z) on the background, on
+# the foreground pixels and in all) and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
 OUT=$(out_dir "$@")
@@ -74,10 +74,13 @@ PY
 # what the attack did to the pixels: the share of background pixels (0 in the binarised
 # reference) that it raised, and raised to the full radius, and the foreground pixels it lowered;
 # and where the codes' likelihood of x^a differs: log p(x^a | z) summed over the reference's
-# background and foreground pixels, from the decoded means (vae-eval decode) clipped to
-# [1e-7, 1 − 1e-7] (the split is approximate; posterior-ratio's totals use the logits), and the
-# median decoded probability of a background pixel
-for c in ref adv hmc; do "$BIN/vae-eval" decode --model "$M" --codes "$OUT/z-$c.npy" -o "$OUT/dec-$c.npy" 2> /dev/null; done
+# background and foreground pixels, exactly from the decoder's logits l (vae-eval decode
+# --logits: x·l − log(1 + eˡ) per pixel), their total (checked against vae-eval
+# log-likelihood's), and the median decoded probability σ(l) of a background pixel
+for c in ref adv hmc; do
+    "$BIN/vae-eval" decode --model "$M" --codes "$OUT/z-$c.npy" --logits -o "$OUT/dec-$c.npy" 2> /dev/null
+    "$BIN/vae-eval" log-likelihood --model "$M" --input "$OUT/adv.npy" --codes "$OUT/z-$c.npy" > "$OUT/dec-$c.jsonl"
+done
 python3 - "$OUT" "$RADIUS" <<'PY'
 import sys
 import numpy as np
@@ -89,14 +92,19 @@ with open(out + "/fig2-attack.tsv", "w") as f:
     f.write("radius\tbackground_share\tbackground_raised\tbackground_at_radius\tbackground_mean\tforeground_lowered\n")
     f.write("%g\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n" % (radius, bg.mean(), (d[bg] > 0.01).mean(), (d[bg] > radius - 1e-3).mean(),
                                                  adv[bg].mean(), (d[~bg] < -0.01).mean()))
+import json
 with open(out + "/fig2-pixels.tsv", "w") as f:
-    f.write("code\tlog_p_xa_background\tlog_p_xa_foreground\tmedian_background_probability\n")
+    f.write("code\tlog_p_xa_background\tlog_p_xa_foreground\tlog_p_xa\tmedian_background_probability\n")
     for c, name in (("ref", "z^r"), ("adv", "z^a"), ("hmc", "z^a_HMC")):
-        p = np.clip(np.load("%s/dec-%s.npy" % (out, c)).reshape(len(ref), -1).astype(np.float64), 1e-7, 1 - 1e-7)
-        ll = adv * np.log(p) + (1 - adv) * np.log1p(-p)
-        f.write("%s\t%.2f\t%.2f\t%.3g\n" % (name, (ll * bg).sum(1).mean(), (ll * ~bg).sum(1).mean(), np.median(p[bg])))
+        l = np.load("%s/dec-%s.npy" % (out, c)).reshape(len(ref), -1).astype(np.float64)
+        ll = adv * l - np.logaddexp(0, l)
+        total = np.array([r["log_px"] for r in map(json.loads, open("%s/dec-%s.jsonl" % (out, c))) if "index" in r])
+        # the split must add up to the tool's own log p(x^a | z)
+        assert np.allclose(ll.sum(1), total, rtol=1e-4, atol=0.05), (name, ll.sum(1)[:4], total[:4])
+        f.write("%s\t%.2f\t%.2f\t%.2f\t%.3g\n" % (name, (ll * bg).sum(1).mean(), (ll * ~bg).sum(1).mean(), total.mean(),
+                                                np.median(1 / (1 + np.exp(-l[bg])))))
 PY
-rm -f "$OUT"/dec-*.npy
+rm -f "$OUT"/dec-*.npy "$OUT"/dec-*.jsonl
 column -t "$OUT/fig2-summary.tsv" >&2; column -t "$OUT/fig2-attack.tsv" >&2; column -t "$OUT/fig2-pixels.tsv" >&2
 if need_gnuplot; then
     # bins of a width that gives about 20 over the range of a panel's two histograms (columns C1, C2)

@@ -92,6 +92,12 @@ extension LatentModel {
             }
         }
     }
+
+    /// The decoder's logits of codes `[N, codeDimension]` as images `[N, C, H, W]`, in batches:
+    /// what `decoderMeans` applies the sigmoid to, kept exact where the mean would round to 0 or 1.
+    public func decoderLogitValues(_ codes: Tensor, batch: Int = Batches.defaultSize) -> Tensor {
+        Autodiff.withoutGradients { Batches.mapRows(codes, size: batch) { decoderLogits(Variable($0)).value } }
+    }
 }
 
 extension VAE: LatentModel {
