@@ -136,11 +136,11 @@ for v in standard lipschitz; do
             -o "$OUT/$v-pairs-$r.npy" --summary-only > "$OUT/$v-pairs-$r.json"
         advs="$advs $OUT/$v-pairs-$r.npy"
     done
-    # clean, targets, then every radius's attacked images: one recon and one encode call
+    # clean, targets, then every radius's attacked images: their means μ, and g(μ) decoded from them
     python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.concatenate([np.load(p) for p in sys.argv[2:]]))' \
         "$OUT/$v-pairs-all.npy" "$OUT/clean.npy" "$OUT/targets.npy" $advs
-    "$BIN/vae-eval" recon --model "$model" --input "$OUT/$v-pairs-all.npy" -o "$OUT/$v-pairs-rec.npy" 2> /dev/null
     "$BIN/vae-eval" encode --model "$model" --input "$OUT/$v-pairs-all.npy" -o "$OUT/$v-pairs-mu.npy" 2> /dev/null
+    "$BIN/vae-eval" decode --model "$model" --codes "$OUT/$v-pairs-mu.npy" -o "$OUT/$v-pairs-rec.npy" 2> /dev/null
     python3 - "$OUT" "$v" "$N" $RADII >> "$OUT/grids-pairs.tsv" <<'PY'
 import os, sys
 import numpy as np
@@ -149,14 +149,14 @@ def blocks(name):
     a = np.load(os.path.join(out, "%s-pairs-%s.npy" % (v, name))).astype(np.float64)
     a = a.reshape(len(a), -1)
     return [a[k * n:(k + 1) * n] for k in range(len(a) // n)]
+dist = lambda a, b: np.linalg.norm(a - b, axis=1)
 def share(b, k):
     src, tgt, adv = b[0], b[1], b[2 + k]
-    s = 1 - np.linalg.norm(adv - tgt, axis=1) / np.linalg.norm(src - tgt, axis=1)
+    s = 1 - dist(adv, tgt) / dist(src, tgt)
     return s.mean(), (s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else 0.0)
 rec, mu, x = blocks("rec"), blocks("mu"), blocks("all")
-gap = np.linalg.norm(rec[0] - rec[1], axis=1).mean()
+gap = dist(rec[0], rec[1]).mean()
 # the encoder's gain: between source and target, and along the attack
-dist = lambda a, b: np.linalg.norm(a - b, axis=1)
 separation = (dist(mu[0], mu[1]) / dist(x[0], x[1])).mean()
 for k, r in enumerate(radii):
     moved = (dist(mu[2 + k], mu[0]) / dist(x[2 + k], x[0])).mean()

@@ -82,7 +82,7 @@ for c in ref adv hmc; do
     "$BIN/vae-eval" log-likelihood --model "$M" --input "$OUT/adv.npy" --codes "$OUT/z-$c.npy" > "$OUT/dec-$c.jsonl"
 done
 python3 - "$OUT" "$RADIUS" <<'PY'
-import sys
+import json, sys
 import numpy as np
 out, radius = sys.argv[1], float(sys.argv[2])
 ref, adv = np.load(out + "/ref.npy"), np.load(out + "/adv.npy")
@@ -92,7 +92,6 @@ with open(out + "/fig2-attack.tsv", "w") as f:
     f.write("radius\tbackground_share\tbackground_raised\tbackground_at_radius\tbackground_mean\tforeground_lowered\n")
     f.write("%g\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n" % (radius, bg.mean(), (d[bg] > 0.01).mean(), (d[bg] > radius - 1e-3).mean(),
                                                  adv[bg].mean(), (d[~bg] < -0.01).mean()))
-import json
 with open(out + "/fig2-pixels.tsv", "w") as f:
     f.write("code\tlog_p_xa_background\tlog_p_xa_foreground\tlog_p_xa\tmedian_background_probability\n")
     for c, name in (("ref", "z^r"), ("adv", "z^a"), ("hmc", "z^a_HMC")):
@@ -109,6 +108,18 @@ column -t "$OUT/fig2-summary.tsv" >&2; column -t "$OUT/fig2-attack.tsv" >&2; col
 if need_gnuplot; then
     # bins of a width that gives about 20 over the range of a panel's two histograms (columns C1, C2)
     width() { python3 -c 'import sys; v = [float(l.split()[c]) for l in open(sys.argv[1]).readlines()[1:] for c in (int(sys.argv[2]), int(sys.argv[3]))]; print("%.6g" % max((max(v) - min(v)) / 20, 1e-6))' "$OUT/fig2.tsv" "$1" "$2"; }
+    # panel BEFORE AFTER X TITLE: the gnuplot lines of one panel, fig2.tsv's (1-based) columns
+    # BEFORE and AFTER as the histograms before and after HMC, under the posterior of image X
+    panel() {
+        cat <<P
+w = $(width $(( $1 - 1 )) $(( $2 - 1 )))
+set boxwidth w
+set title "$4"
+set xlabel "log p($3|z^r) + log p(z^r) − log p($3|z_2) − log p(z_2)  (nats)"
+plot "$OUT/fig2.tsv" every ::1 using (bin(\$$1, w)):(1) smooth frequency with boxes lc rgb "#1f77b4" title "z_2 = z^a (before HMC)", \\
+     "" every ::1 using (bin(\$$2, w)):(1) smooth frequency with boxes lc rgb "#ff7f0e" title "z_2 = z^a_{HMC} (after HMC)"
+P
+    }
     gnuplot <<GP
 set terminal pngcairo size 1400,520 font ",11"
 set output "$OUT/fig2.png"
@@ -118,18 +129,8 @@ set key top right
 set ylabel "references"
 set offsets 0, 0, graph 0.08, 0
 bin(x, w) = w * floor(x / w) + w / 2
-w = $(width 1 2)
-set boxwidth w
-set title "paper D's: under the reference's posterior (Eq. 11), lower is better"
-set xlabel "log p(x^r|z^r) + log p(z^r) − log p(x^r|z_2) − log p(z_2)  (nats)"
-plot "$OUT/fig2.tsv" every ::1 using (bin(\$2, w)):(1) smooth frequency with boxes lc rgb "#1f77b4" title "z_2 = z^a (before HMC)", \
-     "" every ::1 using (bin(\$3, w)):(1) smooth frequency with boxes lc rgb "#ff7f0e" title "z_2 = z^a_{HMC} (after HMC)"
-w = $(width 3 4)
-set boxwidth w
-set title "the same codes under the adversarial image's posterior, which HMC samples\n(below 0: p(z|x^a) prefers z_2 to the reference's code z^r)"
-set xlabel "log p(x^a|z^r) + log p(z^r) − log p(x^a|z_2) − log p(z_2)  (nats)"
-plot "$OUT/fig2.tsv" every ::1 using (bin(\$4, w)):(1) smooth frequency with boxes lc rgb "#1f77b4" title "z_2 = z^a (before HMC)", \
-     "" every ::1 using (bin(\$5, w)):(1) smooth frequency with boxes lc rgb "#ff7f0e" title "z_2 = z^a_{HMC} (after HMC)"
+$(panel 2 3 x^r "paper D's: under the reference's posterior (Eq. 11), lower is better")
+$(panel 4 5 x^a "the same codes under the adversarial image's posterior, which HMC samples\\n(below 0: p(z|x^a) prefers z_2 to the reference's code z^r)")
 unset multiplot
 GP
     say "wrote $OUT/fig2.png"
