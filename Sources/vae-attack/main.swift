@@ -9,6 +9,7 @@ extension StepSizeAdaptation: ExpressibleByArgument {}
 extension PerturbationNorm: ExpressibleByArgument {}
 extension AttackOptimizer: ExpressibleByArgument {}
 extension AttackIterate: ExpressibleByArgument {}
+extension ThroughHMCGradient: ExpressibleByArgument {}
 
 /// `--preset`.
 enum Preset: String, CaseIterable, ExpressibleByArgument {
@@ -30,7 +31,7 @@ struct Tool: ParsableCommand {
         commandName: "vae-attack",
         abstract: "Attack a trained VAE by projected gradient ascent: latent, symmetric-KL, output, maximum-damage, ELBO, classifier and Wasserstein attacks (papers A-D).",
         discussion: """
-        Every reference and restart runs as one batch (chunks of about 500 rows). Kinds: latent (−KL to a target's posterior, paper A), skl (symmetric KL to the clean posterior, paper D), output (−‖g(z̃) − g(z̃_t)‖² to a target, paper D), max-damage (‖g(z_δ) − g(z_ref)‖₂, papers B and A), elbo (−ELBO, paper C), classifier (cross-entropy of a latent classifier, paper D), wasserstein (W2² to the clean posterior, paper D), latent-distance (‖z̃ᵃ − z̃ʳ‖², paper D Eq. 64); the README has the formulas. --through-hmc T attacks the HMC-defended model (paper D appendix C.3): the objective sees the attacked code after T transitions of vae-hmc's sampler, with a straight-through gradient.
+        Every reference and restart runs as one batch (chunks of about 500 rows). Kinds: latent (−KL to a target's posterior, paper A), skl (symmetric KL to the clean posterior, paper D), output (−‖g(z̃) − g(z̃_t)‖² to a target, paper D), max-damage (‖g(z_δ) − g(z_ref)‖₂, papers B and A), elbo (−ELBO, paper C), classifier (cross-entropy of a latent classifier, paper D), wasserstein (W2² to the clean posterior, paper D), latent-distance (‖z̃ᵃ − z̃ʳ‖², paper D Eq. 64); the README has the formulas. --through-hmc T attacks the HMC-defended model (paper D appendix C.3): the objective sees the attacked code after T transitions of vae-hmc's sampler, with a straight-through gradient; --hmc-gradient detach-accepted passes none through the code of a row whose chain accepted a proposal, and kuzina is paper D's code's gradient in full: detach-accepted plus the likelihood gradients ∂ log p(x|z)/∂x at every position where its sampler evaluates the energy's gradient, which torch accumulates into the perturbation's gradient.
 
         The adversarial images go to -o as a .npy of images [N·K, C, H, W], one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1].
 
@@ -104,6 +105,8 @@ struct Tool: ParsableCommand {
     var hmcAdapt: StepSizeAdaptation?
     @Option(name: .customLong("hmc-target-accept"), parsing: .unconditional, help: "The acceptance the HMC adaptation aims at (--through-hmc only; default 0.9).")
     var hmcTargetAccept: Double?
+    @Option(name: .customLong("hmc-gradient"), help: "How the gradient passes the HMC chain (--through-hmc only): straight-through (the identity, default), detach-accepted (no gradient through the code of a row whose chain accepted a proposal), or kuzina (paper D's code as it runs: detach-accepted plus Σ ∂ log p(x|z_v)/∂x over the positions z_v where its sampler takes the energy's gradient; the objective's value is the same).")
+    var hmcGradient: ThroughHMCGradient?
     @Option(name: .customLong("top-groups"), parsing: .unconditional, help: "Hierarchical models (vae-train --arch hvae): skl attacks the posteriors of the top k latent groups, each given the posterior means above it (paper D section 4.3; default: all groups).")
     var topGroups: Int?
     @Option(help: "Keep all restarts, or only the best of each reference.")
@@ -143,6 +146,7 @@ struct Tool: ParsableCommand {
         s.hmc.burnIn = hmcBurnIn ?? 0.5
         s.hmc.adaptation = hmcAdapt ?? .rule
         s.hmc.targetAccept = hmcTargetAccept ?? 0.9
+        s.throughHMCGradient = hmcGradient ?? .straightThrough
         s.through = through
         s.damageReference = damageReference
         s.penalty = penalty
@@ -183,8 +187,8 @@ struct Tool: ParsableCommand {
         if damageReference != .mean && s.samples == 0 { throw ValidationError("--damage-reference \(damageReference.rawValue) needs --samples of at least 1") }
         if kind == .maxDamage && through != .mu && s.samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
         guard throughHMC >= 0 else { throw ValidationError("--through-hmc must be at least 0, got \(throughHMC)") }
-        if throughHMC == 0 && (hmcSamples != nil || hmcLeapfrog != nil || hmcStepSize != nil || hmcBurnIn != nil || hmcAdapt != nil || hmcTargetAccept != nil) {
-            throw ValidationError("--hmc-samples, --hmc-leapfrog, --hmc-step-size, --hmc-burn-in, --hmc-adapt and --hmc-target-accept need --through-hmc of at least 1")
+        if throughHMC == 0 && (hmcSamples != nil || hmcLeapfrog != nil || hmcStepSize != nil || hmcBurnIn != nil || hmcAdapt != nil || hmcTargetAccept != nil || hmcGradient != nil) {
+            throw ValidationError("--hmc-samples, --hmc-leapfrog, --hmc-step-size, --hmc-burn-in, --hmc-adapt, --hmc-target-accept and --hmc-gradient need --through-hmc of at least 1")
         }
         if throughHMC > 0 {
             guard kind.attacksThroughCode else {
@@ -295,7 +299,8 @@ struct Tool: ParsableCommand {
                       "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
                       "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
                       "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC]
-                      .merging(hierarchical.map { ["top_groups": topGroups ?? $0.groups] } ?? [:]) { a, _ in a })
+                      .merging(hierarchical.map { ["top_groups": topGroups ?? $0.groups] } ?? [:]) { a, _ in a }
+                      .merging(s.throughHMC > 0 ? ["hmc_gradient": s.throughHMCGradient.rawValue] : [:]) { a, _ in a })
         // the JSON lines are printed before the file is renamed into place, so that a failure to
         // print leaves no output; with -o - the images take stdout and the lines go to stderr
         try Npy.write(all, to: out.output) {

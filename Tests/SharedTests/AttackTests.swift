@@ -254,3 +254,85 @@ final class AttackTests: XCTestCase {
         XCTAssertNotEqual(plain, values, "HMC changed the objective")
     }
 }
+
+extension AttackTests {
+    /// Paper D's gradient through the chain (`--hmc-gradient detach-accepted`): the objective's
+    /// value is the same chain end, but a row whose chain accepted a proposal passes no
+    /// gradient through its code (only through σ(x+δ)), and a row that never accepted passes
+    /// the plain gradient. The batch is chosen to hold rows of both kinds.
+    func testDetachAcceptedPassesNoGradientThroughTheCodeOfAMovedChain() throws {
+        let vae = try tinyVAE()
+        let x0 = rng.uniformTensor([8, 1, 4, 4], 0.2, 0.8)
+        var s = AttackSettings(kind: .skl)
+        s.throughHMC = 1; s.hmc.burnIn = 0; s.hmc.leapfrog = 3; s.hmc.stepSize = 0.6; s.hmc.adaptation = .none; s.seed = 4
+        s.throughHMCGradient = .detachAccepted
+        let f = Attack.objective(vae, clean: x0, targets: nil, classifier: nil, settings: s)
+        let x = x0 + rng.uniformTensor(x0.shape, -0.1, 0.1)
+        let (values, grad) = Autodiff.valueAndGradient(at: x) { f($0, 1) }
+        var h = s.hmc
+        h.steps = s.throughHMC
+        var g = RNG(seed: 4).derived(0x4A00_0000_0000 ^ (UInt64(1) << 16 | 0))
+        h.seed = g.next()
+        let (mu, _) = Autodiff.withoutGradients { vae.encode(Variable(x)) }
+        let (mu0, sigma0) = Autodiff.withoutGradients { vae.encode(Variable(x0)) }
+        let chain = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: mu.value, parameters: vae.parameters, settings: h)
+        XCTAssertTrue(chain.moved.contains(true) && chain.moved.contains(false), "the batch holds moved and unmoved chains: \(chain.moved)")
+        // rows that moved: the chain's end as a constant; rows that did not: μ(x+δ) itself
+        let (fixed, fixedGrad) = Autodiff.valueAndGradient(at: x) { xv in
+            DiagonalGaussian.symmetricKL(mu1: Variable(chain.z), sigma1: vae.encode(xv).sigma, mu2: mu0, sigma2: sigma0)
+        }
+        let (plain, plainGrad) = Autodiff.valueAndGradient(at: x) { xv in
+            let (m, sg) = vae.encode(xv)
+            return DiagonalGaussian.symmetricKL(mu1: m, sigma1: sg, mu2: mu0, sigma2: sigma0)
+        }
+        let d = 16
+        for (i, moved) in chain.moved.enumerated() {
+            let (v, gr) = moved ? (fixed, fixedGrad) : (plain, plainGrad)
+            XCTAssertEqual(values.data[i], v.data[i], accuracy: 1e-5 * max(1, abs(v.data[i])), "row \(i) value")
+            for k in 0..<d {
+                XCTAssertEqual(grad.data[i * d + k], gr.data[i * d + k], accuracy: 1e-5, "row \(i) gradient \(k)")
+            }
+            // a moved row's gradient is not the straight-through one (μ's part is missing)
+            if moved {
+                let gap = (0..<d).map { abs(grad.data[i * d + $0] - plainGrad.data[i * d + $0]) }.max()!
+                XCTAssertGreaterThan(gap, 1e-4, "row \(i): the code's gradient was dropped")
+            }
+        }
+    }
+}
+
+extension AttackTests {
+    /// Paper D's code in full (`--hmc-gradient kuzina`): the objective's value is that of
+    /// detach-accepted, and its gradient is detach-accepted's plus, for every position z_v where
+    /// the sampler takes the energy's gradient (`HMCResult.path`, checked against a port of
+    /// the authors' sampler in HMCTests), ∂ log p(x | z_v)/∂x, which for the Bernoulli decoder
+    /// is the decoder's logits at z_v (∂/∂x of Σ x·l − softplus(l)).
+    func testKuzinaGradientAddsTheLikelihoodGradientsAlongTheChain() throws {
+        let vae = try tinyVAE()
+        XCTAssertEqual(vae.likelihood, .bernoulli)
+        let x0 = rng.uniformTensor([8, 1, 4, 4], 0.2, 0.8)
+        var s = AttackSettings(kind: .skl)
+        s.throughHMC = 2; s.hmc.leapfrog = 3; s.hmc.stepSize = 0.6; s.hmc.adaptation = .none; s.seed = 4
+        let x = x0 + rng.uniformTensor(x0.shape, -0.1, 0.1)
+        s.throughHMCGradient = .detachAccepted
+        let (detachValues, detachGrad) = Autodiff.valueAndGradient(at: x) { Attack.objective(vae, clean: x0, targets: nil, classifier: nil, settings: s)($0, 1) }
+        s.throughHMCGradient = .kuzina
+        let (values, grad) = Autodiff.valueAndGradient(at: x) { Attack.objective(vae, clean: x0, targets: nil, classifier: nil, settings: s)($0, 1) }
+        XCTAssertEqual(values, detachValues, "the leaked term adds nothing to the value")
+        // the chain the objective runs at step 1, chain 0, replayed with its path
+        var h = s.hmc
+        h.steps = 2
+        var g = RNG(seed: 4).derived(0x4A00_0000_0000 ^ (UInt64(1) << 16 | 0))
+        h.seed = g.next()
+        let (mu, _) = Autodiff.withoutGradients { vae.encode(Variable(x)) }
+        let chain = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: mu.value, parameters: vae.parameters, settings: h, recordPath: true)
+        XCTAssertEqual(chain.path.count, (h.burnInSteps + h.steps) * (h.leapfrog + 1))
+        var expected = detachGrad
+        for z in chain.path {
+            let logits = Autodiff.withoutGradients { vae.decodeLogits(Variable(z)).value }
+            for k in 0..<expected.count { expected.data[k] += logits.data[k] }
+        }
+        assertClose(grad, expected, tol: 1e-4, "detach-accepted's gradient plus the logits along the chain")
+        XCTAssertGreaterThan(zip(grad.data, detachGrad.data).map { abs($0 - $1) }.max()!, 1e-2, "the leaked term is not negligible")
+    }
+}

@@ -240,6 +240,78 @@ final class HMCTests: XCTestCase {
         XCTAssertLessThan(out[n * d + 1], 0.99, "not every proposal accepted")
     }
 
+    /// `recordPath` against the same port of paper D's sampler, where `grad_E` also does what
+    /// torch's `E.sum().backward()` does to an input x that requires a gradient (the attack
+    /// through the sampler, `ThroughHMCGradient.kuzina`): it adds ∂E(z, x)/∂x at every call.
+    /// The recorded positions must be exactly where the authors' code calls `grad_E`: Σ over
+    /// them of ∂E/∂x = (x − Wz − b)/s², computed here from our path, equals the port's sum,
+    /// and there are (L + 1) per transition.
+    func testRecordedPathIsWhereAPortOfPaperDsSamplerTakesGradients() throws {
+        let (n, d, m, total) = (12, 3, 4, 15)
+        let u = gaussian(chains: n)
+        let dir = tempDir()
+        let (z0, draws) = try numpyDraws(dir, seed: 13, total: total, n: n, d: d, startScale: 1.5)
+        var s = HMCSettings()
+        s.steps = 10; s.burnIn = 0.5; s.leapfrog = 5; s.stepSize = 0.3; s.adaptation = .rule
+        XCTAssertEqual(s.burnInSteps + s.steps, total)
+        let ours = HMC.sample(u, from: z0, parameters: [], settings: s, draws: draws, recordPath: true)
+        XCTAssertEqual(ours.path.count, total * (s.leapfrog + 1), "positions per transition")
+        XCTAssertTrue(ours.path.allSatisfy { $0.shape == [n, d] })
+        XCTAssertTrue(HMC.sample(u, from: z0, parameters: [], settings: s, draws: draws).path.isEmpty, "no path unless asked for")
+        var leak = [Double](repeating: 0, count: n * m)
+        for z in ours.path {
+            for i in 0..<n {
+                for j in 0..<m {
+                    var r = Double(u.x.data[i * m + j]) - Double(u.b.data[j])
+                    for k in 0..<d { r -= Double(u.w.data[j * d + k]) * Double(z.data[i * d + k]) }
+                    leak[i * m + j] += r / Double(u.s * u.s)
+                }
+            }
+        }
+        let out = try python("""
+        import numpy as np
+        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.tile(np.array(\(Array(u.x.data[0..<4]))), (\(n), 1)); s = \(u.s)
+        P = np.load('\(dir)/p.npy').astype(np.float64); U = np.load('\(dir)/u.npy'); z0 = np.load('\(dir)/z0.npy').astype(np.float64)
+        x_grad = np.zeros_like(x)
+        def E(z): return 0.5 * ((x - z @ W.T - b) ** 2).sum(1) / s**2 + 0.5 * (z ** 2).sum(1)
+        def grad_E(z):
+            global x_grad
+            x_grad = x_grad + (x - z @ W.T - b) / s**2   # what E.sum().backward() adds to x.grad
+            return -((x - z @ W.T - b) @ W) / s**2 + z
+        class HMC_sampler:
+            def __init__(self, eps, L, adaptive): self.eps, self.L, self.adaptive = eps, L, adaptive
+            def transition(self, z_s, p_s):
+                z_end = z_s.copy(); p_end = p_s.copy()
+                z_grad = grad_E(z_end)
+                p_end = p_end + (-0.5 * self.eps) * z_grad
+                for i in range(self.L):
+                    z_end = z_end + self.eps * p_end
+                    z_grad = grad_E(z_end)
+                    if i < self.L - 1: p_end = p_end + (-self.eps) * z_grad
+                    else: p_end = p_end + (-0.5 * self.eps) * z_grad
+                q_ratio = 0.5 * ((p_s ** 2).sum(1) - (p_end ** 2).sum(1))
+                target_ratio = E(z_s) - E(z_end)
+                return z_end, q_ratio + target_ratio
+            def sample(self, z_0, N, burn_in):
+                z_curr = z_0.copy()
+                for i in range(burn_in + N):
+                    z_proposed, ratio = self.transition(z_curr, P[i])
+                    accept_flag = np.log(U[i]) < ratio
+                    z_curr[accept_flag] = z_proposed[accept_flag]
+                    prop_accepted = np.mean(accept_flag.astype(float))
+                    if self.adaptive: self.eps += 0.01 * ((prop_accepted - 0.9) / 0.9) * self.eps
+                return z_curr
+        Q = HMC_sampler(\(s.stepSize), \(s.leapfrog), True)
+        z = Q.sample(z0, \(s.steps), int(0.5 * \(s.steps)))
+        print(' '.join(map(str, list(z.ravel()) + list(x_grad.ravel()))))
+        """).split(separator: " ").map { Double($0)! }
+        for k in 0..<(n * d) { XCTAssertEqual(Double(ours.z.data[k]), out[k], accuracy: 1e-4, "z element \(k)") }
+        for k in 0..<(n * m) {
+            XCTAssertEqual(leak[k], out[n * d + k], accuracy: 1e-4 * max(1, abs(out[n * d + k])), "Σ ∂E/∂x, element \(k)")
+        }
+        XCTAssertGreaterThan(leak.map(abs).max()!, 1, "the sum is not trivially small")
+    }
+
     /// Dual averaging against a numpy port of Stan's update (`stepsize_adaptation::learn_stepsize`,
     /// γ = 0.05, t₀ = 10, κ = 0.75, μ = log 10η₀, then exp(x̄) after burn-in), per chain, on the
     /// same transition and the same draws.

@@ -65,6 +65,30 @@ public enum AttackOptimizer: String, CaseIterable, Sendable {
     case adam
 }
 
+/// How the gradient of an attack through the HMC defence (`AttackSettings.throughHMC`) passes
+/// the chain: the sampler's own derivatives would need second derivatives of the energy,
+/// which the autodiff does not take, so each option stands in for ∂z_T/∂z₀.
+public enum ThroughHMCGradient: String, CaseIterable, Sendable {
+    /// The forward value is the chain's end, the backward pass treats the transitions as the
+    /// identity (∂z_T/∂z₀ = I): the attack keeps the encoder's gradient.
+    case straightThrough = "straight-through"
+    /// The chain part of paper D's code (attack/attacker.py with vae/model/hmc.py
+    /// `HMC_sampler`): every proposal is computed from detached tensors and an accepted one
+    /// overwrites the chain's row, so a row whose chain accepted any proposal passes no
+    /// gradient through its code, and one that never accepted passes the identity.
+    case detachAccepted = "detach-accepted"
+    /// Paper D's code in full: `detachAccepted`, plus what torch adds to the perturbation's
+    /// gradient while the sampler runs. `VaeTarget.grad_E` calls `E.sum().backward()` with x
+    /// = x_ref + ε still attached to ε, so each of its calls (at every transition's start and
+    /// every leapfrog position, `HMCResult.path`) also accumulates ∂E(z_v, x)/∂ε into
+    /// `eps.grad`, which `optimizer.step()` then uses with the loss's own gradient. Here: the
+    /// objective's value is unchanged and its gradient gains Σ_v ∂ log p(x | z_v)/∂x (the
+    /// attack ascends the negated loss; the prior term has no x). For a Bernoulli decoder
+    /// that is Σ_v of the decoder's logits at z_v: it pulls x towards the decodings along the
+    /// chain, not away from the reference.
+    case kuzina
+}
+
 /// Which iterate of a row becomes its result.
 public enum AttackIterate: String, CaseIterable, Sendable {
     /// The iterate with the highest objective seen.
@@ -101,6 +125,7 @@ public struct AttackSettings: Sendable {
     /// The adaptive attack of paper D appendix C.3: the objective sees the attacked code after
     /// this many HMC transitions (0: none), `hmc` giving the sampler's other settings.
     public var throughHMC = 0
+    public var throughHMCGradient = ThroughHMCGradient.straightThrough
     public var hmc = HMCSettings()
     /// HMC chains per row and evaluation, averaged.
     public var hmcSamples = 1
@@ -257,20 +282,51 @@ public enum Attack {
                 return r.normalTensor([1, latent])
             }))
         }
-        /// The attacked code after `throughHMC` transitions of HMC on p(z|x) started at `code`,
-        /// chain j, with a straight-through gradient: the forward value is the chain's end,
-        /// the backward pass treats the transitions as the identity (∂z_T/∂z_0 = I). Paper D's
-        /// code detaches each accepted proposal instead, so that only never-accepted rows pass
-        /// any gradient back; the identity keeps the attack informative.
-        func defended(_ code: Variable, _ x: Tensor, _ t: Int, _ j: Int) -> Variable {
-            guard s.throughHMC > 0 else { return code }
+        /// The chain of `throughHMC` transitions of HMC on p(z|x) started at `code`, chain j
+        /// (its draws from the seed, the attack step and j).
+        func chain(from code: Tensor, _ x: Tensor, _ t: Int, _ j: Int) -> HMCResult {
             var h = s.hmc
             h.steps = s.throughHMC
             var g = RNG(seed: s.seed).derived(0x4A00_0000_0000 ^ (UInt64(t) << 16 | UInt64(j)))
             h.seed = g.next()
             h.firstChain = rowsBefore
-            let end = HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: code.value, parameters: vae.parameters, settings: h).z
-            return code + Variable(end - code.value)
+            return HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: code, parameters: vae.parameters, settings: h,
+                              recordPath: s.throughHMCGradient == .kuzina)
+        }
+        /// `f` of the attacked code after the chain (`f` of `code` itself without HMC): the
+        /// forward value is `f` at the chain's end, the gradient as `throughHMCGradient` says
+        /// (straight-through: ∂z_T/∂z₀ = I; detach-accepted: zero for rows whose chain
+        /// accepted a proposal, I for the others; kuzina: detach-accepted plus the likelihood
+        /// gradients paper D's code leaks into the perturbation's).
+        func defended(_ code: Variable, _ x: Variable, _ t: Int, _ j: Int, _ f: (Variable) -> Variable) -> Variable {
+            guard s.throughHMC > 0 else { return f(code) }
+            let c = chain(from: code.value, x.value, t, j)
+            switch s.throughHMCGradient {
+            case .straightThrough:
+                return f(code + Variable(c.z - code.value))
+            case .detachAccepted:
+                return f(detachingMoved(code, c))
+            case .kuzina:
+                var leak: Variable? = nil
+                for z in c.path {
+                    let logits = Autodiff.withoutGradients { vae.decodeLogits(Variable(z)).value }
+                    let term = vae.likelihood.logProb(x, logits: Variable(logits))
+                    leak = leak.map { $0 + term } ?? term
+                }
+                guard let leak else { return f(detachingMoved(code, c)) }
+                // a term of value exactly 0 whose gradient is the leaked one
+                return f(detachingMoved(code, c)) + (leak - Variable(leak.value))
+            }
+        }
+        /// The chain's end, with the code's gradient kept only for rows that never moved
+        /// (they end where they started, so their value is the code's).
+        func detachingMoved(_ code: Variable, _ c: HMCResult) -> Variable {
+            let d = code.value.count / max(1, code.value.shape[0])
+            var keep = Tensor.zeros(code.value.shape)
+            for (i, moved) in c.moved.enumerated() where !moved {
+                for k in 0..<d { keep.data[i * d + k] = 1 }
+            }
+            return code * Variable(keep) + Variable(c.z * keep.map { 1 - $0 })
         }
         /// The mean of `f` over the HMC chains (one value without HMC).
         func overChains(_ f: (Int) -> Variable) -> Variable {
@@ -283,25 +339,25 @@ public enum Attack {
         case .skl:
             return { x, t in
                 let (mu, sg) = vae.encode(x)
-                return overChains { j in DiagonalGaussian.symmetricKL(mu1: defended(mu, x.value, t, j), sigma1: sg, mu2: mu0, sigma2: sigma0) }
+                return overChains { j in defended(mu, x, t, j) { DiagonalGaussian.symmetricKL(mu1: $0, sigma1: sg, mu2: mu0, sigma2: sigma0) } }
             }
         case .wasserstein:
             return { x, t in
                 let (mu, sg) = vae.encode(x)
-                return overChains { j in DiagonalGaussian.wasserstein2Squared(mu1: defended(mu, x.value, t, j), sigma1: sg, mu2: mu0, sigma2: sigma0) }
+                return overChains { j in defended(mu, x, t, j) { DiagonalGaussian.wasserstein2Squared(mu1: $0, sigma1: sg, mu2: mu0, sigma2: sigma0) } }
             }
         case .latentDistance:
             // z̃ʳ: one sample of q(z|x) per row (its own noise stream), after the same HMC
             let refStream = 0xFF_FFFF  // a step index no attack reaches
             let refStart = s.samples == 0 ? mu0 : mu0 + sigma0 * noise(refStream, 0xFF)
-            let zRef = defended(refStart, x0, refStream, 0xFF).value
+            let zRef = s.throughHMC > 0 ? chain(from: refStart.value, x0, refStream, 0xFF).z : refStart.value
             return { x, t in
                 let (mu, sg) = vae.encode(x)
                 let draws = max(1, s.samples)
                 var total: Variable? = nil
                 for i in 0..<draws {
                     let start = s.samples == 0 ? mu : mu + sg * noise(t, i)
-                    let d = overChains { j in (defended(start, x.value, t, i * 16 + j) - Variable(zRef)).square().sum(axis: 1) }
+                    let d = overChains { j in defended(start, x, t, i * 16 + j) { ($0 - Variable(zRef)).square().sum(axis: 1) } }
                     total = total.map { $0 + d } ?? d
                 }
                 return total! * (1 / Float(draws))
@@ -337,7 +393,7 @@ public enum Attack {
                 let (mu, sg) = vae.encode(x)
                 let muA = s.through == .sigma ? mu0 : mu, sgA = s.through == .mu ? sigma0 : sg
                 if s.samples == 0 {
-                    return overChains { j in ((vae.decodeMean(defended(muA, x.value, t, j)) - Variable(meanRef!)).square().flattened().sum(axis: 1) + 1e-12).sqrt() }
+                    return overChains { j in defended(muA, x, t, j) { ((vae.decodeMean($0) - Variable(meanRef!)).square().flattened().sum(axis: 1) + 1e-12).sqrt() } }
                 }
                 var total: Variable? = nil
                 for j in 0..<s.samples {
@@ -378,8 +434,10 @@ public enum Attack {
                     let ce: Variable
                     if s.samples == 0 {
                         ce = overChains { c in
-                            let logits = clf.logits(defended(mu, x.value, t, c))
-                            return logits.logSumExp(axis: 1) - (logits * target).sum(axis: 1)
+                            defended(mu, x, t, c) { code in
+                                let logits = clf.logits(code)
+                                return logits.logSumExp(axis: 1) - (logits * target).sum(axis: 1)
+                            }
                         }
                     } else {
                         let logits = clf.logits(mu + sg * noise(t, j))

@@ -63,6 +63,15 @@ public struct HMCResult {
     /// The step size after the last adaptation (for `rule`, the value the update after the
     /// last transition gives, as the authors' `Q.eps`).
     public var stepSize: [Double]
+    /// Whether the chain accepted at least one proposal, burn-in included (so its final code
+    /// is not its start).
+    public var moved: [Bool]
+    /// With `recordPath`, every position `[N, d]` at which paper D's transition
+    /// (vae/model/hmc.py `HMC_sampler.transition`) calls `grad_E`, in order: each transition's
+    /// start, then its L leapfrog positions, burn-in included ((L + 1) per transition).
+    /// The authors' attack through the sampler leaks ∂E/∂x at each of them into its gradient
+    /// (`ThroughHMCGradient.kuzina`). Empty otherwise.
+    public var path: [Tensor] = []
 }
 
 /// Hamiltonian Monte Carlo over a batch of independent chains (paper D Algorithm 1, Eq. 9-10),
@@ -90,48 +99,55 @@ public enum HMC {
     /// single-threaded products of half the rows run 10-14% faster than one two-threaded
     /// product, and the halves need no synchronisation between leapfrog steps. Each chain's
     /// arithmetic is the same either way, up to the rounding of products with fewer rows.
+    /// With `recordPath`, `path` holds the L positions after each step (empty otherwise).
     public static func leapfrog(_ u: any PotentialEnergy, z z0: Tensor, p p0: Tensor, gradient g0: Tensor,
-                                stepSizes eta: [Float], steps: Int) -> (z: Tensor, p: Tensor, energy: Tensor, gradient: Tensor) {
+                                stepSizes eta: [Float], steps: Int, recordPath: Bool = false)
+        -> (z: Tensor, p: Tensor, energy: Tensor, gradient: Tensor, path: [Tensor]) {
         let n = z0.shape[0]
         precondition(eta.count == n && p0.shape == z0.shape && g0.shape == z0.shape)
         let ranges = BatchSplit.ranges(n)
         let parts = ranges.compactMap { r in u.chains(r).map { (r, $0) } }
         guard ranges.count > 1, parts.count == ranges.count else {
-            return leapfrogInOnePart(u, z: z0, p: p0, gradient: g0, stepSizes: eta, steps: steps)
+            return leapfrogInOnePart(u, z: z0, p: p0, gradient: g0, stepSizes: eta, steps: steps, recordPath: recordPath)
         }
         let ends = BatchSplit.map(parts) { r, part in
-            leapfrogInOnePart(part, z: z0.rows(r), p: p0.rows(r), gradient: g0.rows(r), stepSizes: Array(eta[r]), steps: steps)
+            leapfrogInOnePart(part, z: z0.rows(r), p: p0.rows(r), gradient: g0.rows(r), stepSizes: Array(eta[r]), steps: steps, recordPath: recordPath)
         }
+        let path = recordPath ? (0..<steps).map { step in Tensor.concatRows(ends.map { $0.path[step] }) } : []
         return (Tensor.concatRows(ends.map(\.z)), Tensor.concatRows(ends.map(\.p)),
-                Tensor.concatRows(ends.map(\.energy)), Tensor.concatRows(ends.map(\.gradient)))
+                Tensor.concatRows(ends.map(\.energy)), Tensor.concatRows(ends.map(\.gradient)), path)
     }
 
     static func leapfrogInOnePart(_ u: any PotentialEnergy, z z0: Tensor, p p0: Tensor, gradient g0: Tensor,
-                                  stepSizes eta: [Float], steps: Int) -> (z: Tensor, p: Tensor, energy: Tensor, gradient: Tensor) {
+                                  stepSizes eta: [Float], steps: Int, recordPath: Bool)
+        -> (z: Tensor, p: Tensor, energy: Tensor, gradient: Tensor, path: [Tensor]) {
         let (n, d) = (z0.shape[0], z0.shape[1])
         var z = z0, p = p0, g = g0
         var energy = Tensor.zeros([n])
+        var path: [Tensor] = []
         func kick(_ g: Tensor, _ f: Float) {
             for i in 0..<n { let c = f * eta[i]; for k in 0..<d { p.data[i * d + k] -= c * g.data[i * d + k] } }
         }
         kick(g, 0.5)
         for step in 0..<steps {
             for i in 0..<n { let c = eta[i]; for k in 0..<d { z.data[i * d + k] += c * p.data[i * d + k] } }
+            if recordPath { path.append(z) }
             (energy, g) = evaluate(u, z)
             kick(g, step < steps - 1 ? 1 : 0.5)
         }
         if steps == 0 { energy = evaluate(u, z).energy }
-        return (z, p, energy, g)
+        return (z, p, energy, g, path)
     }
 
     /// Runs `settings.burnInSteps` + `settings.steps` transitions of every chain from `z0`
-    /// (row i a chain) and returns the last state.
+    /// (row i a chain) and returns the last state (with `recordPath`, also the positions of
+    /// `HMCResult.path`).
     public static func sample(_ u: any PotentialEnergy, from z0: Tensor, parameters: [Variable], settings s: HMCSettings,
-                              draws: HMCDraws? = nil) -> HMCResult {
-        Autodiff.withFrozen(parameters) { run(u, from: z0, settings: s, draws: draws) }
+                              draws: HMCDraws? = nil, recordPath: Bool = false) -> HMCResult {
+        Autodiff.withFrozen(parameters) { run(u, from: z0, settings: s, draws: draws, recordPath: recordPath) }
     }
 
-    static func run(_ u: any PotentialEnergy, from z0: Tensor, settings s: HMCSettings, draws: HMCDraws?) -> HMCResult {
+    static func run(_ u: any PotentialEnergy, from z0: Tensor, settings s: HMCSettings, draws: HMCDraws?, recordPath: Bool) -> HMCResult {
         let (n, d) = (z0.shape[0], z0.shape[1])
         precondition(d == u.dimension, "HMC: codes of size \(d), energy of dimension \(u.dimension)")
         var rngs = (0..<n).map { RNG(seed: s.seed).derived(0x4D43_0000_0000 + UInt64(s.firstChain + $0)) }
@@ -140,6 +156,8 @@ public enum HMC {
         var eta = [Float](repeating: s.stepSize, count: n)
         var dual = DualAveraging(stepSize: s.stepSize, chains: n, target: s.targetAccept)
         var accepted = [Int](repeating: 0, count: n), burnInProbability = [Double](repeating: 0, count: n)
+        var moved = [Bool](repeating: false, count: n)
+        var path: [Tensor] = []
         let burn = s.burnInSteps
         for t in 0..<(burn + s.steps) {
             // momentum, then the Metropolis draw, from each chain's own stream
@@ -152,7 +170,10 @@ public enum HMC {
                     logU[i] = Foundation.log(Double(rngs[i].next() >> 11) * 0x1p-53)
                 }
             }
-            let end = leapfrog(u, z: z, p: p, gradient: gradient, stepSizes: eta, steps: s.leapfrog)
+            // the authors' transition evaluates grad_E at its start (ours keeps it from before)
+            if recordPath { path.append(z) }
+            let end = leapfrog(u, z: z, p: p, gradient: gradient, stepSizes: eta, steps: s.leapfrog, recordPath: recordPath)
+            path += end.path
             var acceptProbability = [Double](repeating: 0, count: n), share = 0.0
             for i in 0..<n {
                 var k0 = 0.0, k1 = 0.0
@@ -166,6 +187,7 @@ public enum HMC {
                 // a NaN ratio (a diverging trajectory) is rejected
                 guard logU[i] < logRatio else { continue }
                 share += 1
+                moved[i] = true
                 if t >= burn { accepted[i] += 1 }
                 z.data.replaceSubrange((i * d)..<((i + 1) * d), with: end.z.data[(i * d)..<((i + 1) * d)])
                 gradient.data.replaceSubrange((i * d)..<((i + 1) * d), with: end.gradient.data[(i * d)..<((i + 1) * d)])
@@ -187,7 +209,7 @@ public enum HMC {
             }
         }
         return HMCResult(z: z, acceptance: accepted.map { s.steps > 0 ? Double($0) / Double(s.steps) : 0 }, burnInAcceptance: burnInProbability,
-                         energy: energy.data.map(Double.init), stepSize: eta.map(Double.init))
+                         energy: energy.data.map(Double.init), stepSize: eta.map(Double.init), moved: moved, path: path)
     }
 }
 
