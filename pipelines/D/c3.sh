@@ -24,12 +24,14 @@
 #   lib-D.sh hmc_eta)
 #   The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1) for STEPS 50 / 50 / 3
 #   steps, one restart per reference.
-# Writes OUTDIR/c3.tsv, c3.png and the tools' JSON lines.
+#   GRADIENTS "straight-through detach-accepted kuzina" (all sizes)
+# Writes OUTDIR/c3.tsv, c3-direction.tsv, c3.png and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
 OUT=$(out_dir "$@")
 DATA=$(check_data mnist); EPOCHS=${EPOCHS:-$(pick 3 300 1)}; N=${N:-$(pick 20 50 2)}
 RADII=${RADII:-$(pick "0.1 0.2" "0.1 0.6 0.8 1.0" "0.1")}
+GRADIENTS=${GRADIENTS:-straight-through detach-accepted kuzina}
 T_ATTACK=${T_ATTACK:-$(pick 2 20 1)}; T=${T:-$(pick 100 "$(hmc_paper_steps "$DATA")" 2)}; STEPS=${STEPS:-$(pick 50 50 3)}
 mkdir -p "$OUT"
 start=$(date +%s)
@@ -42,25 +44,44 @@ defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --step-size "$(
 "$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" --sample --seed 1 -o "$OUT/rec-ref.npy"
 defend "$OUT/ref.npy" ref
 printf 'radius\tattacker\tmsssim_inputs\tse\tmsssim_rec\tse\tmsssim_rec_hmc\tse\n' > "$OUT/c3.tsv"
+printf 'radius\tattacker\tpixels_moved\ttowards_own_decoding\n' > "$OUT/c3-direction.tsv"
+# Which way each attack moved the pixels it moved: the share of pixels with |δ| > 0.01, and the
+# share of those whose change has the sign of the decoder's logit at the adversarial image's
+# encoder mean (towards the model's own decoding of x^a; a binarised pixel can only move
+# towards the other value, so this counts moves into pixels the decoding disagrees with).
+direction() {
+    "$BIN/vae-eval" encode --model "$M" --input "$OUT/adv-$1.npy" -o "$OUT/mu-$1.npy" 2> /dev/null
+    "$BIN/vae-eval" decode --model "$M" --codes "$OUT/mu-$1.npy" --logits -o "$OUT/logit-$1.npy" 2> /dev/null
+    python3 -c "
+import numpy as np
+d = np.load('$OUT/adv-$1.npy').reshape(-1) - np.load('$OUT/ref.npy').reshape(-1)
+l = np.load('$OUT/logit-$1.npy').reshape(-1)
+m = np.abs(d) > 0.01
+print('%.4f\t%.4f' % (m.mean(), (np.sign(d[m]) == np.sign(l[m])).mean() if m.any() else float('nan')))"
+}
 for r in $RADII; do
-    for attacker in plain through-hmc; do
+    for attacker in plain $GRADIENTS; do
         tag="$attacker-$r"
-        extra=(); [ "$attacker" = through-hmc ] && extra=(--through-hmc "$T_ATTACK")
+        extra=(); [ "$attacker" = plain ] || extra=(--through-hmc "$T_ATTACK" --hmc-gradient "$attacker")
         say "radius $r, attacker $attacker"
         "$BIN/vae-attack" latent-distance --model "$M" --input "$OUT/ref.npy" --radius "$r" --preset paperD --steps "$STEPS" --restarts 1 \
             "${extra[@]}" -o "$OUT/adv-$tag.npy" --summary-only >> "$OUT/attack.jsonl"
         "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$tag.npy" --sample --seed 2 -o "$OUT/rec-$tag.npy"
         defend "$OUT/adv-$tag.npy" "$tag"
+        printf '%s\t%s\t%s\n' "$r" "$attacker" "$(direction "$tag")" >> "$OUT/c3-direction.tsv"
         printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$attacker" "$(ms "$OUT/ref.npy" "$OUT/adv-$tag.npy")" \
             "$(ms "$OUT/rec-ref.npy" "$OUT/rec-$tag.npy")" "$(ms "$OUT/hmc-ref.npy" "$OUT/hmc-$tag.npy")" >> "$OUT/c3.tsv"
     done
 done
 column -t "$OUT/c3.tsv" >&2
+column -t "$OUT/c3-direction.tsv" >&2
 if need_gnuplot; then
+    set -- plain $GRADIENTS
+    cols=$(( $# < 2 ? $# : 2 )); rows=$(( ($# + 1) / 2 ))
     gnuplot <<GP
-set terminal pngcairo size 1100,520 font ",11"
+set terminal pngcairo size $(( 560 * cols )),$(( 470 * rows + 60 )) font ",11"
 set output "$OUT/c3.png"
-set multiplot layout 1,2 title "Paper D Appendix C.3: the attack max ‖z̃^a − z̃^r‖² (Eq. 64) without and through MCMC\nours: $DATA, conv VAE $EPOCHS epochs, $N references; HMC T = $T (defence), $T_ATTACK (inside the attack)"
+set multiplot layout $rows,$cols title "Paper D Appendix C.3: the attack max ‖z̃^a − z̃^r‖² (Eq. 64) without and through MCMC\nours: $DATA, conv VAE $EPOCHS epochs, $N references; HMC T = $T (defence), $T_ATTACK (inside the attack)"
 set datafile separator "\t"
 set datafile columnheaders
 set style data histograms
@@ -70,12 +91,17 @@ set yrange [0:1.05]
 set ylabel "MS-SSIM(reference, adversarial)"
 set xlabel "L∞ radius of the attack"
 set key outside bottom center horizontal
-set title "attacker without MCMC (Figure 10)"
-plot "< awk -F'\t' 'NR == 1 || \$2 == \"plain\"' $OUT/c3.tsv" using 3:4:xtic(1) title "images (before the forward pass)", \
-     "" using 5:6 title "reconstructions", "" using 7:8 title "reconstructions after HMC"
-set title "attacker through MCMC (Figure 11)"
-plot "< awk -F'\t' 'NR == 1 || \$2 == \"through-hmc\"' $OUT/c3.tsv" using 3:4:xtic(1) title "images (before the forward pass)", \
-     "" using 5:6 title "reconstructions", "" using 7:8 title "reconstructions after HMC"
+heading(a) = a eq "plain" ? "attacker without MCMC (Figure 10)" : \
+             a eq "straight-through" ? "through MCMC, straight-through gradient (ours)" : \
+             a eq "detach-accepted" ? "through MCMC, accepted rows detached" : \
+             a eq "kuzina" ? "through MCMC, the authors' code's gradient (Figure 11)" : "through MCMC, --hmc-gradient ".a
+attackers = "$*"
+do for [i = 1:words(attackers)] {
+    a = word(attackers, i)
+    set title heading(a)
+    plot sprintf("< awk -F'\t' -v a=%s 'NR == 1 || \$2 == a' $OUT/c3.tsv", a) using 3:4:xtic(1) title "images (before the forward pass)", \
+         "" using 5:6 title "reconstructions", "" using 7:8 title "reconstructions after HMC"
+}
 unset multiplot
 GP
     say "wrote $OUT/c3.png"
