@@ -25,7 +25,9 @@
 #   The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1) for STEPS 50 / 50 / 3
 #   steps, one restart per reference.
 #   GRADIENTS "straight-through detach-accepted kuzina" (all sizes)
-# Writes OUTDIR/c3.tsv, c3-direction.tsv, c3.png and the tools' JSON lines.
+# Writes OUTDIR/c3.tsv, c3-direction.tsv, c3.png, grid-R.png per radius (Figure 12: reference,
+# its reconstruction, then each attacker's adversarial points and their reconstructions) and the
+# tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
 OUT=$(out_dir "$@")
@@ -75,6 +77,16 @@ for r in $RADII; do
 done
 column -t "$OUT/c3.tsv" >&2
 column -t "$OUT/c3-direction.tsv" >&2
+# Figure 12: adversarial points and their reconstructions, without MCMC and through it
+G=$(( N < 10 ? N : 10 ))
+for r in $RADII; do
+    rows=("$OUT/ref.npy[0:$G]" "$OUT/rec-ref.npy[0:$G]"); labels=(--label reference --label recon)
+    for attacker in plain $GRADIENTS; do
+        rows+=("$OUT/adv-$attacker-$r.npy[0:$G]" "$OUT/rec-$attacker-$r.npy[0:$G]")
+        labels+=(--label "adv $attacker" --label "recon")
+    done
+    "$BIN/vae-eval" grid "${rows[@]}" "${labels[@]}" -o "$OUT/grid-$r.png"
+done
 if need_gnuplot; then
     set -- plain $GRADIENTS
     cols=$(( $# < 2 ? $# : 2 )); rows=$(( ($# + 1) / 2 ))
