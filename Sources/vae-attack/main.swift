@@ -85,8 +85,8 @@ struct Tool: ParsableCommand {
     var initSigma: Float?
     @Option(parsing: .unconditional, help: "Reparameterised samples per step for max-damage, elbo, classifier and output (0: encoder means), with fixed noise per step from the seed (default 1; those kinds only).")
     var samples: Int?
-    @Option(help: "max-damage: act through the encoder's mu, sigma or both (paper B Figure 4).")
-    var through: AttackPath = .both
+    @Option(help: "max-damage: act through the encoder's mu, sigma or both (paper B Figure 4; default both, mu with --through-hmc).")
+    var through: AttackPath?
     @Option(name: .customLong("damage-reference"), help: "max-damage: measure from g(mu(x)) (mean, paper B Eq. 5), from an independent sample of q(z|x) (sample, paper A Eq. 4), or from the attacked sample's own noise (coupled).")
     var damageReference: DamageReference = .mean
     @Option(parsing: .unconditional, help: "latent: paper A's penalty form, adding λ‖δ‖₂ to the KL (0: the constrained form only).")
@@ -147,7 +147,7 @@ struct Tool: ParsableCommand {
         s.hmc.adaptation = hmcAdapt ?? .rule
         s.hmc.targetAccept = hmcTargetAccept ?? 0.9
         s.throughHMCGradient = hmcGradient ?? .straightThrough
-        s.through = through
+        s.through = through ?? (throughHMC > 0 ? .mu : .both)
         s.damageReference = damageReference
         s.penalty = penalty
         s.seed = seed.seed
@@ -182,14 +182,9 @@ struct Tool: ParsableCommand {
         if kind == .classifier && classifier == nil { throw ValidationError("the classifier attack needs --classifier") }
         if kind != .classifier && classifier != nil { throw ValidationError("--classifier applies to the classifier attack only") }
         if kind != .latent && penalty != 0 { throw ValidationError("--penalty applies to the latent attack only") }
-        if kind != .maxDamage && through != .both { throw ValidationError("--through applies to the max-damage attack only") }
+        if kind != .maxDamage && through != nil { throw ValidationError("--through applies to the max-damage attack only") }
         if kind != .maxDamage && damageReference != .mean { throw ValidationError("--damage-reference applies to the max-damage attack only") }
-        if damageReference != .mean && s.samples == 0 { throw ValidationError("--damage-reference \(damageReference.rawValue) needs --samples of at least 1") }
-        if kind == .maxDamage && through != .mu && s.samples == 0 { throw ValidationError("--through \(through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
         guard throughHMC >= 0 else { throw ValidationError("--through-hmc must be at least 0, got \(throughHMC)") }
-        if throughHMC == 0 && (hmcSamples != nil || hmcLeapfrog != nil || hmcStepSize != nil || hmcBurnIn != nil || hmcAdapt != nil || hmcTargetAccept != nil || hmcGradient != nil) {
-            throw ValidationError("--hmc-samples, --hmc-leapfrog, --hmc-step-size, --hmc-burn-in, --hmc-adapt, --hmc-target-accept and --hmc-gradient need --through-hmc of at least 1")
-        }
         if throughHMC > 0 {
             guard kind.attacksThroughCode else {
                 throw ValidationError("--through-hmc applies to the skl, wasserstein, max-damage, classifier and latent-distance attacks")
@@ -197,13 +192,27 @@ struct Tool: ParsableCommand {
             if kind != .latentDistance && s.samples > 0 {
                 throw ValidationError("--through-hmc uses the HMC codes themselves: the \(kind.rawValue) attack takes --samples 0 with it")
             }
+            if kind == .maxDamage && s.through != .mu {
+                throw ValidationError("--through-hmc attacks the HMC codes started at mu: max-damage takes --through mu with it (its default there), not \(s.through.rawValue)")
+            }
+            if damageReference != .mean {
+                throw ValidationError("--through-hmc measures max-damage from g(mu(x)) on the codes themselves: --damage-reference \(damageReference.rawValue) needs sampled codes, which it does not take")
+            }
             guard s.hmcSamples >= 1, s.hmc.leapfrog >= 1 else { throw ValidationError("--hmc-samples and --hmc-leapfrog must be at least 1") }
             guard s.hmc.stepSize > 0 && s.hmc.stepSize.isFinite else { throw ValidationError("--hmc-step-size must be positive and finite, got \(s.hmc.stepSize)") }
             guard s.hmc.burnIn >= 0 && s.hmc.burnIn <= 100 else { throw ValidationError("--hmc-burn-in must be a fraction of --through-hmc in [0, 100], got \(s.hmc.burnIn)") }
             guard s.hmc.targetAccept > 0 && s.hmc.targetAccept < 1 else { throw ValidationError("--hmc-target-accept must be in (0, 1), got \(s.hmc.targetAccept)") }
-            if s.hmc.adaptation == .dualAveraging && s.hmc.burnInSteps == 0 {
+            if s.hmc.adaptation == .dualAveraging && Int(s.hmc.burnIn * Double(throughHMC)) == 0 {
                 throw ValidationError("--hmc-adapt dual-averaging adapts during burn-in: give --hmc-burn-in with at least one transition")
             }
+        }
+        if damageReference != .mean && s.samples == 0 { throw ValidationError("--damage-reference \(damageReference.rawValue) needs --samples of at least 1") }
+        if kind == .maxDamage && s.through != .mu && s.samples == 0 { throw ValidationError("--through \(s.through.rawValue) needs --samples of at least 1: with means alone sigma has no effect") }
+        if throughHMC == 0 {
+            let given = [("--hmc-samples", hmcSamples != nil), ("--hmc-leapfrog", hmcLeapfrog != nil), ("--hmc-step-size", hmcStepSize != nil),
+                         ("--hmc-burn-in", hmcBurnIn != nil), ("--hmc-adapt", hmcAdapt != nil), ("--hmc-target-accept", hmcTargetAccept != nil),
+                         ("--hmc-gradient", hmcGradient != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) need\(given.count == 1 ? "s" : "") --through-hmc of at least 1") }
         }
         try OutputOptions.validate([out.output], inputs: [model.model, input.input, target, classifier])
     }
@@ -300,7 +309,9 @@ struct Tool: ParsableCommand {
                       "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
                       "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC]
                       .merging(hierarchical.map { ["top_groups": topGroups ?? $0.groups] } ?? [:]) { a, _ in a }
-                      .merging(s.throughHMC > 0 ? ["hmc_gradient": s.throughHMCGradient.rawValue] : [:]) { a, _ in a })
+                      .merging(s.throughHMC > 0 ? ["hmc_gradient": s.throughHMCGradient.rawValue, "hmc_samples": s.hmcSamples, "hmc_leapfrog": s.hmc.leapfrog,
+                                                 "hmc_step_size": Double(s.hmc.stepSize), "hmc_burn_in": s.hmc.burnIn, "hmc_adapt": s.hmc.adaptation.rawValue,
+                                                 "hmc_target_accept": s.hmc.targetAccept] : [:]) { a, _ in a })
         // the JSON lines are printed before the file is renamed into place, so that a failure to
         // print leaves no output; with -o - the images take stdout and the lines go to stderr
         try Npy.write(all, to: out.output) {

@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Shared
 
 /// Finite-difference checks of every op's backward rule (inputs and, for layers, parameters).
@@ -16,6 +17,24 @@ final class AutodiffOpsTests: XCTestCase {
         gradCheck([a]) { -(2 * $0[0] + 1) / 3 - 0.5 }
         // a rank-3 broadcast on both sides: [2,1,4] with [3,1]
         gradCheck([rng.normalTensor([2, 1, 4]), rng.normalTensor([3, 1])]) { $0[0] * $0[1] + $0[1] }
+    }
+
+    /// `zeroValued`: value zero (also where its input is not finite), gradient its input's
+    /// (so, by design, not the finite difference of its value).
+    func testZeroValuedAddsAGradientAndNoValue() {
+        let a = rng.normalTensor([3, 4])
+        let v = Variable(a, requiresGrad: true)
+        let z = (v.square() * 0.5).zeroValued() + v
+        XCTAssertEqual(z.value, a, "the value is v's alone")
+        z.backward(seed: Tensor(shape: [3, 4], repeating: 1))
+        assertClose(v.grad!, a + 1, tol: 1e-6, "∂(½v²) + ∂v")
+        var bad = a
+        bad.data[0] = .nan; bad.data[1] = .infinity
+        let w = Variable(bad, requiresGrad: true)
+        let y = w.exp().zeroValued()
+        XCTAssertEqual(y.value, Tensor.zeros([3, 4]), "zero even where the input is not finite")
+        y.backward(seed: Tensor(shape: [3, 4], repeating: 1))
+        assertClose(w.grad!.reshaped([12]).slice(axis: 0, 2..<12), a.map { Foundation.exp($0) }.reshaped([12]).slice(axis: 0, 2..<12), tol: 1e-6, "∂ of exp")
     }
 
     func testBroadcastForwardMatchesNumpyRules() {

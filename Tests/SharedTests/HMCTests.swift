@@ -247,7 +247,9 @@ final class HMCTests: XCTestCase {
     /// them of ∂E/∂x = (x − Wz − b)/s², computed here from our path, equals the port's sum,
     /// and there are (L + 1) per transition.
     func testRecordedPathIsWhereAPortOfPaperDsSamplerTakesGradients() throws {
-        let (n, d, m, total) = (12, 3, 4, 15)
+        // 18 chains: the leapfrog runs in two halves (BatchSplit cuts batches of 16 or more),
+        // whose paths are joined
+        let (n, d, m, total) = (18, 3, 4, 15)
         let u = gaussian(chains: n)
         let dir = tempDir()
         let (z0, draws) = try numpyDraws(dir, seed: 13, total: total, n: n, d: d, startScale: 1.5)

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Paper D Appendix C.3 (Figures 10 and 11): what if the attacker knows the defence? The
-# unsupervised attack of Eq. 64-66, maximise ‖z̃ᵃ − z̃ʳ‖² over ‖ε‖∞ < δ, run twice per radius:
-# without MCMC (z̃ as samples of the encoder's q(z|x), t = 0) and through it (z̃ after T_ATTACK
-# HMC transitions on p(z|x), vae-attack latent-distance --through-hmc). For each, MS-SSIM
-# (paper D's variant) between reference and adversarial point before the forward pass (the
-# images themselves) and after it: the plain reconstructions (each decoding a sample of q(z|x),
-# as the authors' eval_attack does), and the reconstructions of the HMC-defended model (HMC on
-# both the reference and the adversarial point). The paper finds the
-# attack that does not use MCMC successful against the plain model and undone by the defence
-# (Figure 10), and the one that does unsuccessful (Figure 11: after-forward similarity about the
-# same as before).
+# Paper D Appendix C.3 (Figures 10-12): what if the attacker knows the defence? The
+# unsupervised attack of Eq. 64-66, maximise ‖z̃ᵃ − z̃ʳ‖² over ‖ε‖∞ < δ, run per radius by
+# several attackers: `start` (no step at all: the attack's random N(0, 0.2²) start, projected,
+# a baseline), `plain` (without MCMC: z̃ as samples of the encoder's q(z|x), t = 0), and through
+# MCMC (z̃ after T_ATTACK HMC transitions on p(z|x), vae-attack latent-distance --through-hmc)
+# once for each way the gradient passes the chain (vae-attack --hmc-gradient, GRADIENTS):
+# straight-through (ours, the identity), detach-accepted (the chain part of the authors' code: no
+# gradient through a row whose chain accepted), kuzina (the authors' code as it runs:
+# detach-accepted plus the likelihood gradients its sampler's backward passes leak into the
+# perturbation's gradient). For each, MS-SSIM (paper D's variant) between reference and
+# adversarial point before the forward pass (the images themselves) and after it: the plain
+# reconstructions (each decoding a sample of q(z|x), as the authors' eval_attack does), and the
+# reconstructions of the HMC-defended model (HMC on both the reference and the adversarial
+# point). The paper finds the attack that does not use MCMC successful against the plain model
+# and undone by the defence (Figure 10), and the one that does unsuccessful (Figure 11:
+# after-forward similarity about the same as before).
 #
 #   pipelines/D/c3.sh OUTDIR          (make -C pipelines/D c3 writes results/D/c3/)
 #
@@ -25,9 +30,12 @@
 #   The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1) for STEPS 50 / 50 / 3
 #   steps, one restart per reference.
 #   GRADIENTS "straight-through detach-accepted kuzina" (all sizes)
-# Writes OUTDIR/c3.tsv, c3-direction.tsv, c3.png, grid-R.png per radius (Figure 12: reference,
-# its reconstruction, then each attacker's adversarial points and their reconstructions) and the
-# tools' JSON lines.
+# Writes OUTDIR/c3.tsv, c3-direction.tsv (which pixels each attack moved, which way, and how many
+# of its rows never left their start), c3-floor.tsv (MS-SSIM between two sampled
+# reconstructions, and two HMC reconstructions, of the reference itself: what the
+# reconstruction columns read when nothing is attacked), c3.png, grid-R.png per radius
+# (Figure 12: reference, its reconstruction, then each attacker's adversarial points and their
+# reconstructions) and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-D.sh"
 OUT=$(out_dir "$@")
@@ -42,53 +50,67 @@ prepare_d "$OUT"
 : > "$OUT/msssim.jsonl"; : > "$OUT/attack.jsonl"; : > "$OUT/hmc.jsonl"
 ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
        python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }
-defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --step-size "$(hmc_eta "$DATA")" --seed 5 -o "$OUT/z-$2.npy" --decode "$OUT/hmc-$2.npy" --summary-only >> "$OUT/hmc.jsonl"; }
+defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --step-size "$(hmc_eta "$DATA")" --seed "${3:-5}" -o "$OUT/z-$2.npy" --decode "$OUT/hmc-$2.npy" --summary-only >> "$OUT/hmc.jsonl"; }
 "$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" --sample --seed 1 -o "$OUT/rec-ref.npy"
 defend "$OUT/ref.npy" ref
+# the floor: the reference against itself, reconstructed from other draws
+"$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" --sample --seed 2 -o "$OUT/rec-ref2.npy"
+defend "$OUT/ref.npy" ref2 6
+printf 'msssim_rec\tse\tmsssim_rec_hmc\tse\n%s\t%s\n' "$(ms "$OUT/rec-ref.npy" "$OUT/rec-ref2.npy")" "$(ms "$OUT/hmc-ref.npy" "$OUT/hmc-ref2.npy")" > "$OUT/c3-floor.tsv"
 printf 'radius\tattacker\tmsssim_inputs\tse\tmsssim_rec\tse\tmsssim_rec_hmc\tse\n' > "$OUT/c3.tsv"
-printf 'radius\tattacker\tpixels_moved\ttowards_own_decoding\n' > "$OUT/c3-direction.tsv"
-# Which way each attack moved the pixels it moved: the share of pixels with |δ| > 0.01, and the
-# share of those whose change has the sign of the decoder's logit at the adversarial image's
-# encoder mean (towards the model's own decoding of x^a; a binarised pixel can only move
-# towards the other value, so this counts moves into pixels the decoding disagrees with).
+printf 'radius\tattacker\tpixels_moved\ttowards_own_decoding\trows_at_start\n' > "$OUT/c3-direction.tsv"
+# Which way an attack moved the pixels it moved: the share of pixels with |δ| > 0.01; the share
+# of those whose change has the sign of the decoder's logit at the adversarial image's encoder
+# mean (towards the model's own decoding of x^a); and the rows that end exactly at the
+# attack's random start (`start`), i.e. never moved.
 direction() {
-    "$BIN/vae-eval" encode --model "$M" --input "$OUT/adv-$1.npy" -o "$OUT/mu-$1.npy" 2> /dev/null
-    "$BIN/vae-eval" decode --model "$M" --codes "$OUT/mu-$1.npy" --logits -o "$OUT/logit-$1.npy" 2> /dev/null
+    "$BIN/vae-eval" encode --model "$M" --input "$OUT/adv-$1-$2.npy" -o "$OUT/mu-$1-$2.npy" 2> /dev/null
+    "$BIN/vae-eval" decode --model "$M" --codes "$OUT/mu-$1-$2.npy" --logits -o "$OUT/logit-$1-$2.npy" 2> /dev/null
     python3 -c "
 import numpy as np
-d = np.load('$OUT/adv-$1.npy').reshape(-1) - np.load('$OUT/ref.npy').reshape(-1)
-l = np.load('$OUT/logit-$1.npy').reshape(-1)
+a = np.load('$OUT/adv-$1-$2.npy'); n = a.shape[0]
+d = a.reshape(-1) - np.load('$OUT/ref.npy').reshape(-1)
+l = np.load('$OUT/logit-$1-$2.npy').reshape(-1)
 m = np.abs(d) > 0.01
-print('%.4f\t%.4f' % (m.mean(), (np.sign(d[m]) == np.sign(l[m])).mean() if m.any() else float('nan')))"
+at_start = (np.abs(a.reshape(n, -1) - np.load('$OUT/adv-start-$2.npy').reshape(n, -1)).max(1) == 0).sum()
+print('%.4f\t%.4f\t%d/%d' % (m.mean(), (np.sign(d[m]) == np.sign(l[m])).mean() if m.any() else float('nan'), at_start, n))"
 }
 for r in $RADII; do
-    for attacker in plain $GRADIENTS; do
+    for attacker in start plain $GRADIENTS; do
         tag="$attacker-$r"
-        extra=(); [ "$attacker" = plain ] || extra=(--through-hmc "$T_ATTACK" --hmc-gradient "$attacker")
+        extra=()
+        case "$attacker" in
+            start) extra=(--steps 0) ;;
+            plain) extra=(--steps "$STEPS") ;;
+            *) extra=(--steps "$STEPS" --through-hmc "$T_ATTACK" --hmc-gradient "$attacker") ;;
+        esac
         say "radius $r, attacker $attacker"
-        "$BIN/vae-attack" latent-distance --model "$M" --input "$OUT/ref.npy" --radius "$r" --preset paperD --steps "$STEPS" --restarts 1 \
+        "$BIN/vae-attack" latent-distance --model "$M" --input "$OUT/ref.npy" --radius "$r" --preset paperD --restarts 1 \
             "${extra[@]}" -o "$OUT/adv-$tag.npy" --summary-only >> "$OUT/attack.jsonl"
         "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$tag.npy" --sample --seed 2 -o "$OUT/rec-$tag.npy"
         defend "$OUT/adv-$tag.npy" "$tag"
-        printf '%s\t%s\t%s\n' "$r" "$attacker" "$(direction "$tag")" >> "$OUT/c3-direction.tsv"
-        printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$attacker" "$(ms "$OUT/ref.npy" "$OUT/adv-$tag.npy")" \
-            "$(ms "$OUT/rec-ref.npy" "$OUT/rec-$tag.npy")" "$(ms "$OUT/hmc-ref.npy" "$OUT/hmc-$tag.npy")" >> "$OUT/c3.tsv"
+        line=$(printf '%s\t%s\t%s\t%s\t%s' "$r" "$attacker" "$(ms "$OUT/ref.npy" "$OUT/adv-$tag.npy")" \
+            "$(ms "$OUT/rec-ref.npy" "$OUT/rec-$tag.npy")" "$(ms "$OUT/hmc-ref.npy" "$OUT/hmc-$tag.npy")")
+        echo "$line" >> "$OUT/c3.tsv"
+        moved=$(direction "$attacker" "$r")
+        printf '%s\t%s\t%s\n' "$r" "$attacker" "$moved" >> "$OUT/c3-direction.tsv"
     done
 done
 column -t "$OUT/c3.tsv" >&2
 column -t "$OUT/c3-direction.tsv" >&2
+column -t "$OUT/c3-floor.tsv" >&2
 # Figure 12: adversarial points and their reconstructions, without MCMC and through it
 G=$(( N < 10 ? N : 10 ))
 for r in $RADII; do
-    rows=("$OUT/ref.npy[0:$G]" "$OUT/rec-ref.npy[0:$G]"); labels=(--label reference --label recon)
-    for attacker in plain $GRADIENTS; do
-        rows+=("$OUT/adv-$attacker-$r.npy[0:$G]" "$OUT/rec-$attacker-$r.npy[0:$G]")
+    grid_rows=("$OUT/ref.npy[0:$G]" "$OUT/rec-ref.npy[0:$G]"); labels=(--label reference --label recon)
+    for attacker in start plain $GRADIENTS; do
+        grid_rows+=("$OUT/adv-$attacker-$r.npy[0:$G]" "$OUT/rec-$attacker-$r.npy[0:$G]")
         labels+=(--label "adv $attacker" --label "recon")
     done
-    "$BIN/vae-eval" grid "${rows[@]}" "${labels[@]}" -o "$OUT/grid-$r.png"
+    "$BIN/vae-eval" grid "${grid_rows[@]}" "${labels[@]}" -o "$OUT/grid-$r.png"
 done
 if need_gnuplot; then
-    set -- plain $GRADIENTS
+    set -- start plain $GRADIENTS
     cols=$(( $# < 2 ? $# : 2 )); rows=$(( ($# + 1) / 2 ))
     gnuplot <<GP
 set terminal pngcairo size $(( 560 * cols )),$(( 470 * rows + 60 )) font ",11"
@@ -103,7 +125,8 @@ set yrange [0:1.05]
 set ylabel "MS-SSIM(reference, adversarial)"
 set xlabel "L∞ radius of the attack"
 set key outside bottom center horizontal
-heading(a) = a eq "plain" ? "attacker without MCMC (Figure 10)" : \
+heading(a) = a eq "start" ? "the attack's random start alone (no step)" : \
+             a eq "plain" ? "attacker without MCMC (Figure 10)" : \
              a eq "straight-through" ? "through MCMC, straight-through gradient (ours)" : \
              a eq "detach-accepted" ? "through MCMC, accepted rows detached" : \
              a eq "kuzina" ? "through MCMC, the authors' code's gradient (Figure 11)" : "through MCMC, --hmc-gradient ".a

@@ -85,8 +85,16 @@ public enum ThroughHMCGradient: String, CaseIterable, Sendable {
     /// objective's value is unchanged and its gradient gains Σ_v ∂ log p(x | z_v)/∂x (the
     /// attack ascends the negated loss; the prior term has no x). For a Bernoulli decoder
     /// that is Σ_v of the decoder's logits at z_v: it pulls x towards the decodings along the
-    /// chain, not away from the reference.
+    /// chain, not away from the reference. The authors' `log_Bernoulli` clamps the decoder's
+    /// probabilities to [1e-5, 1 − 1e-5], so for a Bernoulli decoder each logit enters clamped
+    /// to ±`kuzinaLogitLimit` (other likelihoods, which their attack does not use, enter as
+    /// the model defines them). Like the objective, the term is averaged over `hmcSamples`
+    /// chains and `samples` draws.
     case kuzina
+
+    /// log((1 − 10⁻⁵)/10⁻⁵) ≈ 11.513: the logit of the bounds to which paper D's
+    /// utils/distributions.py `log_Bernoulli` clamps the decoder's probabilities.
+    public static let kuzinaLogitLimit = Float(Foundation.log((1 - 1e-5) / 1e-5))
 }
 
 /// Which iterate of a row becomes its result.
@@ -284,14 +292,14 @@ public enum Attack {
         }
         /// The chain of `throughHMC` transitions of HMC on p(z|x) started at `code`, chain j
         /// (its draws from the seed, the attack step and j).
-        func chain(from code: Tensor, _ x: Tensor, _ t: Int, _ j: Int) -> HMCResult {
+        func chain(from code: Tensor, _ x: Tensor, _ t: Int, _ j: Int, recordPath: Bool = false) -> HMCResult {
             var h = s.hmc
             h.steps = s.throughHMC
             var g = RNG(seed: s.seed).derived(0x4A00_0000_0000 ^ (UInt64(t) << 16 | UInt64(j)))
             h.seed = g.next()
             h.firstChain = rowsBefore
             return HMC.sample(VAEPosteriorEnergy(vae: vae, inputs: x), from: code, parameters: vae.parameters, settings: h,
-                              recordPath: s.throughHMCGradient == .kuzina)
+                              recordPath: recordPath)
         }
         /// `f` of the attacked code after the chain (`f` of `code` itself without HMC): the
         /// forward value is `f` at the chain's end, the gradient as `throughHMCGradient` says
@@ -300,7 +308,7 @@ public enum Attack {
         /// gradients paper D's code leaks into the perturbation's).
         func defended(_ code: Variable, _ x: Variable, _ t: Int, _ j: Int, _ f: (Variable) -> Variable) -> Variable {
             guard s.throughHMC > 0 else { return f(code) }
-            let c = chain(from: code.value, x.value, t, j)
+            let c = chain(from: code.value, x.value, t, j, recordPath: s.throughHMCGradient == .kuzina)
             switch s.throughHMCGradient {
             case .straightThrough:
                 return f(code + Variable(c.z - code.value))
@@ -309,13 +317,17 @@ public enum Attack {
             case .kuzina:
                 var leak: Variable? = nil
                 for z in c.path {
-                    let logits = Autodiff.withoutGradients { vae.decodeLogits(Variable(z)).value }
+                    var logits = Autodiff.withoutGradients { vae.decodeLogits(Variable(z)).value }
+                    if vae.likelihood == .bernoulli {
+                        // the authors' log_Bernoulli clamps the probabilities (see `kuzinaLogitLimit`)
+                        let m = ThroughHMCGradient.kuzinaLogitLimit
+                        logits = logits.map { Swift.min(Swift.max($0, -m), m) }
+                    }
                     let term = vae.likelihood.logProb(x, logits: Variable(logits))
                     leak = leak.map { $0 + term } ?? term
                 }
                 guard let leak else { return f(detachingMoved(code, c)) }
-                // a term of value exactly 0 whose gradient is the leaked one
-                return f(detachingMoved(code, c)) + (leak - Variable(leak.value))
+                return f(detachingMoved(code, c)) + leak.zeroValued()
             }
         }
         /// The chain's end, with the code's gradient kept only for rows that never moved
@@ -347,7 +359,8 @@ public enum Attack {
                 return overChains { j in defended(mu, x, t, j) { DiagonalGaussian.wasserstein2Squared(mu1: $0, sigma1: sg, mu2: mu0, sigma2: sigma0) } }
             }
         case .latentDistance:
-            // z̃ʳ: one sample of q(z|x) per row (its own noise stream), after the same HMC
+            // z̃ʳ: one sample of q(z|x) per row (its own noise stream), after the same HMC (its
+            // path is not needed: the reference is fixed)
             let refStream = 0xFF_FFFF  // a step index no attack reaches
             let refStart = s.samples == 0 ? mu0 : mu0 + sigma0 * noise(refStream, 0xFF)
             let zRef = s.throughHMC > 0 ? chain(from: refStart.value, x0, refStream, 0xFF).z : refStart.value

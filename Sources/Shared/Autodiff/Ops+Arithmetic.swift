@@ -48,6 +48,14 @@ extension Variable {
     public static func - (s: Float, a: Variable) -> Variable { (-a) + s }
     public static func / (a: Variable, s: Float) -> Variable { a * (1 / s) }
 
+    /// Zeros of this node's shape that pass their gradient back to it unchanged: adding
+    /// `f.zeroValued()` to an objective adds ∂f to its gradient and nothing to its value, even
+    /// where f is not finite (a stand-in for gradients a reference implementation accumulates
+    /// outside its loss, `ThroughHMCGradient.kuzina`).
+    public func zeroValued() -> Variable {
+        Variable(Tensor.zeros(shape), parents: [self]) { g in [g] }
+    }
+
     /// A constant (no gradient) with the given value.
     public static func constant(_ t: Tensor) -> Variable { Variable(t) }
 }
