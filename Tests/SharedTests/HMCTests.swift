@@ -185,25 +185,22 @@ final class HMCTests: XCTestCase {
         })
     }
 
-    /// The sampler against a line-by-line numpy port of paper D's code (vae/model/hmc.py,
-    /// `HMC_sampler.sample` and `transition` with `adaptive=True`, as `sample_posterior` runs
-    /// it: 0.5·T burn-in transitions, then T), fed the same momenta and uniforms, on the
-    /// linear-Gaussian energy with its gradient in closed form.
-    func testSamplerMatchesAPortOfPaperDsHMC() throws {
-        let (n, d, total) = (12, 3, 30)
-        let u = gaussian(chains: n)
-        let dir = tempDir()
-        let (z0, draws) = try numpyDraws(dir, seed: 7, total: total, n: n, d: d, startScale: 2)
-        var s = HMCSettings()
-        s.steps = 20; s.burnIn = 0.5; s.leapfrog = 6; s.stepSize = 0.35; s.adaptation = .rule
-        XCTAssertEqual(s.burnInSteps + s.steps, total)
-        let ours = HMC.sample(u, from: z0, parameters: [], settings: s, draws: draws)
-        let out = try python("""
+    /// A line-by-line numpy port of paper D's sampler (vae/model/hmc.py, `HMC_sampler.sample`
+    /// and `transition` with `adaptive=True`) on the linear-Gaussian energy of `u`, fed the
+    /// momenta and uniforms `numpyDraws` saved in `dir`. Its `grad_E` also does what torch's
+    /// `E.sum().backward()` does to inputs x that require a gradient: it adds ∂E(z, x)/∂x to
+    /// `x_grad` at every call. A test appends its own driver lines.
+    func paperDSamplerPort(_ u: LinearGaussianEnergy, chains n: Int, dir: String) -> String {
+        """
         import numpy as np
-        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.array(\(Array(u.x.data[0..<4]))); s = \(u.s)
+        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.tile(np.array(\(Array(u.x.data[0..<4]))), (\(n), 1)); s = \(u.s)
         P = np.load('\(dir)/p.npy').astype(np.float64); U = np.load('\(dir)/u.npy'); z0 = np.load('\(dir)/z0.npy').astype(np.float64)
+        x_grad = np.zeros_like(x)
         def E(z): return 0.5 * ((x - z @ W.T - b) ** 2).sum(1) / s**2 + 0.5 * (z ** 2).sum(1)
-        def grad_E(z): return -((x - z @ W.T - b) @ W) / s**2 + z
+        def grad_E(z):
+            global x_grad
+            x_grad = x_grad + (x - z @ W.T - b) / s**2   # what E.sum().backward() adds to x.grad
+            return -((x - z @ W.T - b) @ W) / s**2 + z
         class HMC_sampler:
             def __init__(self, eps, L, adaptive): self.eps, self.L, self.adaptive = eps, L, adaptive
             def transition(self, z_s, p_s):
@@ -229,6 +226,24 @@ final class HMCTests: XCTestCase {
                     if self.adaptive: self.eps += 0.01 * ((prop_accepted - 0.9) / 0.9) * self.eps
                     if i >= burn_in: rates.append(prop_accepted)
                 return z_curr, rates
+
+        """
+    }
+
+    /// The sampler against a line-by-line numpy port of paper D's code (vae/model/hmc.py,
+    /// `HMC_sampler.sample` and `transition` with `adaptive=True`, as `sample_posterior` runs
+    /// it: 0.5·T burn-in transitions, then T), fed the same momenta and uniforms, on the
+    /// linear-Gaussian energy with its gradient in closed form.
+    func testSamplerMatchesAPortOfPaperDsHMC() throws {
+        let (n, d, total) = (12, 3, 30)
+        let u = gaussian(chains: n)
+        let dir = tempDir()
+        let (z0, draws) = try numpyDraws(dir, seed: 7, total: total, n: n, d: d, startScale: 2)
+        var s = HMCSettings()
+        s.steps = 20; s.burnIn = 0.5; s.leapfrog = 6; s.stepSize = 0.35; s.adaptation = .rule
+        XCTAssertEqual(s.burnInSteps + s.steps, total)
+        let ours = HMC.sample(u, from: z0, parameters: [], settings: s, draws: draws)
+        let out = try python(paperDSamplerPort(u, chains: n, dir: dir) + """
         Q = HMC_sampler(\(s.stepSize), \(s.leapfrog), True)
         z, rates = Q.sample(z0, \(s.steps), int(0.5 * \(s.steps)))
         print(' '.join(map(str, list(z.ravel()) + [Q.eps, np.mean(rates)])))
@@ -270,41 +285,9 @@ final class HMCTests: XCTestCase {
                 }
             }
         }
-        let out = try python("""
-        import numpy as np
-        W = np.array(\(u.w.data)).reshape(4, 3); b = np.array(\(u.b.data)); x = np.tile(np.array(\(Array(u.x.data[0..<4]))), (\(n), 1)); s = \(u.s)
-        P = np.load('\(dir)/p.npy').astype(np.float64); U = np.load('\(dir)/u.npy'); z0 = np.load('\(dir)/z0.npy').astype(np.float64)
-        x_grad = np.zeros_like(x)
-        def E(z): return 0.5 * ((x - z @ W.T - b) ** 2).sum(1) / s**2 + 0.5 * (z ** 2).sum(1)
-        def grad_E(z):
-            global x_grad
-            x_grad = x_grad + (x - z @ W.T - b) / s**2   # what E.sum().backward() adds to x.grad
-            return -((x - z @ W.T - b) @ W) / s**2 + z
-        class HMC_sampler:
-            def __init__(self, eps, L, adaptive): self.eps, self.L, self.adaptive = eps, L, adaptive
-            def transition(self, z_s, p_s):
-                z_end = z_s.copy(); p_end = p_s.copy()
-                z_grad = grad_E(z_end)
-                p_end = p_end + (-0.5 * self.eps) * z_grad
-                for i in range(self.L):
-                    z_end = z_end + self.eps * p_end
-                    z_grad = grad_E(z_end)
-                    if i < self.L - 1: p_end = p_end + (-self.eps) * z_grad
-                    else: p_end = p_end + (-0.5 * self.eps) * z_grad
-                q_ratio = 0.5 * ((p_s ** 2).sum(1) - (p_end ** 2).sum(1))
-                target_ratio = E(z_s) - E(z_end)
-                return z_end, q_ratio + target_ratio
-            def sample(self, z_0, N, burn_in):
-                z_curr = z_0.copy()
-                for i in range(burn_in + N):
-                    z_proposed, ratio = self.transition(z_curr, P[i])
-                    accept_flag = np.log(U[i]) < ratio
-                    z_curr[accept_flag] = z_proposed[accept_flag]
-                    prop_accepted = np.mean(accept_flag.astype(float))
-                    if self.adaptive: self.eps += 0.01 * ((prop_accepted - 0.9) / 0.9) * self.eps
-                return z_curr
+        let out = try python(paperDSamplerPort(u, chains: n, dir: dir) + """
         Q = HMC_sampler(\(s.stepSize), \(s.leapfrog), True)
-        z = Q.sample(z0, \(s.steps), int(0.5 * \(s.steps)))
+        z, _ = Q.sample(z0, \(s.steps), int(0.5 * \(s.steps)))
         print(' '.join(map(str, list(z.ravel()) + list(x_grad.ravel()))))
         """).split(separator: " ").map { Double($0)! }
         for k in 0..<(n * d) { XCTAssertEqual(Double(ours.z.data[k]), out[k], accuracy: 1e-4, "z element \(k)") }
