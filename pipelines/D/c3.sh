@@ -25,8 +25,8 @@
 #   N references 20 / 50 / 2    RADII "0.1 0.2" / "0.1 0.6 0.8 1.0" / "0.1"
 #   T_ATTACK HMC transitions inside the attack 2 / 20 / 1 (plus vae-attack's burn-in of half as
 #   many; each runs 20 leapfrog steps at every attack step); T defence transitions 100 / 500 on
-#   MNIST, 1000 otherwise / 2, from η0 0.1 on MNIST, 0.05 otherwise (the authors' run scripts;
-#   lib-D.sh hmc_eta)
+#   MNIST, 1000 otherwise / 2; both chains from η0 0.1 on MNIST, 0.05 otherwise (the authors'
+#   run scripts, lib-D.sh hmc_eta; their attack's chain takes the same hmc_eps as the defence)
 #   The attacks use paper D's optimiser (vae-attack --preset paperD: SGD lr 1) for STEPS 50 / 50 / 3
 #   steps, one restart per reference.
 #   GRADIENTS "straight-through detach-accepted kuzina" (all sizes)
@@ -82,7 +82,7 @@ for r in $RADII; do
         case "$attacker" in
             start) extra=(--steps 0) ;;
             plain) extra=(--steps "$STEPS") ;;
-            *) extra=(--steps "$STEPS" --through-hmc "$T_ATTACK" --hmc-gradient "$attacker") ;;
+            *) extra=(--steps "$STEPS" --through-hmc "$T_ATTACK" --hmc-step-size "$(hmc_eta "$DATA")" --hmc-gradient "$attacker") ;;
         esac
         say "radius $r, attacker $attacker"
         "$BIN/vae-attack" latent-distance --model "$M" --input "$OUT/ref.npy" --radius "$r" --preset paperD --restarts 1 \
