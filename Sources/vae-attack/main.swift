@@ -33,7 +33,7 @@ struct Tool: ParsableCommand {
         discussion: """
         Every reference and restart runs as one batch (chunks of about 500 rows). Kinds: latent (−KL to a target's posterior, paper A), skl (symmetric KL to the clean posterior, paper D), output (−‖g(z̃) − g(z̃_t)‖² to a target, paper D), max-damage (‖g(z_δ) − g(z_ref)‖₂, papers B and A), elbo (−ELBO, paper C), classifier (cross-entropy of a latent classifier, paper D), wasserstein (W2² to the clean posterior, paper D), latent-distance (‖z̃ᵃ − z̃ʳ‖², paper D Eq. 64); the README has the formulas. --through-hmc T attacks the HMC-defended model (paper D appendix C.3): the objective sees the attacked code after T transitions of vae-hmc's sampler, with a straight-through gradient; --hmc-gradient detach-accepted passes none through the code of a row whose chain accepted a proposal, and kuzina is paper D's code's gradient in full: detach-accepted plus the likelihood gradients ∂ log p(x|z)/∂x at every position where its sampler evaluates the energy's gradient, which torch accumulates into the perturbation's gradient.
 
-        The adversarial images go to -o as a .npy of images [N·K, C, H, W], one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1].
+        The adversarial images go to -o as a .npy of images [N·K, C, H, W], one row per reference and restart with the restarts of a reference consecutive (as vae-eval accuracy --reference and vae-eval msssim expect); --keep best keeps the best restart of each reference. One JSON line per adversarial image (reference, restart, objective, norm) and a summary line go to stdout. Each row's result is its best iterate or its last (--iterate) and lies in the norm ball and the pixel box [0, 1] (the ball alone with --no-pixel-box).
 
         Examples:
           vae-attack skl --model vae.safetensors --input mnist:test@50 --restarts 10 \\
@@ -63,6 +63,8 @@ struct Tool: ParsableCommand {
     var norm: PerturbationNorm?
     @Option(parsing: .unconditional, help: "Radius of the norm ball (paper D: 0.1 and 0.2 in L∞).")
     var radius: Float = 0.1
+    @Flag(name: .customLong("no-pixel-box"), help: "Let x + δ leave the pixel box [0, 1] (the ball alone bounds δ; paper C does not say its attacks clip). Other tools read such images with --any-pixel-range.")
+    var noPixelBox = false
     @Option(help: "The optimiser: pgd (signed or normalised gradient times --step), sgd or adam (--lr, reduce-on-plateau; paper D's code) (default pgd).")
     var optimizer: AttackOptimizer?
     @Option(parsing: .unconditional, help: "Gradient steps (default 50).")
@@ -125,6 +127,7 @@ struct Tool: ParsableCommand {
         var s = AttackSettings(kind: kind)
         s.norm = norm ?? .linf
         s.radius = radius
+        s.pixelBox = !noPixelBox
         s.optimizer = optimizer ?? (paperD ? .sgd : .pgd)
         s.steps = steps ?? 50
         s.step = step ?? radius / 10
@@ -307,7 +310,7 @@ struct Tool: ParsableCommand {
                       "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
                       "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
                       "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
-                      "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC]
+                      "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC, "pixel_box": s.pixelBox]
                       .merging(hierarchical.map { ["top_groups": topGroups ?? $0.groups] } ?? [:]) { a, _ in a }
                       .merging(s.throughHMC > 0 ? ["hmc_gradient": s.throughHMCGradient.rawValue, "hmc_samples": s.hmcSamples, "hmc_leapfrog": s.hmc.leapfrog,
                                                  "hmc_step_size": Double(s.hmc.stepSize), "hmc_burn_in": s.hmc.burnIn, "hmc_adapt": s.hmc.adaptation.rawValue,

@@ -31,7 +31,7 @@ struct Export: ParsableCommand {
 struct Grid: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tile image batches into one PNG: one row per .npy file.",
-        discussion: "Example:\n  vae-eval grid ref.npy rec.npy --label clean --label recon -o grid.png")
+        discussion: "Pixels are drawn clamped to [0, 1] (images from vae-attack --no-pixel-box may leave it).\nExample:\n  vae-eval grid ref.npy rec.npy --label clean --label recon -o grid.png")
     @Argument(help: ArgumentHelp("Image batches (dataset specs or .npy files, [N,C,H,W] or [N,H,W]), one row each.", valueName: "images"))
     var files: [String]
     @Option(help: ArgumentHelp("A label per row, repeated once per file, shown in capitals (the built-in font has none other). Default: no labels.", valueName: "text"))
@@ -55,7 +55,8 @@ struct Grid: ParsableCommand {
     func run() throws {
         try OutputOptions.checkWritable([out.output])
         let rows = try files.map { f -> Tensor in
-            let ds = try DatasetCatalog.load(f)
+            // a picture: pixels outside [0, 1] (vae-attack --no-pixel-box) are drawn clamped
+            let ds = try DatasetCatalog.load(f, unitRange: false)
             if ds.count > columns { Log.line("\(f): showing the first \(columns) of \(ds.count) images (--columns)") }
             return ds.images.rows(0..<min(columns, ds.count))
         }

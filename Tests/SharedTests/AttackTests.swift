@@ -37,6 +37,33 @@ final class AttackTests: XCTestCase {
         }
     }
 
+    /// Without the pixel box (`--no-pixel-box`) the projection is onto the ball alone, in closed
+    /// form: L∞ clamps each coordinate to [−r, r], L2 scales a row longer than r onto the
+    /// sphere; rows then leave [0, 1] where the box would have stopped them, and an attack
+    /// (PGD and sgd, whose start enters only the box) keeps every result in the ball.
+    func testProjectionsWithoutThePixelBoxAreOntoTheBallAlone() throws {
+        let x = rng.uniformTensor([6, 40], 0, 0.05), v = rng.normalTensor([6, 40]) * 0.5
+        let pinf = BallProjection.project(v, around: x, norm: .linf, radius: 0.1, pixelBox: false)
+        for k in 0..<v.count { XCTAssertEqual(pinf.data[k], min(max(v.data[k], -0.1), 0.1)) }
+        XCTAssertLessThan((0..<x.count).map { x.data[$0] + pinf.data[$0] }.min()!, -0.04, "pixels below 0")
+        let p2 = BallProjection.project(v, around: x, norm: .l2, radius: 0.8, pixelBox: false)
+        for (i, n) in BallProjection.norms(v, norm: .l2).enumerated() {
+            let row = p2.rows(i..<(i + 1)), c = n > 0.8 ? Float(0.8 / n) : 1
+            assertClose(row, v.rows(i..<(i + 1)) * c, tol: 1e-5, "row \(i) scaled onto the ball")
+            XCTAssertLessThanOrEqual(BallProjection.norms(row, norm: .l2)[0], Double(Float(0.8)), "row \(i) inside the ball after rounding")
+        }
+        XCTAssertEqual(BallProjection.box(v, around: x, pixelBox: false), v)
+        let vae = try tinyVAE()
+        for optimizer in [AttackOptimizer.pgd, .sgd] {
+            var s = AttackSettings(kind: .skl)
+            s.pixelBox = false; s.optimizer = optimizer; s.steps = 5; s.radius = 0.2; s.step = 0.05
+            let refs = rng.uniformTensor([4, 1, 4, 4], 0, 0.1)
+            let res = Attack.run(vae, references: refs, settings: s)
+            for n in res.norms { XCTAssertLessThanOrEqual(n, 0.2 * (1 + 1e-6), "\(optimizer): inside the ball") }
+            XCTAssertLessThan(res.images.data.min()!, 0, "\(optimizer): the attack left the box")
+        }
+    }
+
     func testObjectiveGradientsMatchFiniteDifferences() throws {
         let vae = try tinyVAE()
         var c = ModelConfig(architecture: "linear-classifier", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 1)

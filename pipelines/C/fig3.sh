@@ -11,7 +11,8 @@
 # Environment (quick / FULL=1 / CHECK=1): N=100/1000/10 test images (the first N),
 # RADII="0 0.025 0.05 0.1 0.15 0.2" / 0, 0.02, ..., 0.2 / "0 0.1", STEPS=50/100/5 PGD steps
 # of radius/10 (vae-attack pgd), ATTACK_SAMPLES=1 draw per step, SAMPLES=10/10/2 draws
-# for the ELBO of the attacked images and for the bound.
+# for the ELBO of the attacked images and for the bound; PIXEL_BOX=1 (0: the attacks may leave
+# the pixel box [0, 1]).
 # Writes OUTDIR/fig3.tsv, attack.jsonl, elbo.jsonl, certify.jsonl, fig3.png, and
 # grid.png (clean test images and the attacked ones at ε_attack = 0.1 for each model).
 # Degenerate models are marked in the legend and make the script fail at the end unless
@@ -23,6 +24,10 @@ MODELS=${MODELS:-$OUT/models}
 N=${N:-$(pick 100 1000 10)}
 RADII=${RADII:-$(pick "0 0.025 0.05 0.1 0.15 0.2" "0 0.02 0.04 0.06 0.08 0.1 0.12 0.14 0.16 0.18 0.2" "0 0.1")}
 STEPS=${STEPS:-$(pick 50 100 5)}; ATTACK_SAMPLES=${ATTACK_SAMPLES:-1}; SAMPLES=${SAMPLES:-$(pick 10 10 2)}
+# PIXEL_BOX=0: attacks may leave the pixel box [0, 1] (vae-attack --no-pixel-box; paper C does not
+# say its attacks clip); the ELBO then reads the images with --any-pixel-range
+PIXEL_BOX=${PIXEL_BOX:-1}
+box_attack=(); box_read=(); [ "$PIXEL_BOX" = 0 ] && { box_attack=(--no-pixel-box); box_read=(--any-pixel-range); }
 mkdir -p "$OUT"
 start=$(date +%s)
 for e in $EPS_LIST; do "$(dirname "$0")/train.sh" "$MODELS" "$e"; done
@@ -38,10 +43,10 @@ for e in $EPS_LIST; do
         else
             x="$OUT/adv-$e-$r.npy"
             "$BIN/vae-attack" elbo --model "$M" --input "$OUT/clean.npy" --radius "$r" --steps "$STEPS" \
-                --samples "$ATTACK_SAMPLES" --seed "$SEED" -o "$x" --summary-only 2> /dev/null |
+                --samples "$ATTACK_SAMPLES" --seed "$SEED" "${box_attack[@]}" -o "$x" --summary-only 2> /dev/null |
                 python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); d["eps_train"] = float(sys.argv[1]); print(json.dumps(d))' "$e" >> "$OUT/attack.jsonl"
         fi
-        el=$("$BIN/vae-eval" elbo --model "$M" --input "$x" --samples "$SAMPLES" --seed 1 --summary-only)
+        el=$("$BIN/vae-eval" elbo --model "$M" --input "$x" "${box_read[@]}" --samples "$SAMPLES" --seed 1 --summary-only)
         ce=$("$BIN/vae-certify" ibp --model "$M" --input "$OUT/clean.npy" --eps "$r" --samples "$SAMPLES" --seed 1 --summary-only)
         echo "$el" | python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); d.update(eps_train=float(sys.argv[1]), eps_attack=float(sys.argv[2])); print(json.dumps(d))' "$e" "$r" >> "$OUT/elbo.jsonl"
         echo "$ce" | python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); d.update(eps_train=float(sys.argv[1])); print(json.dumps(d))' "$e" >> "$OUT/certify.jsonl"

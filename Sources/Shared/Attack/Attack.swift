@@ -117,6 +117,10 @@ public struct AttackSettings: Sendable {
     public var kind: AttackKind
     public var norm: PerturbationNorm = .linf
     public var radius: Float = 0.1
+    /// Whether x + δ stays in the pixel box [0, 1] (the default). Paper C does not say its
+    /// attacks clip, and on MNIST, whose pixels are mostly exactly 0 or 1, the box halves what
+    /// an L∞ attack can do to most pixels (REPRODUCTION.md, paper C Figure 3).
+    public var pixelBox = true
     public var steps = 50
     /// PGD step: the signed gradient times `step` for L∞, the normalised gradient times `step`
     /// for L2.
@@ -212,16 +216,17 @@ public enum Attack {
             // gradient is taken there, and the ball applies from the first step on; that first
             // iterate can lie outside the ball and is never a result.
             let startFeasible = s.optimizer == .pgd
-            delta = startFeasible ? BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius) : BallProjection.box(delta, around: x0)
+            delta = startFeasible ? BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius, pixelBox: s.pixelBox)
+                                  : BallProjection.box(delta, around: x0, pixelBox: s.pixelBox)
             var stepper = AttackStepper(settings: s, rows: x0.shape[0], size: d)
             // the projected start stands in until a finite value is seen
-            var best = startFeasible ? delta : BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius)
+            var best = startFeasible ? delta : BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius, pixelBox: s.pixelBox)
             var bestValue = [Double](repeating: -.infinity, count: x0.shape[0])
             for t in 0...s.steps {
                 let feasible = t > 0 || startFeasible
                 if t == s.steps {
                     // without a single step an sgd or adam start still has to enter the ball
-                    if !feasible { delta = BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius) }
+                    if !feasible { delta = BallProjection.project(delta, around: x0, norm: s.norm, radius: s.radius, pixelBox: s.pixelBox) }
                     // the final iterate needs its value only
                     // (HMC inside the objective takes gradients itself, so it needs recording on)
                     let values = s.throughHMC > 0 ? Autodiff.valueAndGradient(at: x0 + delta) { objective($0, t) }.values
@@ -239,7 +244,8 @@ public enum Attack {
                         best.data.replaceSubrange((i * d)..<((i + 1) * d), with: delta.data[(i * d)..<((i + 1) * d)])
                     }
                 }
-                delta = BallProjection.project(stepper.step(delta, gradient: grad, values: values), around: x0, norm: s.norm, radius: s.radius)
+                delta = BallProjection.project(stepper.step(delta, gradient: grad, values: values), around: x0, norm: s.norm, radius: s.radius,
+                                               pixelBox: s.pixelBox)
             }
             return AttackResult(images: x0 + best, objective: bestValue, norms: BallProjection.norms(best, norm: s.norm))
         }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The perturbation budgets of the attacks: an Lp ball around the reference, intersected with
-/// the pixel box [0, 1], so that x + δ is always a valid image.
+/// the pixel box [0, 1], so that x + δ is always a valid image (unless the box is dropped:
+/// `AttackSettings.pixelBox`).
 public enum PerturbationNorm: String, CaseIterable, Sendable {
     case l2, linf
 }
@@ -18,7 +19,11 @@ public enum BallProjection {
     /// ‖δ(λ)‖ ≤ r; ‖δ(λ)‖ falls monotonically with λ, so λ is found by bisection (to 1e-12
     /// relative in λ, at most 100 halvings, keeping the feasible end), and the rounding to
     /// Float is checked not to leave the ball or the box.
-    public static func project(_ delta: Tensor, around x: Tensor, norm: PerturbationNorm, radius r: Float) -> Tensor {
+    ///
+    /// With `pixelBox` false the box is left out: L∞ clamps each pixel into [−r, r], L2 scales
+    /// a row longer than r onto the sphere.
+    public static func project(_ delta: Tensor, around x: Tensor, norm: PerturbationNorm, radius r: Float,
+                               pixelBox: Bool = true) -> Tensor {
         precondition(delta.shape == x.shape && r >= 0)
         let n = x.shape[0], d = n == 0 ? 0 : x.count / n
         var out = delta
@@ -26,16 +31,35 @@ public enum BallProjection {
             x.data.withUnsafeBufferPointer { xb in
                 for i in 0..<n {
                     let o = ob.baseAddress! + i * d, xi = xb.baseAddress! + i * d
-                    switch norm {
-                    case .linf:
+                    switch (norm, pixelBox) {
+                    case (.linf, true):
                         for k in 0..<d { o[k] = Swift.min(Swift.max(o[k], Swift.max(-r, -xi[k])), Swift.min(r, 1 - xi[k])) }
-                    case .l2:
+                    case (.linf, false):
+                        for k in 0..<d { o[k] = Swift.min(Swift.max(o[k], -r), r) }
+                    case (.l2, true):
                         projectL2(o, xi, d, r)
+                    case (.l2, false):
+                        scaleOntoBall(o, d, r)
                     }
                 }
             }
         }
         return out
+    }
+
+    /// v · min(1, r/‖v‖), checked not to leave the ball after rounding to Float.
+    static func scaleOntoBall(_ v: UnsafeMutablePointer<Float>, _ d: Int, _ r: Float) {
+        var s = 0.0
+        for k in 0..<d { s += Double(v[k]) * Double(v[k]) }
+        guard s.squareRoot() > Double(r) else { return }
+        var c = Float(Double(r) / s.squareRoot())
+        while true {
+            var t = 0.0
+            for k in 0..<d { let f = v[k] * c; t += Double(f) * Double(f) }
+            if t.squareRoot() <= Double(r) { break }
+            c = c.nextDown
+        }
+        for k in 0..<d { v[k] *= c }
     }
 
     static func projectL2(_ v: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ d: Int, _ r: Float) {
@@ -76,9 +100,10 @@ public enum BallProjection {
     }
 
     /// δ clamped so that x + δ lies in the pixel box [0, 1] (the ball left aside), as
-    /// `clamp(x + δ, 0, 1) − x` in paper D's code.
-    public static func box(_ delta: Tensor, around x: Tensor) -> Tensor {
+    /// `clamp(x + δ, 0, 1) − x` in paper D's code; δ itself with `pixelBox` false.
+    public static func box(_ delta: Tensor, around x: Tensor, pixelBox: Bool = true) -> Tensor {
         precondition(delta.shape == x.shape)
+        guard pixelBox else { return delta }
         var out = delta
         for k in 0..<out.count { out.data[k] = Swift.min(Swift.max(x.data[k] + out.data[k], 0), 1) - x.data[k] }
         return out

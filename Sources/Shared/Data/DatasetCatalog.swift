@@ -25,13 +25,15 @@ public enum DatasetCatalog {
         return NSHomeDirectory() + "/.local/share/robustvae"
     }
 
-    /// Loads what a spec selects. `labelsPath` optionally gives labels for `.npy` images.
-    public static func load(_ specText: String, labelsPath: String? = nil) throws -> Dataset {
+    /// Loads what a spec selects. `labelsPath` optionally gives labels for `.npy` images;
+    /// `unitRange` false accepts `.npy` pixels outside [0, 1] (adversarial images made without
+    /// the pixel box, `vae-attack --no-pixel-box`).
+    public static func load(_ specText: String, labelsPath: String? = nil, unitRange: Bool = true) throws -> Dataset {
         let spec = try DatasetSpec(parsing: specText)
         var ds: Dataset
         switch spec.source {
         case .npy(let path):
-            ds = try loadNpy(path, labelsPath: labelsPath, source: specText)
+            ds = try loadNpy(path, labelsPath: labelsPath, source: specText, unitRange: unitRange)
         case .named(let name, let split):
             guard labelsPath == nil else { throw ToolError.usage("--labels is only for .npy inputs; '\(specText)' has its own labels") }
             if name == "color-mnist" {
@@ -141,8 +143,9 @@ public enum DatasetCatalog {
 
     /// Images from `.npy`: `[N,C,H,W]`, `[N,H,W]` (one channel) or `[N,D]` (a square image
     /// when D is a square, else `[N,1,1,D]`). Non-finite values and pixels outside [0, 1]
-    /// (every model here has a likelihood on [0, 1]) are errors.
-    static func loadNpy(_ path: String, labelsPath: String?, source: String) throws -> Dataset {
+    /// (every model here has a likelihood on [0, 1]) are errors, the latter unless `unitRange`
+    /// is false.
+    static func loadNpy(_ path: String, labelsPath: String?, source: String, unitRange: Bool = true) throws -> Dataset {
         var t = try Npy.read(path)
         switch t.rank {
         case 4: break
@@ -156,8 +159,10 @@ public enum DatasetCatalog {
         guard t.shape[0] > 0 else { throw ToolError.file(path, "holds no images") }
         guard t.isFinite else { throw ToolError.file(path, "contains NaN or infinite values") }
         let (lo, hi) = t.data.reduce((Float.infinity, -Float.infinity)) { (Swift.min($0.0, $1), Swift.max($0.1, $1)) }
-        guard lo >= 0 && hi <= 1 else {
-            throw ToolError.file(path, "pixel values must lie in [0, 1], found \(lo)...\(hi)" + (lo >= 0 && hi > 1.5 && hi <= 255 ? " (bytes? divide them by 255)" : ""))
+        guard !unitRange || (lo >= 0 && hi <= 1) else {
+            throw ToolError.file(path, "pixel values must lie in [0, 1], found \(lo)...\(hi)"
+                + (lo >= 0 && hi > 1.5 && hi <= 255 ? " (bytes? divide them by 255)"
+                   : " (images from vae-attack --no-pixel-box? tools with --any-pixel-range read them)"))
         }
         var labels: [Int]? = nil
         if let lp = labelsPath {
