@@ -12,7 +12,7 @@
 # RADII="0 0.025 0.05 0.1 0.15 0.2" / 0, 0.02, ..., 0.2 / "0 0.1", STEPS=50/100/5 PGD steps
 # of radius/10 (vae-attack pgd), ATTACK_SAMPLES=1 draw per step, SAMPLES=10/10/2 draws
 # for the ELBO of the attacked images and for the bound; PIXEL_BOX=1 (0: the attacks may leave
-# the pixel box [0, 1]).
+# the pixel box [0, 1]; the bounds still certify the ball within the box only).
 # Writes OUTDIR/fig3.tsv, attack.jsonl, elbo.jsonl, certify.jsonl, fig3.png, and
 # grid.png (clean test images and the attacked ones at ε_attack = 0.1 for each model).
 # Degenerate models are marked in the legend and make the script fail at the end unless
