@@ -85,7 +85,7 @@ if need_gnuplot; then
     gnuplot <<GP
 set terminal pngcairo size 1100,650 font ",11"
 set output "$OUT/fig3.png"
-set title "Paper C Figure 3: ELBO under PGD attacks on the ELBO ($DATA, $N test images)\nours: ε_{train} = 0 trained $EPOCHS epochs, the others $FT_EPOCHS more from it; σ_0 = $SIGMA0\nPGD $STEPS steps; dashed: our certified bound (Eq. 21)"
+set title "Paper C Figure 3: ELBO under PGD attacks on the ELBO ($DATA, $N test images)\nours: ε_{train} = 0 trained $EPOCHS epochs, the others $FT_EPOCHS more from it; σ_0 = $SIGMA0\nPGD $STEPS steps$([ "$PIXEL_BOX" = 0 ] && echo ', without the pixel box [0, 1]'); dashed: our certified bound (Eq. 21)"
 set rmargin at screen 0.62
 set xlabel "ε_{attack} (L∞ radius of the attack)"
 set ylabel "ELBO, nats per image (Eq. 9 without the constant c)"
