@@ -66,8 +66,13 @@ public struct InputOptions: ParsableArguments {
         "Images: a dataset spec NAME:SPLIT[START:END]@N/SEED (datasets: \(DatasetCatalog.names.joined(separator: ", "))), a .npy file (optionally with [START:END]), or - for a .npy on stdin. @N:color and @N:joint stratify color-mnist by colour or by digit and colour; a final #bin or #bin/SEED binarises.",
         valueName: "spec"))
     public var input: String
-    @Flag(name: .customLong("any-pixel-range"), help: "Accept .npy pixel values outside [0, 1], as vae-attack --no-pixel-box writes them (off by default: every likelihood here models images in [0, 1]).")
+    @Flag(name: .customLong("any-pixel-range"), help: "Accept finite .npy pixel values outside [0, 1], as vae-attack --no-pixel-box writes them (off by default: the models were trained on [0, 1]; under a Bernoulli likelihood log p(x|z) is then no longer a log-probability).")
     public var anyPixelRange = false
+
+    /// Refuses `--any-pixel-range` where a command's result needs images in [0, 1].
+    public func requireUnitRange(_ why: String) throws {
+        if anyPixelRange { throw ValidationError("--any-pixel-range: \(why)") }
+    }
 
     /// The images, with labels from `labels` for `.npy` inputs.
     public func load(labels: LabelsOption? = nil) throws -> Dataset {

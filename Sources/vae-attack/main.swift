@@ -81,7 +81,7 @@ struct Tool: ParsableCommand {
     var iterate: AttackIterate?
     @Option(parsing: .unconditional, help: "Restarts per reference, each from its own random start (default 1).")
     var restarts: Int?
-    @Option(name: .customLong("init"), help: "Start of each restart: zero, uniform (in the L∞ cube of the radius) or normal (N(0, --init-sigma²)) (default uniform). pgd projects it onto the ball and the box; sgd and adam clamp it to the box and take the first gradient there, as paper D's code does.")
+    @Option(name: .customLong("init"), help: "Start of each restart: zero, uniform (in the L∞ cube of the radius) or normal (N(0, --init-sigma²)) (default uniform). pgd projects it onto the ball and the box; sgd and adam clamp it to the box and take the first gradient there, as paper D's code does (with --no-pixel-box: the ball alone; no clamp).")
     var initialization: InitChoice?
     @Option(name: .customLong("init-sigma"), parsing: .unconditional, help: "Standard deviation of --init normal (default 0.2, paper D Table 8; --init normal only).")
     var initSigma: Float?
@@ -217,6 +217,7 @@ struct Tool: ParsableCommand {
                          ("--hmc-gradient", hmcGradient != nil)].filter(\.1).map(\.0)
             if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")) need\(given.count == 1 ? "s" : "") --through-hmc of at least 1") }
         }
+        if !noPixelBox { try input.requireUnitRange("references outside [0, 1] lie outside the pixel box the attack keeps; add --no-pixel-box") }
         try OutputOptions.validate([out.output], inputs: [model.model, input.input, target, classifier])
     }
 

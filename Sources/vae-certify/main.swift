@@ -252,6 +252,7 @@ struct Jacobian: ParsableCommand {
     var summaryOnly = false
 
     func validate() throws {
+        try input.requireUnitRange("certificates cover images in [0, 1] and balls within it")
         guard r > 0 && r.isFinite else { throw ValidationError("--r must be positive and finite, got \(r)") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
     }
@@ -311,6 +312,7 @@ struct IBP: ParsableCommand {
     var summaryOnly = false
 
     func validate() throws {
+        try input.requireUnitRange("certificates cover images in [0, 1] and balls within it")
         guard eps >= 0 && eps.isFinite else { throw ValidationError("--eps must be non-negative and finite, got \(eps)") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if let a = alpha { guard a.isFinite else { throw ValidationError("--alpha must be finite") } }
@@ -389,6 +391,7 @@ struct Margin: ParsableCommand {
     var summaryOnly = false
 
     func validate() throws {
+        try input.requireUnitRange("certificates cover images in [0, 1] and balls within it")
         for (name, v) in [("--r", r), ("--start", start), ("--step", step)] {
             guard v > 0 && v.isFinite else { throw ValidationError("\(name) must be positive and finite, got \(v)") }
         }

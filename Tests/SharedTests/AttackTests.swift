@@ -53,15 +53,33 @@ final class AttackTests: XCTestCase {
             XCTAssertLessThanOrEqual(BallProjection.norms(row, norm: .l2)[0], Double(Float(0.8)), "row \(i) inside the ball after rounding")
         }
         XCTAssertEqual(BallProjection.box(v, around: x, pixelBox: false), v)
+        // infinite entries: the limit of the projection, inside the ball; NaN counts as 0
+        var w = Tensor.zeros([1, 4])
+        w.data = [.infinity, 3, .nan, -.infinity]
+        let pw = BallProjection.project(w, around: Tensor.zeros([1, 4]), norm: .l2, radius: 1, pixelBox: false)
+        XCTAssertEqual(pw.data[1], 0); XCTAssertEqual(pw.data[2], 0)
+        XCTAssertEqual(Double(pw.data[0]), 0.5 * 2.0.squareRoot(), accuracy: 1e-6); XCTAssertEqual(Double(pw.data[3]), -0.5 * 2.0.squareRoot(), accuracy: 1e-6)
+        XCTAssertLessThanOrEqual(BallProjection.norms(pw, norm: .l2)[0], 1)
+        // attacks from a zero start (so only the steps can leave the box), every optimiser and
+        // norm, and sgd with no step at all (its start projected at the end)
         let vae = try tinyVAE()
-        for optimizer in [AttackOptimizer.pgd, .sgd] {
-            var s = AttackSettings(kind: .skl)
-            s.pixelBox = false; s.optimizer = optimizer; s.steps = 5; s.radius = 0.2; s.step = 0.05
-            let refs = rng.uniformTensor([4, 1, 4, 4], 0, 0.1)
-            let res = Attack.run(vae, references: refs, settings: s)
-            for n in res.norms { XCTAssertLessThanOrEqual(n, 0.2 * (1 + 1e-6), "\(optimizer): inside the ball") }
-            XCTAssertLessThan(res.images.data.min()!, 0, "\(optimizer): the attack left the box")
+        let refs = rng.uniformTensor([4, 1, 4, 4], 0, 0.05)
+        for optimizer in AttackOptimizer.allCases {
+            for norm in PerturbationNorm.allCases {
+                // the ELBO attack: unlike the symmetric KL, its gradient at δ = 0 is not zero
+                var s = AttackSettings(kind: .elbo)
+                s.pixelBox = false; s.optimizer = optimizer; s.norm = norm; s.steps = 5; s.initialization = .zero
+                s.radius = norm == .linf ? 0.2 : 1.5; s.step = s.radius / 4; s.lr = s.radius / 2
+                let res = Attack.run(vae, references: refs, settings: s)
+                for n in res.norms { XCTAssertLessThanOrEqual(n, Double(s.radius) * (1 + 1e-6), "\(optimizer) \(norm): inside the ball") }
+                XCTAssertLessThan(res.images.data.min()!, -1e-3, "\(optimizer) \(norm): the steps left the box")
+            }
         }
+        var s0 = AttackSettings(kind: .skl)
+        s0.pixelBox = false; s0.optimizer = .sgd; s0.steps = 0; s0.initialization = .normal(0.5); s0.radius = 0.1
+        let res0 = Attack.run(vae, references: refs, settings: s0)
+        for n in res0.norms { XCTAssertLessThanOrEqual(n, 0.1 * (1 + 1e-6), "sgd without a step: its start projected onto the ball") }
+        XCTAssertLessThan(res0.images.data.min()!, -0.05, "and not onto the box")
     }
 
     func testObjectiveGradientsMatchFiniteDifferences() throws {

@@ -2,7 +2,8 @@
 # Paper C Figure 3 (MNIST): the ELBO of test images under PGD attacks on the ELBO
 # (vae-attack elbo, L∞ ball of radius ε_attack, 0 ≤ ε_attack ≤ 0.2), one line per proVAE
 # (ε_train ∈ {0, 0.01, 0.02, 0.05, 0.1}), and the certified lower bound at each radius
-# (vae-certify ibp, Eq. 21) as dashed lines: every attack's ELBO must lie above its bound.
+# (vae-certify ibp, Eq. 21) as dashed lines: every attack's ELBO must lie above its bound (with
+# PIXEL_BOX=0 the bounds still cover the ball within the box only, not those attacks).
 #
 #   pipelines/C/fig3.sh OUTDIR       (make -C pipelines/C fig3 → results/C/fig3)
 #
@@ -27,6 +28,7 @@ STEPS=${STEPS:-$(pick 50 100 5)}; ATTACK_SAMPLES=${ATTACK_SAMPLES:-1}; SAMPLES=$
 # PIXEL_BOX=0: attacks may leave the pixel box [0, 1] (vae-attack --no-pixel-box; paper C does not
 # say its attacks clip); the ELBO then reads the images with --any-pixel-range
 PIXEL_BOX=${PIXEL_BOX:-1}
+case "$PIXEL_BOX" in 0|1) ;; *) echo "fig3.sh: PIXEL_BOX must be 0 or 1, got '$PIXEL_BOX'" >&2; exit 2 ;; esac
 box_attack=(); box_read=(); [ "$PIXEL_BOX" = 0 ] && { box_attack=(--no-pixel-box); box_read=(--any-pixel-range); }
 mkdir -p "$OUT"
 start=$(date +%s)

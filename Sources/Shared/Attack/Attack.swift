@@ -169,9 +169,9 @@ public struct AttackResult {
 public enum Attack {
     /// Gradient ascent on `settings.kind`'s objective for every reference and restart at once.
     /// Each row's result is its best iterate (the highest objective seen) or its last
-    /// (`settings.iterate`); either lies in the ball and the pixel box. Every iterate does,
-    /// except the start of `sgd` and `adam`, which is clamped to the box only (paper D's loop)
-    /// and never a result. `targets` (one row per reference) are needed by `latent` and
+    /// (`settings.iterate`); either lies in the ball and the pixel box (the ball alone without
+    /// `settings.pixelBox`). Every iterate does, except the start of `sgd` and `adam`, which is
+    /// clamped to the box only (paper D's loop; not at all without the box) and never a result. `targets` (one row per reference) are needed by `latent` and
     /// `output`, `classifier` by `classifier`.
     public static func run(_ vae: VAE, references x: Tensor, targets: Tensor? = nil, classifier: LatentClassifier? = nil,
                            settings s: AttackSettings) -> AttackResult {

@@ -7,7 +7,9 @@ public enum PerturbationNorm: String, CaseIterable, Sendable {
     case l2, linf
 }
 
-/// Exact Euclidean projection of perturbations onto {δ : ‖δ‖ ≤ r, 0 ≤ x + δ ≤ 1}, row by row.
+/// Exact Euclidean projection of perturbations onto {δ : ‖δ‖ ≤ r, 0 ≤ x + δ ≤ 1}, row by row
+/// (onto the ball alone without the box). The references x lie in [0, 1], so the ball and the
+/// box always meet (at δ = 0).
 public enum BallProjection {
     /// Projects every row of `delta` (perturbations of the rows of `x`, both `[N, ...]`).
     ///
@@ -47,19 +49,28 @@ public enum BallProjection {
         return out
     }
 
-    /// v · min(1, r/‖v‖), checked not to leave the ball after rounding to Float.
+    /// v · min(1, r/‖v‖), checked not to leave the ball after rounding to Float. A row with
+    /// infinite entries goes to the limit of that projection (its infinite entries share the
+    /// radius, the rest are 0); NaN entries count as 0.
     static func scaleOntoBall(_ v: UnsafeMutablePointer<Float>, _ d: Int, _ r: Float) {
+        for k in 0..<d where v[k].isNaN { v[k] = 0 }
+        let infinite = (0..<d).filter { v[$0].isInfinite }
+        if !infinite.isEmpty {
+            let share = Float(Double(r) / Double(infinite.count).squareRoot()).nextDown
+            for k in 0..<d { v[k] = v[k].isInfinite ? (v[k] > 0 ? share : -share) : 0 }
+            return
+        }
         var s = 0.0
         for k in 0..<d { s += Double(v[k]) * Double(v[k]) }
         guard s.squareRoot() > Double(r) else { return }
         var c = Float(Double(r) / s.squareRoot())
-        while true {
+        while c > 0 {
             var t = 0.0
             for k in 0..<d { let f = v[k] * c; t += Double(f) * Double(f) }
             if t.squareRoot() <= Double(r) { break }
             c = c.nextDown
         }
-        for k in 0..<d { v[k] *= c }
+        for k in 0..<d { v[k] *= Swift.max(c, 0) }
     }
 
     static func projectL2(_ v: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ d: Int, _ r: Float) {

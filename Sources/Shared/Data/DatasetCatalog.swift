@@ -162,7 +162,7 @@ public enum DatasetCatalog {
         guard !unitRange || (lo >= 0 && hi <= 1) else {
             throw ToolError.file(path, "pixel values must lie in [0, 1], found \(lo)...\(hi)"
                 + (lo >= 0 && hi > 1.5 && hi <= 255 ? " (bytes? divide them by 255)"
-                   : " (images from vae-attack --no-pixel-box? tools with --any-pixel-range read them)"))
+                   : " (vae-attack --no-pixel-box writes such images; only an --input with --any-pixel-range reads them)"))
         }
         var labels: [Int]? = nil
         if let lp = labelsPath {
