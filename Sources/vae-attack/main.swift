@@ -63,7 +63,7 @@ struct Tool: ParsableCommand {
     var norm: PerturbationNorm?
     @Option(parsing: .unconditional, help: "Radius of the norm ball (paper D: 0.1 and 0.2 in L∞).")
     var radius: Float = 0.1
-    @Flag(name: .customLong("no-pixel-box"), help: "Let x + δ leave the pixel box [0, 1] (the ball alone bounds δ; paper C does not say its attacks clip). Such images are read back only through an --input with --any-pixel-range (vae-eval, vae-hmc; vae-certify refuses them).")
+    @Flag(name: .customLong("no-pixel-box"), help: "Let x + δ leave the pixel box [0, 1] (the ball alone bounds δ; paper C does not say its attacks clip). Such images are read back only through an --input with --any-pixel-range (vae-eval, vae-hmc, and vae-certify ibp with --no-pixel-box, which certifies the whole ball).")
     var noPixelBox = false
     @Option(help: "The optimiser: pgd (signed or normalised gradient times --step), sgd or adam (--lr, reduce-on-plateau; paper D's code) (default pgd).")
     var optimizer: AttackOptimizer?

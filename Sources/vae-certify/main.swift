@@ -293,7 +293,7 @@ struct IBP: ParsableCommand {
         commandName: "ibp",
         abstract: "Paper C: a certified lower bound on the ELBO of every input within L∞ distance --eps of each image (Eq. 21), by interval bound propagation.",
         discussion: """
-        For each reparameterisation sample ε the bound holds for every x' in the ball (clipped to [0, 1]) at once: the input box goes through the encoder, the latent box z = μ + σε through the decoder, and the likelihood and KL are bounded over the boxes (paper C Eq. 12-21). Averaged over --samples draws it estimates the expectation over ε, which is what bounds the ELBO: one sample is not a certificate of the expectation. One JSON line per image with bound and elbo (the clean ELBO on the same draws; bound = elbo at --eps 0), and with --alpha whether the bound reaches α; a summary with the means, the sample count and the share reaching α.
+        For each reparameterisation sample ε the bound holds for every x' in the ball (clipped to the pixel range [0, 1] unless --no-pixel-box) at once: the input box goes through the encoder, the latent box z = μ + σε through the decoder, and the likelihood and KL are bounded over the boxes (paper C Eq. 12-21). Averaged over --samples draws it estimates the expectation over ε, which is what bounds the ELBO: one sample is not a certificate of the expectation. One JSON line per image with bound and elbo (the clean ELBO on the same draws; bound = elbo at --eps 0), and with --alpha whether the bound reaches α; a summary with the means, the sample count and the share reaching α.
 
         Example:
           vae-certify ibp --model provae.safetensors --input mnist:test[0:100] --eps 0.05 --samples 10
@@ -304,6 +304,8 @@ struct IBP: ParsableCommand {
     var eps: Float
     @Option(parsing: .unconditional, help: "Reparameterisation samples averaged per image.")
     var samples = 10
+    @Flag(name: .customLong("no-pixel-box"), help: "Certify the whole L∞ ball, x ± ε, as paper C section 3.2 states its certificate, and so also the attacks of vae-attack --no-pixel-box; with it --any-pixel-range images may be certified. By default the ball is clipped to the pixel range [0, 1]: the bound covers only the inputs that are images, and is tighter.")
+    var noPixelBox = false
     @Option(parsing: .unconditional, help: "Report the share of images whose bound is at least this ELBO value (off by default).")
     var alpha: Double?
     @OptionGroup var seed: SeedOption
@@ -312,7 +314,7 @@ struct IBP: ParsableCommand {
     var summaryOnly = false
 
     func validate() throws {
-        try input.requireUnitRange("certificates cover images in [0, 1] and balls within it")
+        if !noPixelBox { try input.requireUnitRange("certificates clipped to the pixel box cover images in [0, 1]; add --no-pixel-box to certify the whole ball") }
         guard eps >= 0 && eps.isFinite else { throw ValidationError("--eps must be non-negative and finite, got \(eps)") }
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if let a = alpha { guard a.isFinite else { throw ValidationError("--alpha must be finite") } }
@@ -329,7 +331,7 @@ struct IBP: ParsableCommand {
                 for j in 0..<samples {
                     // the same draws for the bound and the clean ELBO, from the seed, the batch and the sample
                     var g1 = RNG(seed: seed.seed).derived(0x1B9_0000 + UInt64(r.lowerBound) << 16 + UInt64(j)), g2 = g1
-                    let b = vae.elboLowerBound(x, epsilon: eps, rng: &g1).bound.value
+                    let b = vae.elboLowerBound(x, epsilon: eps, pixelBox: !noPixelBox, rng: &g1).bound.value
                     let e = vae.elboLowerBound(x, epsilon: 0, rng: &g2).bound.value
                     for i in 0..<r.count {
                         bounds[r.lowerBound + i] += Double(b.data[i]) / Double(samples)
@@ -348,7 +350,7 @@ struct IBP: ParsableCommand {
         }
         let (bound, elbo) = (Summary(bounds), Summary(elbos))
         var summary: [String: Any] = ["certificate": "paper C Eq. 21, in expectation over ε", "model": model.model, "eps": Double(String(eps)) ?? Double(eps),
-                                      "samples": samples, "n": ds.count, "mean_bound": bound.mean, "mean_bound_stderr": bound.standardError,
+                                      "samples": samples, "pixel_box": !noPixelBox, "n": ds.count, "mean_bound": bound.mean, "mean_bound_stderr": bound.standardError,
                                       "mean_elbo": elbo.mean, "mean_elbo_stderr": elbo.standardError]
         if let a = alpha { summary["alpha"] = a; summary["certified_share"] = Double(bounds.filter { $0 >= a }.count) / Double(ds.count) }
         try JSONLines.emit(summary)

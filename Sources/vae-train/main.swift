@@ -52,6 +52,8 @@ struct Train: ParsableCommand {
     var epsTrain: Float = 0
     @Option(name: .customLong("eps-ramp"), parsing: .unconditional, help: "proVAE: epochs over which the radius ramps up linearly from 0 (default: half the epochs, rounded down, at least 1; on --resume, the checkpoint's).")
     var epsRamp: Int?
+    @Flag(name: .customLong("no-pixel-box"), help: "proVAE: train on the bound over the whole L∞ ball, x ± ε, as paper C section 3.2 states it. By default the ball is clipped to the pixel range [0, 1], which covers only the inputs of the ball that are images (the default of vae-attack and vae-certify too).")
+    var noPixelBox = false
     @Option(parsing: .unconditional, help: "Lipschitz constant of all three networks (paper A; mlp only). Off by default.")
     var lipschitz: Float?
     @Option(name: .customLong("lipschitz-decoder"), parsing: .unconditional, help: "Lipschitz constant a of the decoder (overrides --lipschitz). Off by default.")
@@ -162,6 +164,7 @@ struct Train: ParsableCommand {
         try check(epsTrain >= 0 && epsTrain.isFinite, "--eps-train must be non-negative, got \(epsTrain)")
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
         try check(objective == .provae || (epsTrain == 0 && epsRamp == nil), "--eps-train and --eps-ramp apply to --objective provae only")
+        try check(objective == .provae || !noPixelBox, "--no-pixel-box applies to --objective provae only")
         try check(likelihood == .gaussian || sigma0 == 1, "--sigma0 applies to --likelihood gaussian only")
         try out.check(also: [out.output + ".ckpt"], inputs: initFrom.map { [$0] } ?? [])
     }
@@ -193,6 +196,7 @@ struct Train: ParsableCommand {
         var options = TrainingOptions()
         options.epochs = epochs; options.batch = batch; options.learningRate = lr; options.beta = beta
         options.objective = objective.rawValue; options.epsTrain = epsTrain; options.epsRampEpochs = epsRamp
+        options.ibpPixelBox = !noPixelBox
         options.validationFraction = valFraction; options.schedule = lrSchedule.rawValue; options.patience = patience ?? 10
         options.stepSize = stepSize ?? 10; options.gamma = gamma ?? 0.5
         options.output = out.output; options.resume = resume; options.keepCheckpoint = keepCheckpoint

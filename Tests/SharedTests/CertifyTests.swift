@@ -155,7 +155,8 @@ final class CertifyTests: XCTestCase {
     }
 
     /// Paper C's bound holds pointwise in ε: for the draw it uses, it lies below the ELBO sample
-    /// of every input in the ball (random points, and the ball's corners towards the box's ends).
+    /// of every input in the ball (random points, and the ball's corners towards the box's ends):
+    /// the ball clipped to [0, 1] by default, and the whole ball, x ± ε, without the pixel box.
     func testIBPBoundIsBelowTheELBOOfEveryPointOfTheBall() throws {
         var c = ModelConfig(architecture: "mlp", latent: 3, inputShape: [1, 4, 4], data: "t", seed: 6)
         c.hidden = [8]
@@ -166,19 +167,35 @@ final class CertifyTests: XCTestCase {
         let eps: Float = 0.05
         var g = RNG(seed: 5)
         let bound = Autodiff.withoutGradients { vae.elboLowerBound(Variable(x), epsilon: eps, rng: &g).bound.value }
+        var g1 = RNG(seed: 5)
+        let wholeBall = Autodiff.withoutGradients { vae.elboLowerBound(Variable(x), epsilon: eps, pixelBox: false, rng: &g1).bound.value }
         var g2 = RNG(seed: 5)
-        let noise = g2.normalTensor([4, 3])  // the draw the bound used
-        for trial in 0..<60 {
+        let noise = g2.normalTensor([4, 3])  // the draw the bounds used
+        var leftTheBox = 0
+        for trial in 0..<120 {
             var xp = x + r.uniformTensor(x.shape, -eps, eps)
-            if trial < 2 { xp = x + Tensor(shape: x.shape, repeating: trial == 0 ? eps : -eps) }
-            xp = xp.map { Swift.min(Swift.max($0, 0), 1) }
+            if trial % 60 < 2 { xp = x + Tensor(shape: x.shape, repeating: trial % 60 == 0 ? eps : -eps) }
+            let clipped = trial < 60
+            if clipped { xp = xp.map { Swift.min(Swift.max($0, 0), 1) } } else if xp.data.contains(where: { $0 < 0 || $0 > 1 }) { leftTheBox += 1 }
             let elbo = Autodiff.withoutGradients { () -> Tensor in
                 let (mu, sigma) = vae.encode(Variable(xp))
                 let z = mu + sigma * Variable(noise)
                 return (vae.likelihood.logProb(Variable(xp), logits: vae.decodeLogits(z)) - DiagonalGaussian.klToStandard(mu: mu, sigma: sigma)).value
             }
-            for i in 0..<4 { XCTAssertLessThanOrEqual(bound.data[i], elbo.data[i] + 1e-3, "image \(i), point \(trial)") }
+            for i in 0..<4 {
+                if clipped { XCTAssertLessThanOrEqual(bound.data[i], elbo.data[i] + 1e-3, "image \(i), point \(trial)") }
+                XCTAssertLessThanOrEqual(wholeBall.data[i], elbo.data[i] + 1e-3, "whole ball: image \(i), point \(trial)")
+            }
         }
+        XCTAssertGreaterThan(leftTheBox, 30, "the whole-ball points must leave [0, 1] for the test to mean anything")
+        // interval arithmetic is monotone under inclusion: the whole ball's bound is the looser,
+        // strictly where the ball leaves the box, and the same where it lies inside it
+        for i in 0..<4 { XCTAssertLessThan(wholeBall.data[i], bound.data[i] - 1e-4, "image \(i)") }
+        let inner = x.map { 0.1 + 0.8 * $0 }  // in [0.1, 0.9]: the ball of 0.05 lies inside the box
+        var g5 = RNG(seed: 5), g6 = RNG(seed: 5)
+        let innerBox = Autodiff.withoutGradients { vae.elboLowerBound(Variable(inner), epsilon: eps, rng: &g5).bound.value }
+        let innerWhole = Autodiff.withoutGradients { vae.elboLowerBound(Variable(inner), epsilon: eps, pixelBox: false, rng: &g6).bound.value }
+        assertClose(innerWhole, innerBox, tol: 1e-5, "a ball inside the box")
         // at ε = 0 the bound is the ELBO sample itself
         var g3 = RNG(seed: 5), g4 = RNG(seed: 5)
         let b0 = Autodiff.withoutGradients { vae.elboLowerBound(Variable(x), epsilon: 0, rng: &g3).bound.value }

@@ -12,7 +12,7 @@
 # with table1 and fig3), trained only where missing (settings.sh).
 # Environment (quick / FULL=1 / CHECK=1): N=12 test images (the first N), RADIUS=0.1,
 # STEPS=50/100/5 PGD steps (as fig3.sh), SAMPLES=10/10/2 draws for the ELBO, COUNT=12 prior
-# samples, GRID_EPS="0 0.01 0.1" (CHECK: "0 0.1").
+# samples, GRID_EPS="0 0.01 0.1" (CHECK: "0 0.1"); PIXEL_BOX (settings.sh).
 # Writes OUTDIR/fig1.png, fig2.png, fig4.png, grids.tsv (ε_train, mean ELBO of the clean and the
 # attacked images, on the paper's scale: + c) and the tools' JSON lines.
 . "$(dirname "$0")/../lib.sh"
@@ -35,14 +35,14 @@ for e in $GRID_EPS; do
     # a degenerate model's rows say so (degenerate_gate below fails the run for it)
     [ -f "$MODELS/eps-$e.degenerate" ] && name="$name (degenerate)"
     say "$name: PGD attack on the ELBO at ε_attack = $RADIUS ($N images), reconstructions, $COUNT samples…"
-    "$BIN/vae-attack" elbo --model "$M" --input "$OUT/clean.npy" --radius "$RADIUS" --steps "$STEPS" --seed "$SEED" \
+    "$BIN/vae-attack" elbo --model "$M" --input "$OUT/clean.npy" --radius "$RADIUS" --steps "$STEPS" --seed "$SEED" "${box_attack[@]}" \
         -o "$OUT/adv-$e.npy" --summary-only >> "$OUT/attack.jsonl" 2> /dev/null
     "$BIN/vae-eval" recon --model "$M" --input "$OUT/clean.npy" -o "$OUT/rec-$e.npy" 2> /dev/null
-    "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$e.npy" -o "$OUT/rec-adv-$e.npy" 2> /dev/null
+    "$BIN/vae-eval" recon --model "$M" --input "$OUT/adv-$e.npy" "${box_read[@]}" -o "$OUT/rec-adv-$e.npy" 2> /dev/null
     "$BIN/vae-eval" decode --model "$M" --levels sample --count "$COUNT" --seed "$SEED" -o "$OUT/samples-$e.npy" 2> /dev/null
     el=()
     for x in clean.npy "adv-$e.npy"; do
-        s=$("$BIN/vae-eval" elbo --model "$M" --input "$OUT/$x" --samples "$SAMPLES" --seed 1 --summary-only)
+        s=$("$BIN/vae-eval" elbo --model "$M" --input "$OUT/$x" "${box_read[@]}" --samples "$SAMPLES" --seed 1 --summary-only)
         echo "$s" >> "$OUT/elbo.jsonl"
         el+=("$(echo "$s" | python3 -c 'import json, sys; print("%.2f" % (json.loads(sys.stdin.read())["mean"] + float(sys.argv[1])))' "$C_OFFSET")")
     done

@@ -12,6 +12,20 @@ LR=${LR:-1e-3}
 # the scale of paper C's numbers (REPRODUCTION.md, "which σ0")
 SIGMA0=${SIGMA0:-0.70710678}
 SEED=${SEED:-0}
+# PIXEL_BOX=1: every L∞ ball is clipped to the pixel range [0, 1] (the tools' default), in the
+# proVAEs' training bound, the certificates and the attacks. PIXEL_BOX=0: the whole ball, x ± ε,
+# everywhere (vae-train, vae-certify ibp and vae-attack --no-pixel-box; attacked images read back
+# with --any-pixel-range): paper C section 3.2 states its bound for x ± ε, and does not say its
+# attacks clip. TRAIN_PIXEL_BOX (default: PIXEL_BOX) sets the training alone, so that
+# PIXEL_BOX=0 TRAIN_PIXEL_BOX=1 attacks and certifies proVAEs trained within the box on the whole
+# ball. The two trainings give different proVAEs: give them different MODELS folders.
+PIXEL_BOX=${PIXEL_BOX:-1}; TRAIN_PIXEL_BOX=${TRAIN_PIXEL_BOX:-$PIXEL_BOX}
+for v in PIXEL_BOX TRAIN_PIXEL_BOX; do
+    case "${!v}" in 0|1) ;; *) echo "$(basename "$0"): $v must be 0 or 1, got '${!v}'" >&2; exit 2 ;; esac
+done
+box_train=(); box_attack=(); box_read=()
+[ "$TRAIN_PIXEL_BOX" = 0 ] && box_train=(--no-pixel-box)
+[ "$PIXEL_BOX" = 0 ] && { box_attack=(--no-pixel-box); box_read=(--any-pixel-range); }
 THREADS=${THREADS:-2}
 TRAIN_ARGS=${TRAIN_ARGS:-$(pick "--train-limit 10000 --test-limit 1000" "" "$(train_limit)")}
 # the constant −(M/2) log(2π σ0²) of the Gaussian log-density that paper C's Eq. 9 drops

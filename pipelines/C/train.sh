@@ -6,7 +6,8 @@
 #                                            .encoder.json (vae-eval encoder-stats), .safetensors.stamp
 # ε_train = 0 is the plain VAE (the bound at radius 0 is the ELBO), trained for EPOCHS. Every
 # ε_train > 0 starts from it (vae-train --init, trained first if missing) and trains FT_EPOCHS
-# more on the bound with ε ramped up from 0 over RAMP: the ε = 0 phase of the standard IBP
+# more on the bound (over the ball clipped to [0, 1], or the whole ball with TRAIN_PIXEL_BOX=0) with ε
+# ramped up from 0 over RAMP: the ε = 0 phase of the standard IBP
 # recipe (Gowal et al. 2018); from a random start the bound's training kills the encoder
 # (REPRODUCTION.md). Sizes: settings.sh.
 # A degenerate model (lib.sh check_encoder: the encoder ignores its input, or σ saturates) is
@@ -29,7 +30,9 @@ fi
 if [ "$EPS" = 0 ]; then
     objective=(--objective elbo); what="$EPOCHS epochs"
 else
-    objective=(--objective provae --eps-train "$EPS" --eps-ramp "$RAMP"); what="$FT_EPOCHS epochs from ε_train = 0's model, ramp $RAMP"
+    objective=(--objective provae --eps-train "$EPS" --eps-ramp "$RAMP" "${box_train[@]}")
+    what="$FT_EPOCHS epochs from ε_train = 0's model, ramp $RAMP"
+    [ "$TRAIN_PIXEL_BOX" = 1 ] || what="$what, the whole ball"
 fi
 start=$(date +%s)
 say "ε_train = $EPS ($what, batch $BATCH, σ0 $SIGMA0, $DATA ${TRAIN_ARGS:-all images}): training unless trained alike…"

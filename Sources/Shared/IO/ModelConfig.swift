@@ -104,6 +104,9 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var epsTrain: Float?
     /// proVAE's ramp in epochs, resolved (the default depends on the epochs).
     public var epsRampEpochs: Int?
+    /// proVAE trained on the whole L∞ ball, not clipped to [0, 1] (`--no-pixel-box`: false;
+    /// nil: clipped, as in files written before the option existed).
+    public var pixelBox: Bool? = nil
     /// `none`, or `dynamic` (a fresh Bernoulli draw of every training batch).
     public var binarize: String = "none"
     /// KL warm-up in epochs (nil: none).
@@ -129,7 +132,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tool, epochs, batch, learningRate, schedule, patience, stepSize, gamma, validationFraction, trainImages, trainLimit,
-             epsTrain, epsRampEpochs, binarize, klWarmupEpochs, initModel, initDigest, convergenceTol, epochsRun, converged
+             epsTrain, epsRampEpochs, pixelBox, binarize, klWarmupEpochs, initModel, initDigest, convergenceTol, epochsRun, converged
     }
 
     /// Records written before binarisation existed read as `none`.
@@ -143,6 +146,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         validationFraction = try c.decode(Float.self, forKey: .validationFraction)
         trainImages = try c.decode(Int.self, forKey: .trainImages); trainLimit = try c.decodeIfPresent(Int.self, forKey: .trainLimit)
         epsTrain = try c.decodeIfPresent(Float.self, forKey: .epsTrain); epsRampEpochs = try c.decodeIfPresent(Int.self, forKey: .epsRampEpochs)
+        pixelBox = try c.decodeIfPresent(Bool.self, forKey: .pixelBox)
         binarize = try c.decodeIfPresent(String.self, forKey: .binarize) ?? "none"
         klWarmupEpochs = try c.decodeIfPresent(Double.self, forKey: .klWarmupEpochs)
         initModel = try c.decodeIfPresent(String.self, forKey: .initModel)
@@ -168,6 +172,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--gamma", gamma.map { "\($0)" } ?? "-", other.gamma.map { "\($0)" } ?? "-")
         cmp("--eps-train", epsTrain.map { "\($0)" } ?? "-", other.epsTrain.map { "\($0)" } ?? "-")
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
+        cmp("--no-pixel-box", pixelBox == false ? "given" : "-", other.pixelBox == false ? "given" : "-")
         cmp("--binarize", binarize, other.binarize)
         cmp("--kl-warmup", klWarmupEpochs.map { "\($0)" } ?? "-", other.klWarmupEpochs.map { "\($0)" } ?? "-")
         cmp("--convergence-tol", convergenceTol.map { "\($0)" } ?? "-", other.convergenceTol.map { "\($0)" } ?? "-")

@@ -8,8 +8,10 @@ public enum Objective: Equatable, Sendable {
     /// by β, estimated by minibatch-weighted sampling over a dataset of `datasetSize`.
     case tcvae(datasetSize: Int)
     /// proVAE (paper C): the interval-bound lower bound on the ELBO of every input within
-    /// L∞ distance `epsilon` (Eq. 21), trained on as in Algorithm 1.
-    case provae(epsilon: Float)
+    /// L∞ distance `epsilon` (Eq. 21), trained on as in Algorithm 1; with `pixelBox` the
+    /// ball is clipped to the pixel range [0, 1], without it the input box is x ± ε as paper
+    /// C section 3.2 states it (`VAE.elboLowerBound`).
+    case provae(epsilon: Float, pixelBox: Bool = true)
 }
 
 /// The loss of one minibatch and the numbers worth reporting about it.
@@ -45,8 +47,8 @@ extension VAE {
             let (mi, tc, dimKL) = VAE.tcDecomposition(z: t.z, mu: t.mu, sigma: t.sigma, datasetSize: n)
             let obj = t.logpx - (mi + tc * beta + dimKL)
             return BatchLoss(loss: -obj.mean(), elbo: (t.logpx - t.kl).value.mean(), logLikelihood: t.logpx.value.mean(), kl: t.kl.value.mean())
-        case .provae(let eps):
-            let bound = elboLowerBound(x, epsilon: eps, beta: beta, rng: &rng)
+        case .provae(let eps, let pixelBox):
+            let bound = elboLowerBound(x, epsilon: eps, beta: beta, pixelBox: pixelBox, rng: &rng)
             return BatchLoss(loss: -bound.bound.mean(), elbo: bound.bound.value.mean(),
                              logLikelihood: bound.logpx.value.mean(), kl: bound.kl.value.mean())
         }
@@ -74,7 +76,7 @@ extension VAE {
     }
 
     /// Paper C's certified lower bound on the ELBO of every input within L∞ distance
-    /// `epsilon` of x (clipped to the pixel range [0, 1]), for one reparameterisation sample:
+    /// `epsilon` of x, for one reparameterisation sample:
     ///
     /// 1. input box (Eq. 15) → bounds on μ and σ through the encoder (Eq. 16-17, via Eq. 12-13);
     /// 2. latent box from the reparameterisation z = μ + σε (Eq. 19);
@@ -82,9 +84,14 @@ extension VAE {
     /// 4. an upper bound on the KL (Eq. 18): μ² and σ² − log σ² are largest at an end.
     ///
     /// With `epsilon = 0` every box is a point and this is exactly the ELBO sample.
-    public func elboLowerBound(_ x: Variable, epsilon: Float, beta: Float = 1, rng: inout RNG)
+    ///
+    /// `pixelBox` clips the input box to the pixel range [0, 1]: the bound then covers only
+    /// the inputs of the ball that are images, and is tighter. Without it the box is the whole
+    /// ball, x ± ε·1, which is paper C's certificate as its section 3.2 states it ("input
+    /// interval bounds fed into the encoder being x_i − ε_train 1 and x_i + ε_train 1").
+    public func elboLowerBound(_ x: Variable, epsilon: Float, beta: Float = 1, pixelBox: Bool = true, rng: inout RNG)
         -> (bound: Variable, logpx: Variable, kl: Variable) {
-        let xBox = Interval(center: x, radius: epsilon, clampTo: 0...1)
+        let xBox = Interval(center: x, radius: epsilon, clampTo: pixelBox ? 0...1 : nil)
         let (muB, sigmaB) = encoder.bounds(xBox)
         let eps = rng.normalTensor(muB.lo.shape)
         let epsPos = Variable(eps.map { Swift.max($0, 0) }), epsNeg = Variable(eps.map { Swift.min($0, 0) })

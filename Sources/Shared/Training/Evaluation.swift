@@ -2,8 +2,9 @@
 extension VAE {
     /// Mean per-image ELBO (one reparameterisation sample each, from `seed`), mean per-pixel
     /// squared error of the reconstruction from z = μ, and, for a proVAE radius > 0, the mean
-    /// certified ELBO lower bound.
-    public func evaluate(_ images: Tensor, batch: Int = 500, seed: UInt64 = 0, boundRadius: Float? = nil)
+    /// certified ELBO lower bound (over the ball clipped to [0, 1] with `pixelBox`, the whole
+    /// ball without).
+    public func evaluate(_ images: Tensor, batch: Int = 500, seed: UInt64 = 0, boundRadius: Float? = nil, pixelBox: Bool = true)
         -> (elbo: Double, mse: Double, bound: Double?) {
         var rng = RNG(seed: seed)
         var elbo = 0.0, sq = 0.0, bound = 0.0
@@ -17,7 +18,7 @@ extension VAE {
                 let rec = decodeMean(t.mu).value
                 sq += Double((rec - xb).map { $0 * $0 }.sum())
                 if let e = boundRadius, e > 0 {
-                    bound += Double(elboLowerBound(x, epsilon: e, rng: &rng).bound.value.sum())
+                    bound += Double(elboLowerBound(x, epsilon: e, pixelBox: pixelBox, rng: &rng).bound.value.sum())
                 }
             }
         }

@@ -7,8 +7,8 @@ public protocol TrainableModel: AnyObject {
     /// The minibatch loss for `objective` with KL weight `beta`.
     func loss(_ images: Tensor, objective: Objective, beta: Float, rng: inout RNG) -> BatchLoss
     /// Mean per-image ELBO, mean per-pixel squared reconstruction error and, for a radius,
-    /// a certified bound (`VAE.evaluate`).
-    func evaluateForTraining(_ images: Tensor, seed: UInt64, boundRadius: Float?) -> (elbo: Double, mse: Double, bound: Double?)
+    /// a certified bound (`VAE.evaluate`; `pixelBox` as there).
+    func evaluateForTraining(_ images: Tensor, seed: UInt64, boundRadius: Float?, pixelBox: Bool) -> (elbo: Double, mse: Double, bound: Double?)
     func recordTraining(_ record: TrainingRecord)
     /// Lipschitz layers: the projection after each step, marking a resumed model projected,
     /// and the final projection (no-ops for models without them).
@@ -68,13 +68,13 @@ extension TrainableModel {
 }
 
 extension VAE: TrainableModel {
-    public func evaluateForTraining(_ images: Tensor, seed: UInt64, boundRadius: Float?) -> (elbo: Double, mse: Double, bound: Double?) {
-        evaluate(images, seed: seed, boundRadius: boundRadius)
+    public func evaluateForTraining(_ images: Tensor, seed: UInt64, boundRadius: Float?, pixelBox: Bool) -> (elbo: Double, mse: Double, bound: Double?) {
+        evaluate(images, seed: seed, boundRadius: boundRadius, pixelBox: pixelBox)
     }
 }
 
 extension HierarchicalVAE: TrainableModel {
-    public func evaluateForTraining(_ images: Tensor, seed: UInt64, boundRadius: Float?) -> (elbo: Double, mse: Double, bound: Double?) {
+    public func evaluateForTraining(_ images: Tensor, seed: UInt64, boundRadius: Float?, pixelBox: Bool) -> (elbo: Double, mse: Double, bound: Double?) {
         let e = evaluate(images, seed: seed)
         return (e.elbo, e.mse, nil)
     }

@@ -10,6 +10,9 @@ public struct TrainingOptions {
     /// proVAE's target radius and the epochs over which it ramps up linearly from 0.
     public var epsTrain: Float = 0
     public var epsRampEpochs: Int? = nil
+    /// proVAE: clip the trained ball to the pixel range [0, 1] (`VAE.elboLowerBound`);
+    /// false trains on the whole ball, x ± ε, as paper C states its bound.
+    public var ibpPixelBox = true
     /// Share of the training split held out for validation.
     public var validationFraction: Float = 0.1
     /// `none`, `plateau` (halve after `patience` epochs without improvement) or `step`.
@@ -94,7 +97,7 @@ public final class Trainer {
             switch options.objective {
             case "elbo", "beta": return .elbo
             case "tcvae": return .tcvae(datasetSize: train.shape[0])
-            case "provae": return .provae(epsilon: options.epsTrain)
+            case "provae": return .provae(epsilon: options.epsTrain, pixelBox: options.ibpPixelBox)
             default: throw ToolError("unknown objective '\(options.objective)' (elbo, tcvae, provae)")
             }
         }
@@ -119,6 +122,7 @@ public final class Trainer {
         r.klWarmupEpochs = (options.klWarmupEpochs ?? 0) > 0 ? options.klWarmupEpochs : nil
         r.initModel = options.initFrom; r.initDigest = initDigest
         r.convergenceTol = options.convergenceTolerance
+        r.pixelBox = provae && !options.ibpPixelBox ? false : nil
         return r
     }
 
@@ -209,7 +213,7 @@ public final class Trainer {
                 // epochs done at this batch: proVAE's radius ramp and the KL warm-up follow it
                 let progressEpochs = Double(epoch) + Double(b) / Double(batchesPerEpoch)
                 var obj = objective
-                if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: progressEpochs)) }
+                if case .provae = objective { obj = .provae(epsilon: epsilon(atEpoch: progressEpochs), pixelBox: options.ibpPixelBox) }
                 // The graph is dropped before the optimizer step: while it lives, its backward
                 // closures share the weights' buffers, and updating them in place would copy
                 // every weight first (copy-on-write).
@@ -240,7 +244,7 @@ public final class Trainer {
             trainingSeconds += Date().timeIntervalSince(epochStart)
             lastTrainELBO = sumELBO / Double(max(epochImages, 1))
             if validation.shape[0] > 0 {
-                lastVal = model.evaluateForTraining(validation, seed: 7, boundRadius: nil)
+                lastVal = model.evaluateForTraining(validation, seed: 7, boundRadius: nil, pixelBox: options.ibpPixelBox)
             }
             if let s = schedule {
                 // the validation loss, or the training loss when nothing is held out
@@ -276,7 +280,7 @@ public final class Trainer {
         let seconds = secondsBefore + Date().timeIntervalSince(t0)
         model.finalizeLipschitzLayers(extraIterations: 50)
         let testRadius: Float? = if case .provae = objective { options.epsTrain } else { nil }
-        let testEval = model.evaluateForTraining(test, seed: 11, boundRadius: testRadius)
+        let testEval = model.evaluateForTraining(test, seed: 11, boundRadius: testRadius, pixelBox: options.ibpPixelBox)
         var summary: [String: Any] = [
             "output": options.output, "epochs": epochsDone, "seconds": (seconds * 100).rounded() / 100,
             "train_elbo": lastTrainELBO, "validation_elbo": lastVal.elbo,
@@ -284,12 +288,12 @@ public final class Trainer {
             "images_per_second": Double(imagesDone) / max(trainingSeconds, 1e-9),
         ]
         if let b = testEval.bound, testRadius != nil {
-            summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain
+            summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain; summary["pixel_box"] = options.ibpPixelBox
             // a ramp longer than the run ends below the target radius: the bound there too
             let reached = epsilon(atEpoch: Double(options.epochs))
             if reached < options.epsTrain {
                 summary["eps_reached"] = reached
-                summary["test_elbo_bound_reached"] = model.evaluateForTraining(test, seed: 11, boundRadius: reached).bound
+                summary["test_elbo_bound_reached"] = model.evaluateForTraining(test, seed: 11, boundRadius: reached, pixelBox: options.ibpPixelBox).bound
             }
         }
         if options.convergenceTolerance != nil { summary["converged"] = converged; summary["max_epochs"] = options.epochs }
