@@ -71,7 +71,9 @@ need_gnuplot() { command -v gnuplot > /dev/null || { say "gnuplot is not install
 # recorded in MODEL.stamp. Anything else (other arguments, a rebuilt binary, a missing stamp)
 # trains afresh, so a pipeline never reads a model that its current settings would not make.
 # Concurrent calls for one MODEL (make -j2) train it once: a lock in TMPDIR, keyed on its path.
-# vae-train's stderr goes to the caller's stderr.
+# vae-train's stderr goes to the caller's stderr, or with TRAIN_LOG=FILE to FILE, written only
+# when it trains (a reused model keeps the log of the run that made it); on a failure the last
+# lines of FILE go to stderr.
 # convergence: vae-train's --convergence-tol option for CONV_TOL (a pipeline's own variable;
 # nothing when it is empty or unset)
 convergence() { if [ -n "${CONV_TOL:-}" ]; then echo "--convergence-tol $CONV_TOL"; fi; }
@@ -87,7 +89,9 @@ train_once() {
         say "reusing $model (trained with the same arguments and vae-train binary)"
     else
         rm -f "$model.stamp"
-        if "$BIN/vae-train" "$@" -o "$model" > "$json"; then echo "$stamp" > "$model.stamp"; else rc=1; fi
+        if [ -n "${TRAIN_LOG:-}" ]; then
+            if "$BIN/vae-train" "$@" -o "$model" > "$json" 2> "$TRAIN_LOG"; then echo "$stamp" > "$model.stamp"; else rc=1; tail -3 "$TRAIN_LOG" >&2; fi
+        elif "$BIN/vae-train" "$@" -o "$model" > "$json"; then echo "$stamp" > "$model.stamp"; else rc=1; fi
     fi
     exec {fd}>&-
     return $rc

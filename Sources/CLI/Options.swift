@@ -59,24 +59,40 @@ public struct LevelsOption: ParsableArguments {
     }
 }
 
-/// `--input`: the images a command works on.
-public struct InputOptions: ParsableArguments {
+/// `--input` alone: the images of a command that takes pixel values in [0, 1] only (its
+/// certificates or statistics need them), so that it does not offer `--any-pixel-range`.
+public struct ImagesOption: ParsableArguments {
     public init() {}
     @Option(help: ArgumentHelp(
         "Images: a dataset spec NAME:SPLIT[START:END]@N/SEED (datasets: \(DatasetCatalog.names.joined(separator: ", "))), a .npy file (optionally with [START:END]), or - for a .npy on stdin. @N:color and @N:joint stratify color-mnist by colour or by digit and colour; a final #bin or #bin/SEED binarises.",
         valueName: "spec"))
     public var input: String
+
+    /// The images (pixel values in [0, 1]), with labels from `labels` for `.npy` inputs.
+    public func load(labels: LabelsOption? = nil, unitRange: Bool = true) throws -> Dataset {
+        try DatasetCatalog.load(input, labelsPath: labels?.labels, unitRange: unitRange)
+    }
+}
+
+/// `--input` and `--any-pixel-range`: the images a command works on, which may leave [0, 1]
+/// where the command allows it (images of `vae-attack --no-pixel-box`).
+public struct InputOptions: ParsableArguments {
+    public init() {}
+    @OptionGroup public var images: ImagesOption
     @Flag(name: .customLong("any-pixel-range"), help: "Accept finite .npy pixel values outside [0, 1], as vae-attack --no-pixel-box writes them (off by default: the models were trained on [0, 1]; under a Bernoulli likelihood log p(x|z) is then no longer a log-probability).")
     public var anyPixelRange = false
 
-    /// Refuses `--any-pixel-range` where a command's result needs images in [0, 1].
+    public var input: String { images.input }
+
+    /// Refuses `--any-pixel-range` where a command's result needs images in [0, 1] in some
+    /// of its modes (commands that never accept them take `ImagesOption` instead).
     public func requireUnitRange(_ why: String) throws {
         if anyPixelRange { throw ValidationError("--any-pixel-range: \(why)") }
     }
 
     /// The images, with labels from `labels` for `.npy` inputs.
     public func load(labels: LabelsOption? = nil) throws -> Dataset {
-        try DatasetCatalog.load(input, labelsPath: labels?.labels, unitRange: !anyPixelRange)
+        try images.load(labels: labels, unitRange: !anyPixelRange)
     }
 }
 

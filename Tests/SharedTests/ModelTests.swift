@@ -197,12 +197,12 @@ final class ModelTests: XCTestCase {
             let model = try VAE(config: c)
             let x = rng.uniformTensor([4, 1, 8, 8])
             var r1 = RNG(seed: 9), r2 = RNG(seed: 9)
-            let a = model.loss(x, objective: .elbo, rng: &r1), b = model.loss(x, objective: .provae(epsilon: 0), rng: &r2)
+            let a = model.loss(x, objective: .elbo, rng: &r1), b = model.loss(x, objective: .provae(epsilon: 0, pixelBox: true), rng: &r2)
             XCTAssertEqual(a.loss.value.scalar, b.loss.value.scalar, accuracy: 1e-4 * abs(a.loss.value.scalar), arch)
             var r3 = RNG(seed: 9)
-            XCTAssertLessThan(model.loss(x, objective: .provae(epsilon: 0.05), rng: &r3).loss.value.scalar, .infinity)
+            XCTAssertLessThan(model.loss(x, objective: .provae(epsilon: 0.05, pixelBox: true), rng: &r3).loss.value.scalar, .infinity)
             var r4 = RNG(seed: 9)
-            XCTAssertGreaterThan(model.loss(x, objective: .provae(epsilon: 0.05), rng: &r4).loss.value.scalar, a.loss.value.scalar, "a positive radius lowers the bound")
+            XCTAssertGreaterThan(model.loss(x, objective: .provae(epsilon: 0.05, pixelBox: true), rng: &r4).loss.value.scalar, a.loss.value.scalar, "a positive radius lowers the bound")
         }
     }
 

@@ -131,18 +131,22 @@ f = open('$T/pr.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 t = json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
 assert t['epochs'] == 4 and t['epsRampEpochs'] == 1, t\""
 
-check "provae --no-pixel-box: the whole ball's bound is the lower, recorded, and checked on resume" bash -c "for b in box nobox; do f=\$([ \$b = nobox ] && echo --no-pixel-box); $BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 16 --latent 2 --objective provae --eps-train 0.1 --eps-ramp 0 --lr 1e-30 --seed 3 --keep-checkpoint \$f -o $T/pb-\$b.safetensors 2>/dev/null > $T/pb-\$b.json || exit 1; done; python3 -c \"
+check "provae --no-pixel-box: the whole ball's bound is the lower, recorded, and checked on resume" bash -c "for b in box nobox; do f=\$([ \$b = nobox ] && echo --no-pixel-box); $BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 16 --latent 2 --likelihood gaussian --objective provae --eps-train 0.1 --eps-ramp 2 --lr 1e-30 --seed 3 --keep-checkpoint \$f -o $T/pb-\$b.safetensors 2>/dev/null > $T/pb-\$b.json || exit 1; done; python3 -c \"
 import json, struct
 a = json.load(open('$T/pb-box.json')); b = json.load(open('$T/pb-nobox.json'))
 assert a['pixel_box'] is True and b['pixel_box'] is False, (a, b)
 assert b['test_elbo_bound'] < a['test_elbo_bound'] - 1e-3, (a['test_elbo_bound'], b['test_elbo_bound'])
+# the training loss (the bound on the ramp) and the bound at the radius the ramp reached
+assert b['train_elbo'] < a['train_elbo'] - 1e-3, (a['train_elbo'], b['train_elbo'])
+assert a['eps_reached'] < 0.1 and b['test_elbo_bound_reached'] < a['test_elbo_bound_reached'] - 1e-3, (a, b)
 f = open('$T/pb-nobox.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 t = json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
 assert t['pixelBox'] is False, t
 f = open('$T/pb-box.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 assert 'pixelBox' not in json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
-\" && ! $BIN/vae-train --data synthetic --epochs 2 --train-limit 200 --hidden 16 --latent 2 --objective provae --eps-train 0.1 --eps-ramp 0 --lr 1e-30 --seed 3 --resume -o $T/pb-nobox.safetensors 2> $T/pb-resume.err && grep -q -- '--no-pixel-box' $T/pb-resume.err"
+\" && ! $BIN/vae-train --data synthetic --epochs 2 --train-limit 200 --hidden 16 --latent 2 --likelihood gaussian --objective provae --eps-train 0.1 --lr 1e-30 --seed 3 --resume -o $T/pb-nobox.safetensors 2> $T/pb-resume.err && grep -q -- '--no-pixel-box' $T/pb-resume.err"
 expect_status "--no-pixel-box trains proVAEs only" 2 "--no-pixel-box applies to --objective provae only" $BIN/vae-train --data synthetic --no-pixel-box -o "$T/u.safetensors"
+expect_status "--no-pixel-box needs a Gaussian likelihood" 2 "--no-pixel-box needs --likelihood gaussian" $BIN/vae-train --data synthetic --objective provae --eps-train 0.1 --likelihood bernoulli --no-pixel-box -o "$T/u.safetensors"
 
 # --init: fine-tuning starts from another model's weights (paper C's proVAEs from a plain VAE)
 check "init: a proVAE fine-tuned from a VAE starts at its weights" bash -c "$BIN/vae-train --data synthetic --epochs 1 --train-limit 200 --hidden 32 --latent 4 --objective provae --eps-train 0.05 --lr 1e-30 --init $T/m.safetensors -o $T/ft.safetensors >/dev/null 2>$T/ft.log && grep -q 'starting from the weights of $T/m.safetensors' $T/ft.log && python3 -c \"
@@ -478,14 +482,19 @@ expect_status "--hmc-gradient needs --through-hmc" 2 "^vae-attack: error: --hmc-
 check "--no-pixel-box: the ball alone bounds the attack, and --any-pixel-range reads the result" bash -c "$BIN/vae-attack elbo --model $M --input 'synthetic:test@8' --radius 0.2 --steps 5 --no-pixel-box -o $T/advnb.npy --summary-only 2>/dev/null | python3 -c \"import json,sys; d=json.load(sys.stdin); assert d['pixel_box'] is False, d\" && $BIN/vae-eval export --input 'synthetic:test@8' -o $T/advnbref.npy 2>/dev/null && python3 -c \"import numpy as np; a = np.load('$T/advnb.npy'); r = np.load('$T/advnbref.npy'); assert np.abs(a - r).max() <= 0.2 + 1e-6 and (a.min() < 0 or a.max() > 1), (a.min(), a.max())\" && $BIN/vae-eval elbo --model $M --input $T/advnb.npy --any-pixel-range --summary-only 2>/dev/null | python3 -c \"import json,sys; d=json.load(sys.stdin); assert d['n'] == 8, d\""
 expect_status "vae-attack refuses references outside the box it keeps" 2 "add --no-pixel-box" $BIN/vae-attack elbo --model "$M" --input "$T/advnb.npy" --any-pixel-range -o "$T/u.npy"
 expect_status "vae-certify ibp refuses --any-pixel-range without --no-pixel-box" 2 "add --no-pixel-box to certify the whole ball" $BIN/vae-certify ibp --model "$M" --input "$T/advnb.npy" --any-pixel-range --eps 0.1
-expect_status "vae-certify jacobian refuses --any-pixel-range" 2 "certificates cover images in \[0, 1\]" $BIN/vae-certify jacobian --model "$M" --input "$T/advnb.npy" --any-pixel-range --r 4
+expect_status "vae-certify jacobian does not offer --any-pixel-range" 2 "Unknown option '--any-pixel-range'" $BIN/vae-certify jacobian --model "$M" --input "$T/advnb.npy" --any-pixel-range --r 4
+expect_error "vae-certify margin reads [0, 1] images only, and says which file" "advnb.npy: pixel values must lie in \[0, 1\]" $BIN/vae-certify margin --model "$M" --input "$T/advnb.npy" --r 4
 check "certify ibp --no-pixel-box: the whole ball's bound is below the clipped one and below the ELBO of the unclipped attack" bash -c "$BIN/vae-certify ibp --model $M --input 'synthetic:test@8' --eps 0.2 --samples 3 --no-pixel-box > $T/ibpnb.jsonl && $BIN/vae-certify ibp --model $M --input 'synthetic:test@8' --eps 0.2 --samples 3 > $T/ibpb.jsonl && $BIN/vae-eval elbo --model $M --input $T/advnb.npy --any-pixel-range --samples 20 > $T/advnbelbo.jsonl && python3 -c \"
 import json
 nb = [json.loads(l) for l in open('$T/ibpnb.jsonl')]; b = [json.loads(l) for l in open('$T/ibpb.jsonl')]; e = [json.loads(l) for l in open('$T/advnbelbo.jsonl')]
 assert nb[-1]['pixel_box'] is False and b[-1]['pixel_box'] is True, (nb[-1], b[-1])
 assert all(p['bound'] < q['bound'] for p, q in zip(nb[:-1], b[:-1])), 'whole ball not looser'
 assert all(p['bound'] <= q['elbo'] for p, q in zip(nb[:-1], e[:-1])), 'bound above an attacked ELBO'
-\" && $BIN/vae-certify ibp --model $M --input $T/advnb.npy --any-pixel-range --no-pixel-box --eps 0.01 --summary-only > /dev/null"
+\" && $BIN/vae-certify ibp --model $M --input $T/advnb.npy --any-pixel-range --no-pixel-box --eps 0 --samples 2 > $T/ibpnb0.jsonl && python3 -c \"
+import json
+L = [json.loads(l) for l in open('$T/ibpnb0.jsonl')][:-1]
+assert len(L) == 8 and all(abs(l['bound'] - l['elbo']) < 1e-3 * abs(l['elbo']) for l in L), L
+\""
 expect_error "images outside the box need --any-pixel-range" "advnb.npy: pixel values must lie in \[0, 1\].*--any-pixel-range" $BIN/vae-eval elbo --model "$M" --input "$T/advnb.npy"
 expect_status "--through-hmc is for attacks through the code" 2 "applies to the skl, wasserstein, max-damage, classifier and latent-distance attacks" $BIN/vae-attack elbo --model "$M" --input synthetic:test@4 --through-hmc 2 -o "$T/u.npy"
 expect_status "--hmc options need --through-hmc" 2 "error: --hmc-leapfrog, --hmc-adapt need --through-hmc of at least 1" $BIN/vae-attack skl --model "$M" --input synthetic:test@4 --hmc-leapfrog 3 --hmc-adapt none -o "$T/u.npy"

@@ -19,9 +19,8 @@ LIMITS=$(pick "--test-limit 1000" "" "$(train_limit)")
 train_b() {
     local out=$1 name=$2 data=$3 epochs=$4 limits=$5; shift 5
     # shellcheck disable=SC2086
-    train_once "$out/$name.safetensors" "$out/train-$name.json" --data "$data" --arch "$ARCH" --epochs "$epochs" $limits \
-        --seed "${SEED:-0}" "$@" 2> "$out/train-$name.log" ||
-        { cat "$out/train-$name.log" >&2; return 1; }
+    TRAIN_LOG="$out/train-$name.log" train_once "$out/$name.safetensors" "$out/train-$name.json" --data "$data" --arch "$ARCH" \
+        --epochs "$epochs" $limits --seed "${SEED:-0}" "$@"
 }
 
 # margin_grid OUT TAG MODEL "RS" "RADII" STEPS: paper B Eq. 3 along a grid of L2 attack radii.

@@ -37,10 +37,9 @@ fi
 start=$(date +%s)
 say "ε_train = $EPS ($what, batch $BATCH, σ0 $SIGMA0, $DATA ${TRAIN_ARGS:-all images}): training unless trained alike…"
 # shellcheck disable=SC2086
-STAMP_EXTRA=$extra train_once "$M" "$DIR/eps-$EPS.train.json" --data "$DATA" --arch conv-small "${objective[@]}" \
-    --likelihood gaussian --sigma0 "$SIGMA0" --epochs "$epochs" --batch "$BATCH" --lr "$LR" --seed "$SEED" \
-    --threads "$THREADS" "${init[@]}" $TRAIN_ARGS 2> "$DIR/eps-$EPS.train.log" ||
-    { tail -3 "$DIR/eps-$EPS.train.log" >&2; exit 1; }
+STAMP_EXTRA=$extra TRAIN_LOG="$DIR/eps-$EPS.train.log" train_once "$M" "$DIR/eps-$EPS.train.json" --data "$DATA" \
+    --arch conv-small "${objective[@]}" --likelihood gaussian --sigma0 "$SIGMA0" --epochs "$epochs" --batch "$BATCH" \
+    --lr "$LR" --seed "$SEED" --threads "$THREADS" "${init[@]}" $TRAIN_ARGS || exit 1
 "$BIN/vae-eval" encoder-stats --model "$M" --input "$DATA:test[0:100]" --summary-only > "$DIR/eps-$EPS.encoder.json"
 say "ε_train = $EPS ready in $(( $(date +%s) - start )) s"
 if msg=$(CHECK=0 check_encoder "$M" "$DATA:test[0:100]" "proVAE ε_train = $EPS" 2>&1); then

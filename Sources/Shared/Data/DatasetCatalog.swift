@@ -162,7 +162,7 @@ public enum DatasetCatalog {
         guard !unitRange || (lo >= 0 && hi <= 1) else {
             throw ToolError.file(path, "pixel values must lie in [0, 1], found \(lo)...\(hi)"
                 + (lo >= 0 && hi > 1.5 && hi <= 255 ? " (bytes? divide them by 255)"
-                   : " (vae-attack --no-pixel-box writes such images; only an --input with --any-pixel-range reads them)"))
+                   : " (vae-attack --no-pixel-box writes such images; only an --input with --any-pixel-range reads them, in the commands that offer it: other options take images in [0, 1] only)"))
         }
         var labels: [Int]? = nil
         if let lp = labelsPath {

@@ -172,7 +172,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         cmp("--gamma", gamma.map { "\($0)" } ?? "-", other.gamma.map { "\($0)" } ?? "-")
         cmp("--eps-train", epsTrain.map { "\($0)" } ?? "-", other.epsTrain.map { "\($0)" } ?? "-")
         cmp("--eps-ramp", epsRampEpochs.map(String.init) ?? "-", other.epsRampEpochs.map(String.init) ?? "-")
-        cmp("--no-pixel-box", pixelBox == false ? "given" : "-", other.pixelBox == false ? "given" : "-")
+        cmp("proVAE ball", pixelBox == false ? "whole (--no-pixel-box)" : "clipped to [0, 1]", other.pixelBox == false ? "whole (--no-pixel-box)" : "clipped to [0, 1]")
         cmp("--binarize", binarize, other.binarize)
         cmp("--kl-warmup", klWarmupEpochs.map { "\($0)" } ?? "-", other.klWarmupEpochs.map { "\($0)" } ?? "-")
         cmp("--convergence-tol", convergenceTol.map { "\($0)" } ?? "-", other.convergenceTol.map { "\($0)" } ?? "-")

@@ -11,7 +11,7 @@ public enum Objective: Equatable, Sendable {
     /// L∞ distance `epsilon` (Eq. 21), trained on as in Algorithm 1; with `pixelBox` the
     /// ball is clipped to the pixel range [0, 1], without it the input box is x ± ε as paper
     /// C section 3.2 states it (`VAE.elboLowerBound`).
-    case provae(epsilon: Float, pixelBox: Bool = true)
+    case provae(epsilon: Float, pixelBox: Bool)
 }
 
 /// The loss of one minibatch and the numbers worth reporting about it.
