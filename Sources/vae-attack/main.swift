@@ -77,7 +77,7 @@ struct Tool: ParsableCommand {
     var patience: Int?
     @Option(parsing: .unconditional, help: "sgd and adam: the factor of each reduction (default 0.5; 1 keeps the rate).")
     var factor: Float?
-    @Option(help: "The result of each row: best (the highest objective seen) or last (the final iterate, as paper D's code) (default best).")
+    @Option(help: "The result of each row: best (the highest objective seen) or last (the final iterate, as paper D's code) (default best). With --samples of 1 or more each objective is a one-draw estimate, so best and the summary's objectives are biased upwards: score the images again (vae-eval) for an unbiased figure.")
     var iterate: AttackIterate?
     @Option(parsing: .unconditional, help: "Restarts per reference, each from its own random start (default 1).")
     var restarts: Int?

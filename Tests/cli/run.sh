@@ -393,7 +393,13 @@ check "certify ibp: the bound is the ELBO at ε = 0 and below it beyond" bash -c
 import json
 A = [json.loads(l) for l in open('$T/ibp0.jsonl')]; B = [json.loads(l) for l in open('$T/ibp.jsonl')]
 assert all(abs(a['bound'] - a['elbo']) < 1e-6 * abs(a['elbo']) for a in A[:-1]), A
-assert all(b['bound'] <= b['elbo'] for b in B[:-1]) and B[-1]['samples'] == 3 and B[-1]['eps'] == 0.02 and B[-1]['certified_share'] == 1, B[-1]\""
+assert all(b['bound'] <= b['elbo'] for b in B[:-1]) and B[-1]['samples'] == 3 and B[-1]['eps'] == 0.02 and B[-1]['certified_share'] == 1, B[-1]
+assert all(b['bound_stderr'] > 0 for b in B[:-1]), 'a Monte Carlo standard error per image with 3 draws'
+\" && $BIN/vae-certify ibp --model $M --input 'synthetic:test[0:4]' --eps 0.02 --samples 1 | python3 -c \"
+import json, sys
+L = [json.loads(l) for l in sys.stdin][:-1]
+assert len(L) == 4 and all('bound_stderr' not in l for l in L), L
+\""
 # --samples 0 attacks the ELBO at the encoder mean: no draw, so the seed cannot matter (with one draw it does)
 check "elbo attack --samples 0 draws no noise" bash -c "for s in 1 2; do for k in 0 1; do $BIN/vae-attack elbo --model $M --input 'synthetic:test[0:4]' --radius 0.05 --steps 5 --init zero --samples \$k --seed \$s -o $T/e\$k-\$s.npy --summary-only >/dev/null 2>&1 || exit 1; done; done && python3 -c \"
 import numpy as np
