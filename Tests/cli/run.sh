@@ -139,6 +139,7 @@ assert b['test_elbo_bound'] < a['test_elbo_bound'] - 1e-3, (a['test_elbo_bound']
 # the training loss (the bound on the ramp) and the bound at the radius the ramp reached
 assert b['train_elbo'] < a['train_elbo'] - 1e-3, (a['train_elbo'], b['train_elbo'])
 assert a['eps_reached'] < 0.1 and b['test_elbo_bound_reached'] < a['test_elbo_bound_reached'] - 1e-3, (a, b)
+assert a['eps_train'] == 0.1 and a['eps_reached'] == 0.05, (a['eps_train'], a['eps_reached'])  # printed as given, not as 32-bit floats
 f = open('$T/pb-nobox.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 t = json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
 assert t['pixelBox'] is False, t
