@@ -342,7 +342,10 @@ struct IBP: ParsableCommand {
                 }
             }
         }
-        guard bounds.allSatisfy({ $0.isFinite }) else { throw ToolError("the bound is not finite for some images (diverging interval bounds)") }
+        if let first = bounds.firstIndex(where: { !$0.isFinite }) {
+            let count = bounds.filter { !$0.isFinite }.count
+            throw ToolError("\(input.input): the bound is not finite for image \(first)\(count > 1 ? " and \(count - 1) more" : "") of \(ds.count) at --eps \(eps) (the interval bounds diverge: try a smaller radius)")
+        }
         if !summaryOnly {
             for i in 0..<ds.count {
                 var line: [String: Any] = ["index": i, "bound": bounds[i], "elbo": elbos[i]]

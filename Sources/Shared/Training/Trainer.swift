@@ -254,7 +254,10 @@ public final class Trainer {
             let rate = Double(imagesDone) / max(trainingSeconds, 1e-9)
             // with nothing held out (--val-fraction 0) there is no validation ELBO to print
             let val = lastVal.elbo.isFinite ? String(format: "%.3f", lastVal.elbo) : "none (no validation images)"
-            progress.line(String(format: "epoch %d/%d: train ELBO %.3f, validation ELBO ", epoch + 1, options.epochs, lastTrainELBO)
+            // a proVAE trains on the certified bound (at the ramp's radius), not on the ELBO
+            let trained = if case .provae = objective { "train bound" } else { "train ELBO" }
+            progress.line(String(format: "epoch %d/%d: ", epoch + 1, options.epochs) + trained
+                          + String(format: " %.3f, validation ELBO ", lastTrainELBO)
                           + val + String(format: ", %.0f img/s, lr %.2g", rate, adam.learningRate))
             // the mean batch loss of the epoch, as the authors' loss meter averages it (not the
             // train ELBO above, which weights a partial last batch by its size). Epochs that
