@@ -19,6 +19,7 @@
 #   EPOCHS 3 / 300 / 1 (paper D's conv VAE, Table 6, trained as table2.sh trains it)
 #   N references 100 / 1000 / 4    T HMC transitions 100 / 500 on MNIST, 1000 otherwise / 2
 #   RADIUS 0.1 (skl attack, paper D's optimiser, one restart per reference)
+#   MODEL_ARGS: vae-train options for the model (lib-D.sh prepare_d), e.g. "--beta 2" for a β-VAE
 # HMC starts at η0 0.1 on MNIST, 0.05 otherwise (the authors' run scripts; lib-D.sh hmc_eta).
 # Writes OUTDIR/fig2.tsv (per reference: log PR before and after HMC, under x^r and under x^a),
 # fig2-summary.tsv (means, standard errors, the share of references whose ratio fell), fig2.png
@@ -123,7 +124,7 @@ P
     gnuplot <<GP
 set terminal pngcairo size 1400,520 font ",11"
 set output "$OUT/fig2.png"
-set multiplot layout 1,2 title "Paper D Figure 2 (ours: $DATA, conv VAE $EPOCHS epochs, $N references, skl attack L∞ $RADIUS, HMC T = $T)"
+set multiplot layout 1,2 title "Paper D Figure 2 (ours: $DATA, conv VAE${MODEL_ARGS:+ ($MODEL_ARGS)} $EPOCHS epochs, $N references, skl attack L∞ $RADIUS, HMC T = $T)"
 set style fill transparent solid 0.5 noborder
 set key top right
 set ylabel "references"

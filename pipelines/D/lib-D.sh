@@ -11,11 +11,13 @@ train_d_vae() {
         --lr 5e-4 --lr-schedule plateau --patience 10 --seed 0 "$@"
 }
 
-# prepare_d OUT: OUT/vae.safetensors (train_d_vae, its JSON line in OUT/train.json) and
+# prepare_d OUT: OUT/vae.safetensors (train_d_vae, its JSON line in OUT/train.json; MODEL_ARGS,
+# e.g. "--beta 2" or "--objective tcvae --beta 2", adds vae-train options: paper D's β-models) and
 # OUT/ref.npy ($N stratified binarised $DATA test references), with check_encoder on them
 prepare_d() {
     local out=$1
-    train_d_vae "$out/vae.safetensors" "$out/train.json" || return 1
+    # shellcheck disable=SC2086
+    train_d_vae "$out/vae.safetensors" "$out/train.json" ${MODEL_ARGS:-} || return 1
     "$BIN/vae-eval" export --input "$DATA:test@$N#bin" -o "$out/ref.npy" || return 1
     check_encoder "$out/vae.safetensors" "$out/ref.npy" "$DATA vae"
 }
