@@ -299,6 +299,18 @@ public final class Trainer {
                 summary["test_elbo_bound_reached"] = model.evaluateForTraining(test, seed: 11, boundRadius: reached, pixelBox: options.ibpPixelBox).bound
             }
         }
+        // a proVAE can collapse to an encoder that ignores its input (the bound of paper C Eq. 21
+        // is then met by a decoder that draws one picture): measure ‖∂μ/∂x‖_F as vae-eval
+        // encoder-stats does, on the first test images, and say so loudly
+        if case .provae = objective, let vae = model as? VAE, test.shape[0] > 0 {
+            let n = Swift.min(test.shape[0], 20)
+            let jacobian = Summary(vae.encoderStats(test.rows(0..<n)).map(\.jacobianFrobenius)).mean
+            summary["encoder_jacobian"] = jacobian
+            if jacobian < 1e-3 {
+                progress.line("warning: the encoder ignores its input (mean ‖∂μ/∂x‖_F \(String(format: "%.2e", jacobian)) over \(n) test images): "
+                              + "a collapsed proVAE. Train a plain VAE first and fine-tune it (--init), on more images or with a longer --eps-ramp")
+            }
+        }
         if options.convergenceTolerance != nil { summary["converged"] = converged; summary["max_epochs"] = options.epochs }
         if let norms = model.config.spectralNorms { summary["max_spectral_norm"] = norms.values.max() }
         if let bounds = model.config.spectralNormBounds { summary["max_spectral_norm_bound"] = bounds.values.max() }
