@@ -49,7 +49,10 @@ public struct MetricOutput: ParsableArguments {
         var summary: [String: Any] = ["metric": metric, "n": s.count, "mean": s.mean, "stderr": s.standardError]
         for (k, v) in extraSummary { summary[k] = v }
         if let t = model?.config.training {
-            summary["model_training"] = ["epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool] as [String: Any]
+            var training: [String: Any] = ["epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool]
+            // a proVAE: the radius it was trained for, and whether on the ball clipped to [0, 1]
+            if let e = t.epsTrain { training["eps_train"] = Double(String(e)) ?? Double(e); training["pixel_box"] = t.pixelBox ?? true }
+            summary["model_training"] = training
         }
         try JSONLines.emit(summary)
     }

@@ -146,6 +146,11 @@ assert t['pixelBox'] is False, t
 f = open('$T/pb-box.safetensors', 'rb'); n = struct.unpack('<Q', f.read(8))[0]
 assert 'pixelBox' not in json.loads(json.loads(f.read(n))['__metadata__']['config'])['training']
 \" && ! $BIN/vae-train --data synthetic --epochs 2 --train-limit 200 --hidden 16 --latent 2 --likelihood gaussian --objective provae --eps-train 0.1 --lr 1e-30 --seed 3 --resume -o $T/pb-nobox.safetensors 2> $T/pb-resume.err && grep -q -- '--no-pixel-box' $T/pb-resume.err"
+check "vae-eval's model_training names a proVAE's radius and ball" bash -c "$BIN/vae-eval elbo --model $T/pb-nobox.safetensors --input 'synthetic:test[0:4]' --summary-only | python3 -c \"
+import json, sys
+t = json.load(sys.stdin)['model_training']
+assert t['eps_train'] == 0.1 and t['pixel_box'] is False, t
+\""
 expect_status "--no-pixel-box trains proVAEs only" 2 "--no-pixel-box applies to --objective provae only" $BIN/vae-train --data synthetic --no-pixel-box -o "$T/u.safetensors"
 expect_status "--no-pixel-box needs a Gaussian likelihood" 2 "--no-pixel-box needs --likelihood gaussian" $BIN/vae-train --data synthetic --objective provae --eps-train 0.1 --likelihood bernoulli --no-pixel-box -o "$T/u.safetensors"
 
