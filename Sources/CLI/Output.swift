@@ -51,7 +51,7 @@ public struct MetricOutput: ParsableArguments {
         if let t = model?.config.training {
             var training: [String: Any] = ["epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool]
             // a proVAE: the radius it was trained for, and whether on the ball clipped to [0, 1]
-            if let e = t.epsTrain { training["eps_train"] = Double(String(e)) ?? Double(e); training["pixel_box"] = t.pixelBox ?? true }
+            if let e = t.epsTrain { training["eps_train"] = e.shortestDecimal; training["pixel_box"] = t.pixelBox ?? true }
             summary["model_training"] = training
         }
         try JSONLines.emit(summary)

@@ -308,7 +308,7 @@ struct Tool: ParsableCommand {
         }
         let bestPerRef = (0..<refs.count).map { i in (0..<restarts).map { objective[i * restarts + $0] }.max()! }
         lines.append(["attack": kind.rawValue, "references": refs.count, "restarts": restarts, "norm": s.norm.rawValue,
-                      "radius": Double(String(radius)) ?? Double(radius), "steps": s.steps, "optimizer": s.optimizer.rawValue,
+                      "radius": radius.shortestDecimal, "steps": s.steps, "optimizer": s.optimizer.rawValue,
                       "iterate": s.iterate.rawValue, "mean_objective": Summary(objective).mean,
                       "mean_best_objective": Summary(bestPerRef).mean, "seconds": (seconds * 1000).rounded() / 1000,
                       "kept": keep.rawValue, "output": out.output, "through_hmc": s.throughHMC, "pixel_box": s.pixelBox]

@@ -324,7 +324,9 @@ struct IBP: ParsableCommand {
         threads.apply()
         let ds = try input.load()
         let vae = try model.load(for: ds)
-        var bounds = [Double](repeating: 0, count: ds.count), elbos = bounds, boundSquares = bounds
+        // every draw's bound per image (their mean and its Monte Carlo standard error), and the
+        // clean ELBO averaged over the same draws
+        var draws = [[Double]](repeating: [], count: ds.count), elbos = [Double](repeating: 0, count: ds.count)
         Autodiff.withoutGradients {
             for r in Batches.ranges(count: ds.count) {
                 let x = Variable(ds.images.rows(r))
@@ -335,13 +337,13 @@ struct IBP: ParsableCommand {
                     // the ELBO of the image as given (never clipped: with --no-pixel-box it may leave [0, 1])
                     let e = vae.elboLowerBound(x, epsilon: 0, pixelBox: false, rng: &g2).bound.value
                     for i in 0..<r.count {
-                        bounds[r.lowerBound + i] += Double(b.data[i]) / Double(samples)
-                        boundSquares[r.lowerBound + i] += Double(b.data[i]) * Double(b.data[i]) / Double(samples)
+                        draws[r.lowerBound + i].append(Double(b.data[i]))
                         elbos[r.lowerBound + i] += Double(e.data[i]) / Double(samples)
                     }
                 }
             }
         }
+        let perImage = draws.map(Summary.init), bounds = perImage.map(\.mean)
         if let first = bounds.firstIndex(where: { !$0.isFinite }) {
             let count = bounds.filter { !$0.isFinite }.count
             throw ToolError("\(input.input): the bound is not finite for image \(first)\(count > 1 ? " and \(count - 1) more" : "") of \(ds.count) at --eps \(eps) (the interval bounds diverge: try a smaller radius)")
@@ -351,16 +353,13 @@ struct IBP: ParsableCommand {
                 var line: [String: Any] = ["index": i, "bound": bounds[i], "elbo": elbos[i]]
                 // the Monte Carlo standard error of the bound over the ε-draws (a per-image bound
                 // above an attacked ELBO within a few of these is noise, not a violation)
-                if samples > 1 {
-                    let variance = max(0, boundSquares[i] - bounds[i] * bounds[i]) * Double(samples) / Double(samples - 1)
-                    line["bound_stderr"] = (variance / Double(samples)).squareRoot()
-                }
+                if samples > 1 { line["bound_stderr"] = perImage[i].standardError }
                 if let a = alpha { line["certified"] = bounds[i] >= a }
                 try JSONLines.emit(line)
             }
         }
         let (bound, elbo) = (Summary(bounds), Summary(elbos))
-        var summary: [String: Any] = ["certificate": "paper C Eq. 21, in expectation over ε", "model": model.model, "eps": Double(String(eps)) ?? Double(eps),
+        var summary: [String: Any] = ["certificate": "paper C Eq. 21, in expectation over ε", "model": model.model, "eps": eps.shortestDecimal,
                                       "samples": samples, "pixel_box": !noPixelBox, "n": ds.count, "mean_bound": bound.mean, "mean_bound_stderr": bound.standardError,
                                       "mean_elbo": elbo.mean, "mean_elbo_stderr": elbo.standardError]
         if let a = alpha { summary["alpha"] = a; summary["certified_share"] = Double(bounds.filter { $0 >= a }.count) / Double(ds.count) }

@@ -2,8 +2,8 @@
 extension VAE {
     /// Mean per-image ELBO (one reparameterisation sample each, from `seed`), mean per-pixel
     /// squared error of the reconstruction from z = μ, and, for a proVAE radius > 0, the mean
-    /// certified ELBO lower bound on the same draws (so never above the ELBO) (over the ball clipped to [0, 1] with `pixelBox`, the whole
-    /// ball without).
+    /// certified ELBO lower bound on the same draws, so never above the ELBO (over the ball
+    /// clipped to [0, 1] with `pixelBox`, the whole ball without).
     public func evaluate(_ images: Tensor, batch: Int = 500, seed: UInt64 = 0, boundRadius: Float? = nil, pixelBox: Bool = true)
         -> (elbo: Double, mse: Double, bound: Double?) {
         var rng = RNG(seed: seed)

@@ -291,11 +291,11 @@ public final class Trainer {
             "images_per_second": Double(imagesDone) / max(trainingSeconds, 1e-9),
         ]
         if let b = testEval.bound, testRadius != nil {
-            summary["test_elbo_bound"] = b; summary["eps_train"] = Double(String(options.epsTrain)) ?? Double(options.epsTrain); summary["pixel_box"] = options.ibpPixelBox
+            summary["test_elbo_bound"] = b; summary["eps_train"] = options.epsTrain.shortestDecimal; summary["pixel_box"] = options.ibpPixelBox
             // a ramp longer than the run ends below the target radius: the bound there too
             let reached = epsilon(atEpoch: Double(options.epochs))
             if reached < options.epsTrain {
-                summary["eps_reached"] = Double(String(reached)) ?? Double(reached)  // 0.05, not 0.0500000007
+                summary["eps_reached"] = reached.shortestDecimal
                 summary["test_elbo_bound_reached"] = model.evaluateForTraining(test, seed: 11, boundRadius: reached, pixelBox: options.ibpPixelBox).bound
             }
         }
