@@ -31,7 +31,7 @@ public struct MetricOutput: ParsableArguments {
     /// One JSON line per item (`index` plus its fields), then `{metric, n, mean, stderr}` of
     /// the item field `key`, plus `extraSummary`. A non-finite value of `key` (a NaN ELBO, an
     /// infinite NLL) is an error naming the first such item, and nothing is printed. With
-    /// `model`, the summary says how that model was trained (`model_training`), so that a
+    /// `model`, the summary says how that model was trained (`model_training`: objective, epochs, …), so that a
     /// number from a short or partial run does not pass for a full one.
     public func emit(metric: String, key: String, items: [[String: Any]], extraSummary: [String: Any] = [:], model: (any TrainableModel)? = nil) throws {
         let bad = items.indices.filter { i in (items[i][key] as? Double).map { !$0.isFinite } ?? false }
@@ -48,8 +48,9 @@ public struct MetricOutput: ParsableArguments {
         let s = Summary(items.compactMap { $0[key] as? Double })
         var summary: [String: Any] = ["metric": metric, "n": s.count, "mean": s.mean, "stderr": s.standardError]
         for (k, v) in extraSummary { summary[k] = v }
-        if let t = model?.config.training {
-            var training: [String: Any] = ["epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages, "binarize": t.binarize, "tool": t.tool]
+        if let config = model?.config, let t = config.training {
+            var training: [String: Any] = ["objective": config.objective, "epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages,
+                                           "binarize": t.binarize, "tool": t.tool]
             // a proVAE: the radius it was trained for, and whether on the ball clipped to [0, 1]
             if let e = t.epsTrain { training["eps_train"] = e.shortestDecimal; training["pixel_box"] = t.pixelBox ?? true }
             summary["model_training"] = training

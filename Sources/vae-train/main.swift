@@ -57,7 +57,7 @@ struct Train: ParsableCommand {
     var epsTrain: Float = 0
     @Option(name: .customLong("eps-ramp"), parsing: .unconditional, help: "proVAE: epochs over which the radius ramps up linearly from 0 (default: half the epochs, rounded down, at least 1; on --resume, the checkpoint's).")
     var epsRamp: Int?
-    @Flag(name: .customLong("no-pixel-box"), help: "proVAE with --likelihood gaussian: train on the bound over the whole L∞ ball, x ± ε, as paper C section 3.2 states it. By default the ball is clipped to the pixel range [0, 1], which covers only the inputs of the ball that are images (the default of vae-attack and vae-certify too).")
+    @Flag(name: .customLong("no-pixel-box"), help: "proVAE with a positive --eps-train and --likelihood gaussian: train on the bound over the whole L∞ ball, x ± ε, as paper C section 3.2 states it. By default the ball is clipped to the pixel range [0, 1], which covers only the inputs of the ball that are images (the default of vae-attack and vae-certify too).")
     var noPixelBox = false
     @Option(parsing: .unconditional, help: "Lipschitz constant of all three networks (paper A; mlp only). Off by default.")
     var lipschitz: Float?
@@ -170,6 +170,7 @@ struct Train: ParsableCommand {
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
         try check(objective == .provae || (epsTrain == 0 && epsRamp == nil), "--eps-train and --eps-ramp apply to --objective provae only")
         try check(objective == .provae || !noPixelBox, "--no-pixel-box applies to --objective provae only")
+        try check(epsTrain > 0 || !noPixelBox, "--no-pixel-box needs a positive --eps-train: at radius 0 the bound is the ELBO, so it would change nothing")
         // outside [0, 1] only the Gaussian is a density (paper C's likelihood)
         try check(likelihood == .gaussian || !noPixelBox, "--no-pixel-box needs --likelihood gaussian: the Bernoulli likelihoods are not densities outside [0, 1]")
         try check(likelihood == .gaussian || sigma0 == 1, "--sigma0 applies to --likelihood gaussian only")

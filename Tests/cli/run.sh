@@ -149,9 +149,15 @@ assert 'pixelBox' not in json.loads(json.loads(f.read(n))['__metadata__']['confi
 check "vae-eval's model_training names a proVAE's radius and ball" bash -c "$BIN/vae-eval elbo --model $T/pb-nobox.safetensors --input 'synthetic:test[0:4]' --summary-only | python3 -c \"
 import json, sys
 t = json.load(sys.stdin)['model_training']
-assert t['eps_train'] == 0.1 and t['pixel_box'] is False, t
+assert t['eps_train'] == 0.1 and t['pixel_box'] is False and t['objective'] == 'provae', t
 \""
 expect_status "--no-pixel-box trains proVAEs only" 2 "--no-pixel-box applies to --objective provae only" $BIN/vae-train --data synthetic --no-pixel-box -o "$T/u.safetensors"
+expect_status "--no-pixel-box needs a radius" 2 "--no-pixel-box needs a positive --eps-train" $BIN/vae-train --data synthetic --objective provae --likelihood gaussian --no-pixel-box -o "$T/u.safetensors"
+check "a standard error of one value is null, not 0" bash -c "$BIN/vae-eval elbo --model $T/pb-nobox.safetensors --input 'synthetic:test[0:1]' --summary-only | python3 -c \"
+import json, sys
+d = json.load(sys.stdin)
+assert d['n'] == 1 and d['stderr'] is None and d['kl_stderr'] is None and d['model_training']['objective'] == 'provae', d
+\""
 expect_status "--no-pixel-box needs a Gaussian likelihood" 2 "--no-pixel-box needs --likelihood gaussian" $BIN/vae-train --data synthetic --objective provae --eps-train 0.1 --likelihood bernoulli --no-pixel-box -o "$T/u.safetensors"
 
 # --init: fine-tuning starts from another model's weights (paper C's proVAEs from a plain VAE)

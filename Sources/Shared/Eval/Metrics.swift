@@ -4,10 +4,11 @@ import Foundation
 public struct Summary {
     public let count: Int
     public let mean: Double
-    /// Sample standard deviation (divisor n − 1; 0 for one item).
+    /// Sample standard deviation (divisor n − 1). NaN for fewer than two items, where it is
+    /// undefined: one image says nothing about the spread (JSON output writes it as `null`).
     public let standardDeviation: Double
-    /// Standard error of the mean: sample standard deviation / √n (0 for one item).
-    public var standardError: Double { count > 1 ? standardDeviation / Double(count).squareRoot() : 0 }
+    /// Standard error of the mean: sample standard deviation / √n (NaN for fewer than two items).
+    public var standardError: Double { standardDeviation / Double(count).squareRoot() }
 
     public init(_ values: [Double]) {
         count = values.count
@@ -16,7 +17,7 @@ public struct Summary {
             let m = mean
             standardDeviation = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
         } else {
-            standardDeviation = 0
+            standardDeviation = .nan
         }
     }
 }
