@@ -32,6 +32,8 @@ field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.arg
 # (mean pairwise L2 distance) at least 5% as much as the inputs do, or the model maps every
 # image to nearly one picture (a decoder that ignores its code passes both encoder tests).
 # In CHECK mode (one epoch on 2,000 images) it only warns: the check tests the pipeline.
+# A model that passes but leaves latent dimensions inactive (encoder-stats' active_units) gets a
+# note on stderr, since a β-VAE may do that by design.
 check_encoder() {
     local s rec
     s=$("$BIN/vae-eval" encoder-stats --model "$1" --input "$2" --summary-only)
@@ -56,6 +58,11 @@ if tau == 0 and s["min_sigma_mean"] > 0.999:
 if tau != 0 and s["min_sigma_mean"] - tau > 0.999:
     bad.append("every learned encoder σ (σ − τ) is at least 1 (min σ − τ mean %.4f)" % (s["min_sigma_mean"] - tau))
 if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
+# a note, not a failure: a model may leave some latent dimensions unused (a β-VAE does by design)
+act = s.get("latent_activity") or []
+if not bad and s.get("active_units", len(act)) < len(act):
+    print("note: %s%s uses %d of its %d latent dimensions (activity, the variance of μ over the images: %s; active above 0.01)"
+          % (path, (" (" + what + ")") if what else "", s["active_units"], len(act), ", ".join("%.3g" % a for a in act)), file=sys.stderr)
 if bad and os.environ.get("CHECK") == "1":
     print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)
 elif bad:

@@ -221,7 +221,7 @@ struct EncoderStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder-stats",
         abstract: "Per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder Jacobian ∂μ/∂x (paper B Figure 9).",
-        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
+        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen. The summary adds each latent dimension's activity, the variance of its encoder mean over the images (latent_activity), and how many exceed 0.01 (active_units; Burda et al. 2016): a dimension whose mean does not move with the image tells the decoder nothing.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var threads: ThreadsOption
@@ -233,9 +233,11 @@ struct EncoderStats: ParsableCommand {
         let vae = try model.load(for: ds)
         let s = vae.encoderStats(ds.images)
         let minSigma = Summary(s.map(\.minSigma)), frob = Summary(s.map(\.jacobianFrobenius))
+        let activity = LatentActivity.activity(s.map(\.mu))
         try out.emit(metric: "sigma_norm", key: "sigma_norm",
                      items: s.map { ["sigma_norm": $0.sigmaNorm, "min_sigma": $0.minSigma, "jacobian_frobenius": $0.jacobianFrobenius] },
                      extraSummary: ["min_sigma_mean": minSigma.mean, "min_sigma_stderr": minSigma.standardError,
-                                    "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError], model: vae)
+                                    "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError,
+                                    "latent_activity": activity, "active_units": LatentActivity.activeUnits(activity)], model: vae)
     }
 }

@@ -237,6 +237,14 @@ final class EvalTests: XCTestCase {
         XCTAssertTrue(Summary([7]).standardDeviation.isNaN); XCTAssertTrue(Summary([7]).standardError.isNaN)  // undefined, not 0
     }
 
+    func testLatentActivity() {
+        // unit 0 moves (values 0, 2, 4: variance 8/3), unit 1 barely (0.1, 0.2, 0.0: 2/300), unit 2 not at all
+        let a = LatentActivity.activity([[0, 0.1, 5], [2, 0.2, 5], [4, 0.0, 5]])
+        XCTAssertEqual(a[0], 8.0 / 3, accuracy: 1e-12); XCTAssertEqual(a[1], 2.0 / 300, accuracy: 1e-12); XCTAssertEqual(a[2], 0)
+        XCTAssertEqual(LatentActivity.activeUnits(a), 1)
+        XCTAssertEqual(LatentActivity.activity([]), [])
+    }
+
     func testWilsonInterval() {
         let w = Wilson.interval(successes: 30, trials: 100)
         // closed form for p = 0.3, n = 100, z = 1.96: (0.2189, 0.3958)

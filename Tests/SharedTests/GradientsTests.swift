@@ -161,6 +161,9 @@ final class GradientsTests: XCTestCase {
         for i in 0..<3 {
             let frob = (0..<d).reduce(0.0) { $0 + Double(j.data[i * d + $1]) * Double(j.data[i * d + $1]) }.squareRoot()
             XCTAssertEqual(stats[i].jacobianFrobenius, frob, accuracy: 1e-9 * frob)
+            // the means it reports are the encoder's
+            let mu = Autodiff.withoutGradients { vae.encode(Variable(x.rows(i..<(i + 1)))).mu.value }
+            for u in 0..<4 { XCTAssertEqual(stats[i].mu[u], Double(mu.data[u]), accuracy: 1e-5) }
             // against finite differences of μ along a random direction: ‖J v‖ for unit v
             var v = rng.normalTensor([1, 1, 28, 28]); let nv = v.data.reduce(0) { $0 + $1 * $1 }.squareRoot(); v = v * (1 / nv)
             let xi = x.rows(i..<(i + 1)), h: Float = 1e-2

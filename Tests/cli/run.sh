@@ -272,6 +272,13 @@ import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 assert a['mean'] == b['mean'] and b['through'] == 'both' and 'through' not in a, (a, b)\" \"\$a\" \"\$b\""
 check "encoder-stats" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test[0:2]' | python3 -c 'import json,sys; L=[json.loads(l) for l in sys.stdin]; assert len(L) == 3 and L[0][\"jacobian_frobenius\"] > 0'"
+# latent activity (Burda et al. 2016): the variance over images of each encoder mean, against numpy on vae-eval encode's means
+check "encoder-stats: latent_activity is the variance of the encoder means" bash -c "$BIN/vae-eval encoder-stats --model $M --input 'synthetic:test@40' --summary-only > $T/act.json && $BIN/vae-eval encode --model $M --input 'synthetic:test@40' -o $T/act-mu.npy && python3 -c \"
+import json, numpy as np
+d = json.load(open('$T/act.json')); v = np.load('$T/act-mu.npy').astype(np.float64).var(axis=0)
+assert np.allclose(d['latent_activity'], v, rtol=1e-4, atol=1e-9), (d['latent_activity'], v)
+assert d['active_units'] == int((v > 0.01).sum()), d
+\""
 check "latent-plot" bash -c "$BIN/vae-train --data synthetic --epochs 1 --latent 2 --hidden 16 --train-limit 200 -o $T/m2.safetensors >/dev/null 2>&1 && $BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat.png --size 300 && python3 -c \"d=open('$T/lat.png','rb').read(); assert d[:4]==b'\\x89PNG'\""
 # --tsv holds the encoder's own means and standard deviations (vae-eval encode); --range fixes the view
 check "latent-plot --tsv matches encode" bash -c "$BIN/vae-eval latent-plot --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat2.png --range 4 --tsv $T/lat.tsv && $BIN/vae-eval encode --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat-mu.npy && $BIN/vae-eval encode --what std --model $T/m2.safetensors --input 'synthetic:test@30' -o $T/lat-sd.npy && python3 -c \"
@@ -610,6 +617,10 @@ check "no output after hvae errors" test ! -e "$T/u.npy"
 # the pipelines' degenerate-model check (pipelines/lib.sh check_encoder): a collapsed model (β = 300)
 # maps every image to one picture; it stops the pipeline, and in CHECK mode it only warns
 check "check_encoder stops on a model whose reconstructions ignore the input" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --beta 300 --train-limit 500 -o $T/coll.safetensors >/dev/null 2>&1 && ! bash -c '. pipelines/lib.sh; check_encoder $T/coll.safetensors synthetic:test@20 collapsed' 2> $T/coll.err && grep -q 'degenerate model .*(collapsed): the reconstructions barely depend on the input' $T/coll.err && CHECK=1 bash -c '. pipelines/lib.sh; check_encoder $T/coll.safetensors synthetic:test@20' 2>&1 | grep -q 'warning (CHECK mode)'"
+
+# a model that passes but leaves latent dimensions unused gets a note naming them (β = 2 leaves
+# one of six nearly unused here; the note must appear exactly when encoder-stats counts fewer active units)
+check "check_encoder notes inactive latent dimensions" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 6 --beta 2 --train-limit 1000 --seed 0 -o $T/act2.safetensors >/dev/null 2>&1 && k=\$($BIN/vae-eval encoder-stats --model $T/act2.safetensors --input synthetic:test@50 --summary-only | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"active_units\"])') && bash -c '. pipelines/lib.sh; check_encoder $T/act2.safetensors synthetic:test@50 beta2' 2> $T/act2.err && if [ \$k -lt 6 ]; then grep -q \"note: .*(beta2) uses \$k of its 6 latent dimensions\" $T/act2.err; else ! grep -q note $T/act2.err; fi"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

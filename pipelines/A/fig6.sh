@@ -20,7 +20,8 @@
 #   STD_LIKELIHOOD cbernoulli: the standard VAE's likelihood (the paper's, Appendix F); with
 #     bernoulli its means stay within about 2 of the origin, as in the paper's panel (a)
 #   RANGE  the half-width of every panel's axes (default: fitted to all three models' ellipses)
-# Writes OUTDIR/fig6.tsv (one line per model: test ELBO, spread of the means, σ), latent-NAME.tsv
+# Writes OUTDIR/fig6.tsv (one line per model: test ELBO, spread of the means, σ, and each latent
+# dimension's activity, the variance of its mean over the images: below 0.01 it is unused), latent-NAME.tsv
 # (vae-eval latent-plot --tsv: mu1 mu2 sigma1 sigma2 label), fig6.png (three panels), latent-NAME.png
 # (vae-eval's own plots at the same range), the models and NAME.options (what each was trained with).
 . "$(dirname "$0")/../lib.sh"
@@ -78,16 +79,18 @@ done
 python3 - "$OUT" $NAMES > "$OUT/fig6.tsv" <<'PY'
 import json, math, os, statistics, sys
 out, names = sys.argv[1], sys.argv[2:]
-print("model\ttest_elbo\tmean_norm_mu\tmax_norm_mu\tshare_mu_in_prior_2sd\tmean_sigma1\tmean_sigma2\tmean_min_sigma\tmax_sigma")
+print("model\ttest_elbo\tmean_norm_mu\tmax_norm_mu\tshare_mu_in_prior_2sd\tmean_sigma1\tmean_sigma2\tmean_min_sigma\tmax_sigma\tactivity1\tactivity2")
 for n in names:
     lines = open(os.path.join(out, "latent-%s.tsv" % n)).read().splitlines()[1:]  # after the header
     rows = [[float(v) for v in l.split("\t")] for l in lines if l]
     norms = [math.hypot(r[0], r[1]) for r in rows]
     tr = os.path.join(out, n + "-train.jsonl")
     elbo = json.loads(open(tr).read().splitlines()[-1])["test_elbo"] if os.path.exists(tr) else float("nan")
-    print("%s\t%.1f\t%.3f\t%.3f\t%.3f\t%.4f\t%.4f\t%.4f\t%.4f" % (n, elbo, statistics.mean(norms), max(norms),
+    # each dimension's activity (vae-eval encoder-stats' latent_activity): the variance of its mean over the images
+    act = [statistics.pvariance([r[k] for r in rows]) for k in (0, 1)]
+    print("%s\t%.1f\t%.3f\t%.3f\t%.3f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4g\t%.4g" % (n, elbo, statistics.mean(norms), max(norms),
           sum(v <= 2 for v in norms) / len(norms), statistics.mean(r[2] for r in rows), statistics.mean(r[3] for r in rows),
-          statistics.mean(min(r[2], r[3]) for r in rows), max(max(r[2], r[3]) for r in rows)))
+          statistics.mean(min(r[2], r[3]) for r in rows), max(max(r[2], r[3]) for r in rows), act[0], act[1]))
 PY
 
 if need_gnuplot; then

@@ -114,8 +114,9 @@ extension VAE {
     }
 
     /// Paper B Figure 9: per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder-mean
-    /// Jacobian ∂μ/∂x (`Autodiff.jacobian`, with the weights frozen for the duration).
-    public func encoderStats(_ images: Tensor, batch: Int = 100) -> [(sigmaNorm: Double, minSigma: Double, jacobianFrobenius: Double)] {
+    /// Jacobian ∂μ/∂x (`Autodiff.jacobian`, with the weights frozen for the duration); also the
+    /// mean μ(x) itself, for `LatentActivity`.
+    public func encoderStats(_ images: Tensor, batch: Int = 100) -> [(sigmaNorm: Double, minSigma: Double, jacobianFrobenius: Double, mu: [Double])] {
         Autodiff.withFrozen(parameters) {
             Batches.map(images, size: batch) { x in
                 var sigma = Tensor.zeros([0])
@@ -124,11 +125,35 @@ extension VAE {
                 return (0..<n).map { i in
                     let frob = (0..<d).reduce(0.0) { acc, k in let v = Double(jac.data[i * d + k]); return acc + v * v }
                     let s = (0..<m).map { Double(sigma.data[i * m + $0]) }
-                    return ((s.reduce(0) { $0 + $1 * $1 }).squareRoot(), s.min() ?? .nan, frob.squareRoot())
+                    return ((s.reduce(0) { $0 + $1 * $1 }).squareRoot(), s.min() ?? .nan, frob.squareRoot(),
+                            (0..<m).map { Double(mu.data[i * m + $0]) })
                 }
             }
         }
     }
+}
+
+/// Which latent dimensions a model uses: Burda, Grosse & Salakhutdinov (2016, "Importance
+/// Weighted Autoencoders", section 5.2) call unit u active when A_u = Cov_x(E_{q(u|x)}[u]), the
+/// variance over images of its encoder mean μ_u(x), exceeds 0.01. An inactive unit's mean does
+/// not move with the image, so it tells the decoder nothing about it, whatever its σ; a model
+/// can pass every whole-encoder check with one such unit (paper A Figure 6's 2-D standard VAE).
+public enum LatentActivity {
+    public static let threshold = 0.01
+
+    /// A_u for every dimension u of `means` (one row of μ(x) per image; divisor n, numpy's
+    /// `var`). NaN for no images.
+    public static func activity(_ means: [[Double]]) -> [Double] {
+        guard let d = means.first?.count else { return [] }
+        let n = Double(means.count)
+        return (0..<d).map { u in
+            let m = means.reduce(0) { $0 + $1[u] } / n
+            return means.reduce(0) { $0 + ($1[u] - m) * ($1[u] - m) } / n
+        }
+    }
+
+    /// How many of `activity`'s units exceed the threshold.
+    public static func activeUnits(_ activity: [Double]) -> Int { activity.filter { $0 > threshold }.count }
 }
 
 /// The Wilson score interval of a binomial proportion (95% by default).
