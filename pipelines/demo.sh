@@ -24,7 +24,7 @@ say "defending with HMC (T = $T)…"
 "$BIN/vae-hmc" --model "$M" --input "$OUT/adv.npy" --steps "$T" --decode "$OUT/hmc.npy" -o "$OUT/z-hmc.npy" --summary-only > "$OUT/hmc.json"
 say "certifying (paper B Theorem 1, r = 8)…"
 "$BIN/vae-certify" jacobian --model "$M" --input "$OUT/clean.npy" --r 8 > "$OUT/certify.jsonl"
-ms() { "$BIN/vae-eval" msssim "$OUT/clean.npy" "$1" --variant kuzina --summary-only | python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.3f ± %.3f" % (d["mean"], d["stderr"]))'; }
+ms() { "$BIN/vae-eval" msssim "$OUT/clean.npy" "$1" --variant kuzina --summary-only | summary_mean_se %.3f ' ± '; }
 "$BIN/vae-eval" grid "$OUT/clean.npy[0:12]" "$OUT/rec.npy[0:12]" "$OUT/adv.npy[0:12]" "$OUT/rec-adv.npy[0:12]" "$OUT/hmc.npy[0:12]" \
     --label clean --label recon --label "attacked" --label "its recon" --label "after HMC" -o "$OUT/demo.png"
 {

@@ -21,7 +21,14 @@ say() { echo "$(basename "$0" .sh): $*" >&2; }
 # exit 2 without it)
 out_dir() { if [ $# -ne 1 ] || [ -z "$1" ]; then echo "usage: $0 OUTDIR" >&2; exit 2; fi; echo "$1"; }
 # the value of FIELD in a one-line JSON object on stdin
-field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print(("%.6g" % v) if isinstance(v, float) else v)' "$1"; }
+field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.argv[1]]; print("nan" if v is None else ("%.6g" % v) if isinstance(v, float) else v)' "$1"; }
+# summary_mean_se [FORMAT [SEPARATOR]]: the mean and standard error of the JSON summary line on
+# stdin (default %.3f, tab-separated); a null standard error (fewer than two items) prints as nan
+summary_mean_se() {
+    python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())
+print(sys.argv[2].join("nan" if v is None else sys.argv[1] % v for v in (d["mean"], d["stderr"])))' "${1:-%.3f}" "${2:-$'\t'}"
+}
 # fails loudly when a trained model is degenerate for what the pipeline reproduces: an
 # encoder σ saturated at its ceiling (every image's min σ within 1e-3 of 1), or an encoder
 # that ignores its input (mean Jacobian Frobenius norm below 1e-3). MODEL INPUT [WHAT] [TAU]
@@ -33,7 +40,7 @@ field() { python3 -c 'import json, sys; v = json.loads(sys.stdin.read())[sys.arg
 # image to nearly one picture (a decoder that ignores its code passes both encoder tests).
 # In CHECK mode (one epoch on 2,000 images) it only warns: the check tests the pipeline.
 # A model that passes but leaves latent dimensions inactive (encoder-stats' active_units) gets a
-# note on stderr, since a β-VAE may do that by design.
+# note on stderr, not a failure, since a large β may switch dimensions off.
 check_encoder() {
     local s rec
     s=$("$BIN/vae-eval" encoder-stats --model "$1" --input "$2" --summary-only)
@@ -58,9 +65,9 @@ if tau == 0 and s["min_sigma_mean"] > 0.999:
 if tau != 0 and s["min_sigma_mean"] - tau > 0.999:
     bad.append("every learned encoder σ (σ − τ) is at least 1 (min σ − τ mean %.4f)" % (s["min_sigma_mean"] - tau))
 if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
-# a note, not a failure: a model may leave some latent dimensions unused (a β-VAE does by design)
+# a note, not a failure: a model may leave some latent dimensions unused (a large β may switch them off)
 act = s.get("latent_activity") or []
-if not bad and s.get("active_units", len(act)) < len(act):
+if not bad and None not in act and s.get("active_units", len(act)) < len(act):
     print("note: %s%s uses %d of its %d latent dimensions (activity, the variance of μ over the images: %s; active above 0.01)"
           % (path, (" (" + what + ")") if what else "", s["active_units"], len(act), ", ".join("%.3g" % a for a in act)), file=sys.stderr)
 if bad and os.environ.get("CHECK") == "1":

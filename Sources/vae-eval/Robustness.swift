@@ -185,7 +185,7 @@ struct Damage: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Paper B Eq. 5's damage per image: the mean of ‖g(z) − g(μ(x))‖₂ over draws of z, with or without a perturbation.",
         discussion: """
-        z = μ_A + η∘σ_B with η ~ N(0, I) and g the decoder mean; g(μ(x)) is the clean reconstruction. Without --perturbed, (μ_A, σ_B) = (μ(x), σ(x)): the change the encoder's own noise makes, for scale. With --perturbed X', --through says which outputs come from x': mu (μ(x'), σ(x)), sigma (μ(x), σ(x')) or both (μ(x'), σ(x')), as vae-attack max-damage --through attacks them. The draws depend only on --seed, --samples and the image's position in the selection (so a slice of the inputs gets other draws than the same images in a whole file), not on the perturbation, so runs for different attacks compare on the same noise (paper B Figure 4). Each line has damage (the mean over the draws) and damage_sd (their standard deviation).
+        z = μ_A + η∘σ_B with η ~ N(0, I) and g the decoder mean; g(μ(x)) is the clean reconstruction. Without --perturbed, (μ_A, σ_B) = (μ(x), σ(x)): the change the encoder's own noise makes, for scale. With --perturbed X', --through says which outputs come from x': mu (μ(x'), σ(x)), sigma (μ(x), σ(x')) or both (μ(x'), σ(x')), as vae-attack max-damage --through attacks them. The draws depend only on --seed, --samples and the image's position in the selection (so a slice of the inputs gets other draws than the same images in a whole file), not on the perturbation, so runs for different attacks compare on the same noise (paper B Figure 4). Each line has damage (the mean over the draws) and damage_sd (their standard deviation; null with --samples 1).
         Example:
           vae-attack max-damage --model vae.safetensors --input ref.npy \\
             --through sigma --norm l2 --radius 10 --keep best -o adv.npy
@@ -221,7 +221,7 @@ struct EncoderStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder-stats",
         abstract: "Per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder Jacobian ∂μ/∂x (paper B Figure 9).",
-        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen. The summary adds each latent dimension's activity, the variance of its encoder mean over the images (latent_activity), and how many exceed 0.01 (active_units; Burda et al. 2016): a dimension whose mean does not move with the image tells the decoder nothing.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
+        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen. The summary adds each latent dimension's activity, the variance of its encoder mean over the images (latent_activity), and how many exceed 0.01 (active_units; Burda et al. 2016): a dimension whose mean hardly moves with the image tells the decoder almost nothing. Divisor n, as Burda et al.'s code; null for a single image.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var threads: ThreadsOption

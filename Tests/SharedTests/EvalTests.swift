@@ -243,6 +243,7 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(a[0], 8.0 / 3, accuracy: 1e-12); XCTAssertEqual(a[1], 2.0 / 300, accuracy: 1e-12); XCTAssertEqual(a[2], 0)
         XCTAssertEqual(LatentActivity.activeUnits(a), 1)
         XCTAssertEqual(LatentActivity.activity([]), [])
+        XCTAssertTrue(LatentActivity.activity([[1, 2]]).allSatisfy(\.isNaN), "one image has no spread")
     }
 
     func testWilsonInterval() {

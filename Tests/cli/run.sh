@@ -618,9 +618,14 @@ check "no output after hvae errors" test ! -e "$T/u.npy"
 # maps every image to one picture; it stops the pipeline, and in CHECK mode it only warns
 check "check_encoder stops on a model whose reconstructions ignore the input" bash -c "$BIN/vae-train --data synthetic --epochs 1 --hidden 8 --latent 2 --beta 300 --train-limit 500 -o $T/coll.safetensors >/dev/null 2>&1 && ! bash -c '. pipelines/lib.sh; check_encoder $T/coll.safetensors synthetic:test@20 collapsed' 2> $T/coll.err && grep -q 'degenerate model .*(collapsed): the reconstructions barely depend on the input' $T/coll.err && CHECK=1 bash -c '. pipelines/lib.sh; check_encoder $T/coll.safetensors synthetic:test@20' 2>&1 | grep -q 'warning (CHECK mode)'"
 
-# a model that passes but leaves latent dimensions unused gets a note naming them (β = 2 leaves
-# one of six nearly unused here; the note must appear exactly when encoder-stats counts fewer active units)
-check "check_encoder notes inactive latent dimensions" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 6 --beta 2 --train-limit 1000 --seed 0 -o $T/act2.safetensors >/dev/null 2>&1 && k=\$($BIN/vae-eval encoder-stats --model $T/act2.safetensors --input synthetic:test@50 --summary-only | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"active_units\"])') && bash -c '. pipelines/lib.sh; check_encoder $T/act2.safetensors synthetic:test@50 beta2' 2> $T/act2.err && if [ \$k -lt 6 ]; then grep -q \"note: .*(beta2) uses \$k of its 6 latent dimensions\" $T/act2.err; else ! grep -q note $T/act2.err; fi"
+# a model that passes but leaves latent dimensions unused gets a note naming them: a trained model
+# whose first encoder-mean output is zeroed (its row of the last weight and its bias), so that μ₁(x) = 0
+check "check_encoder notes an unused latent dimension" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 6 --train-limit 1000 --seed 0 -o $T/act6.safetensors >/dev/null 2>&1 && bash -c '. pipelines/lib.sh; check_encoder $T/act6.safetensors synthetic:test@50 all' 2> $T/act6.err && ! grep -q note $T/act6.err && python3 -c \"
+import json, struct
+f = open('$T/act6.safetensors', 'r+b'); n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n))
+for name, count in (('encoder.mean.1.2.weight', 32), ('encoder.mean.1.2.bias', 1)):
+    f.seek(8 + n + h[name]['data_offsets'][0]); f.write(bytes(4 * count))
+\" && bash -c '. pipelines/lib.sh; check_encoder $T/act6.safetensors synthetic:test@50 zeroed' 2> $T/act6.err && grep -q 'note: .*(zeroed) uses 5 of its 6 latent dimensions (activity, the variance of μ over the images: 0, ' $T/act6.err"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

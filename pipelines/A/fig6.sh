@@ -21,7 +21,7 @@
 #     bernoulli its means stay within about 2 of the origin, as in the paper's panel (a)
 #   RANGE  the half-width of every panel's axes (default: fitted to all three models' ellipses)
 # Writes OUTDIR/fig6.tsv (one line per model: test ELBO, spread of the means, σ, and each latent
-# dimension's activity, the variance of its mean over the images: below 0.01 it is unused), latent-NAME.tsv
+# dimension's activity, the variance of its mean over the images: at most 0.01 it is unused), latent-NAME.tsv
 # (vae-eval latent-plot --tsv: mu1 mu2 sigma1 sigma2 label), fig6.png (three panels), latent-NAME.png
 # (vae-eval's own plots at the same range), the models and NAME.options (what each was trained with).
 . "$(dirname "$0")/../lib.sh"

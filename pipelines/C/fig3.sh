@@ -57,7 +57,7 @@ for e in $EPS_LIST; do
 import json, sys
 e, r, el, ce, c = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), float(sys.argv[5])
 b = ce["mean_bound"]  # None: the bound overflowed
-print("\t".join([e, r, "%.2f" % el["mean"], "%.2f" % el["stderr"], "-inf" if b is None else "%.2f" % b,
+print("\t".join([e, r, "%.2f" % el["mean"], "nan" if el["stderr"] is None else "%.2f" % el["stderr"], "-inf" if b is None else "%.2f" % b,
                  "%.2f" % (el["mean"] + c), "-inf" if b is None else "%.2f" % (b + c)]))
 PY
     done

@@ -61,7 +61,7 @@ for e, a, b, d, t in zip(eps_list, tr, te, el, tj):
     p = paper.get(e, ("", "", ""))
     try: open("%s/eps-%s.degenerate" % (models, e)); degenerate = "YES"
     except OSError: degenerate = "no"
-    print("\t".join([e, "%.2f" % a["mean_bound"], "%.2f" % b["mean_bound"], "%.2f" % d["mean"], "%.2f" % d["stderr"],
+    print("\t".join([e, "%.2f" % a["mean_bound"], "%.2f" % b["mean_bound"], "%.2f" % d["mean"], "nan" if d["stderr"] is None else "%.2f" % d["stderr"],
                      "%.2f" % (a["mean_bound"] + c), "%.2f" % (b["mean_bound"] + c), "%.2f" % (d["mean"] + c)]
                     + [str(v) for v in p] + ["%.2f" % mean_image_bound(float(e)), "%.4f" % t["test_mse"], "%.3g" % enc["jacobian_frobenius_mean"], degenerate, "%.0f" % t["seconds"]]))
 PY

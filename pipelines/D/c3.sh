@@ -49,7 +49,7 @@ M="$OUT/vae.safetensors"
 prepare_d "$OUT"
 : > "$OUT/msssim.jsonl"; : > "$OUT/attack.jsonl"; : > "$OUT/hmc.jsonl"
 ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
-       python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }
+       summary_mean_se %.4f; }
 defend() { "$BIN/vae-hmc" --model "$M" --input "$1" --steps "$T" --step-size "$(hmc_eta "$DATA")" --seed "${3:-5}" -o "$OUT/z-$2.npy" --decode "$OUT/hmc-$2.npy" --summary-only >> "$OUT/hmc.jsonl"; }
 "$BIN/vae-eval" recon --model "$M" --input "$OUT/ref.npy" --sample --seed 1 -o "$OUT/rec-ref.npy"
 defend "$OUT/ref.npy" ref

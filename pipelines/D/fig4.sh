@@ -35,7 +35,7 @@ train_once "$M" "$OUT/train.jsonl" --data "$DATA" --arch hvae --groups "$K" --bi
 "$BIN/vae-hmc" --model "$M" --input "$OUT/ref.npy" --steps "$T" --decode "$OUT/hmc-ref.npy" -o "$OUT/z-ref.npy" \
     --summary-only > "$OUT/hmc-ref.jsonl"
 msssim() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" |
-           python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.4f\t%.4f" % (d["mean"], d["stderr"]))'; }
+           summary_mean_se %.4f; }
 : > "$OUT/msssim.jsonl"
 printf 'radius\tpoints\thmc\tmsssim\tstderr\n' > "$OUT/fig4.tsv"
 printf '0\treference\tno\t%s\n' "$(msssim "$OUT/rec-ref.npy" "$OUT/rec-ref-2.npy")" >> "$OUT/fig4.tsv"

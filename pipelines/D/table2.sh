@@ -40,9 +40,8 @@ LIMITS=${LIMITS-$(train_limit)}
 TABLE=${TABLE:-table2}
 mkdir -p "$OUT"
 start=$(date +%s)
-mean_se() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); print("%.3f\t%.3f" % (d["mean"], d["stderr"]))'; }
-ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" | mean_se; }
-acc() { "$BIN/vae-eval" accuracy --summary-only "$@" | tee -a "$OUT/accuracy.jsonl" | mean_se; }
+ms() { "$BIN/vae-eval" msssim "$1" "$2" --variant kuzina --summary-only | tee -a "$OUT/msssim.jsonl" | summary_mean_se; }
+acc() { "$BIN/vae-eval" accuracy --summary-only "$@" | tee -a "$OUT/accuracy.jsonl" | summary_mean_se; }
 : > "$OUT/msssim.jsonl"; : > "$OUT/accuracy.jsonl"; : > "$OUT/hmc.jsonl"
 printf 'data\tmodel\tmsssim_0.1\tse\tmsssim_0.2\tse\tacc_0\tse\tacc_0.1\tse\tacc_0.2\tse\tcolor_acc_0\tse\tcolor_acc_0.1\tse\tcolor_acc_0.2\tse\tpaper_msssim_0.1\tpaper_msssim_0.2\tpaper_acc_0\tpaper_acc_0.1\tpaper_acc_0.2\tpaper_color_acc_0\tpaper_color_acc_0.1\tpaper_color_acc_0.2\n' > "$OUT/$TABLE.tsv"
 # paper D Tables 2 and 3 (means): msssim 0.1, 0.2, accuracy 0, 0.1, 0.2, colour accuracy 0, 0.1, 0.2;

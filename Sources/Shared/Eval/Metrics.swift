@@ -135,16 +135,18 @@ extension VAE {
 
 /// Which latent dimensions a model uses: Burda, Grosse & Salakhutdinov (2016, "Importance
 /// Weighted Autoencoders", section 5.2) call unit u active when A_u = Cov_x(E_{q(u|x)}[u]), the
-/// variance over images of its encoder mean μ_u(x), exceeds 0.01. An inactive unit's mean does
-/// not move with the image, so it tells the decoder nothing about it, whatever its σ; a model
-/// can pass every whole-encoder check with one such unit (paper A Figure 6's 2-D standard VAE).
+/// variance over images of its encoder mean μ_u(x), exceeds 0.01. An inactive unit's mean
+/// hardly moves with the image, so it tells the decoder almost nothing about it; the checks
+/// that average over the whole encoder (its Jacobian, its smallest σ) do not see one such unit.
 public enum LatentActivity {
     public static let threshold = 0.01
 
-    /// A_u for every dimension u of `means` (one row of μ(x) per image; divisor n, numpy's
-    /// `var`). NaN for no images.
+    /// A_u for every dimension u of `means` (one row of μ(x) per image), with divisor n as in
+    /// Burda et al.'s code (`np.var`; He et al. 2019's widely copied version divides by n − 1,
+    /// a difference of n/(n − 1)). Empty for no images, NaN for one: a single image has no spread.
     public static func activity(_ means: [[Double]]) -> [Double] {
         guard let d = means.first?.count else { return [] }
+        guard means.count > 1 else { return Array(repeating: .nan, count: d) }
         let n = Double(means.count)
         return (0..<d).map { u in
             let m = means.reduce(0) { $0 + $1[u] } / n
@@ -152,7 +154,7 @@ public enum LatentActivity {
         }
     }
 
-    /// How many of `activity`'s units exceed the threshold.
+    /// How many of `activity`'s units exceed the threshold (none of NaN ones).
     public static func activeUnits(_ activity: [Double]) -> Int { activity.filter { $0 > threshold }.count }
 }
 
