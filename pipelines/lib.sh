@@ -58,7 +58,7 @@ def spread(f):
     return np.sqrt(np.maximum(sq[:, None] + sq[None] - 2 * a @ a.T, 0)).mean()
 bad = []
 sx, sr = spread(sys.argv[5]), spread(sys.argv[6])
-if sx > 0 and sr < 0.05 * sx:
+if s["n"] > 1 and sx > 0 and sr < 0.05 * sx:  # one image has no pairwise spread to compare
     bad.append("the reconstructions barely depend on the input (their mean pairwise distance is %.3f of the inputs', below 0.05: the model maps every image to about one picture; too large a β or too little training?)" % (sr / sx))
 if tau == 0 and s["min_sigma_mean"] > 0.999:
     bad.append("every encoder σ is at least 1, no narrower than the prior (σ saturated or the posterior collapsed; min σ mean %.4f)" % s["min_sigma_mean"])
@@ -67,13 +67,15 @@ if tau != 0 and s["min_sigma_mean"] - tau > 0.999:
 if s["jacobian_frobenius_mean"] < 1e-3: bad.append("the encoder ignores its input (‖∂μ/∂x‖_F mean %.2e)" % s["jacobian_frobenius_mean"])
 # a note, not a failure: a model may leave some latent dimensions unused (a large β may switch them off)
 act = s.get("latent_activity") or []
+label = (" (" + what + ")") if what else ""
 if not bad and None not in act and s.get("active_units", len(act)) < len(act):
-    print("note: %s%s uses %d of its %d latent dimensions (activity, the variance of μ over the images: %s; active above 0.01)"
-          % (path, (" (" + what + ")") if what else "", s["active_units"], len(act), ", ".join("%.3g" % a for a in act)), file=sys.stderr)
+    off = [(u, a) for u, a in enumerate(act, 1) if a <= 0.01]
+    print("note: %s%s uses %d of its %d latent dimensions: inactive %s (activity, the variance of μ over the images, %s; active above 0.01)"
+          % (path, label, s["active_units"], len(act), ", ".join("z%d" % u for u, _ in off), ", ".join("%.3g" % a for _, a in off)), file=sys.stderr)
 if bad and os.environ.get("CHECK") == "1":
-    print("warning (CHECK mode): degenerate model %s: %s" % (path, "; ".join(bad)), file=sys.stderr)
+    print("warning (CHECK mode): degenerate model %s%s: %s" % (path, label, "; ".join(bad)), file=sys.stderr)
 elif bad:
-    sys.exit("degenerate model %s%s: %s" % (path, (" (" + what + ")") if what else "", "; ".join(bad)))
+    sys.exit("degenerate model %s%s: %s" % (path, label, "; ".join(bad)))
 PY
     rm -f "$rec" "$rec.x.npy"
 }

@@ -51,6 +51,7 @@ public struct MetricOutput: ParsableArguments {
         if let config = model?.config, let t = config.training {
             var training: [String: Any] = ["objective": config.objective, "epochs": t.epochsRun ?? t.epochs, "train_images": t.trainImages,
                                            "binarize": t.binarize, "tool": t.tool]
+            if let b = config.beta, b != 1 { training["beta"] = b.shortestDecimal }  // a β-VAE or β-TCVAE
             // a proVAE: the radius it was trained for, and whether on the ball clipped to [0, 1]
             if let e = t.epsTrain { training["eps_train"] = e.shortestDecimal; training["pixel_box"] = t.pixelBox ?? true }
             summary["model_training"] = training

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CLI
 import Shared
 
@@ -221,7 +222,7 @@ struct EncoderStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder-stats",
         abstract: "Per image ‖σ(x)‖₂, min σ(x) and the Frobenius norm of the encoder Jacobian ∂μ/∂x (paper B Figure 9).",
-        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen. The summary adds each latent dimension's activity, the variance of its encoder mean over the images (latent_activity), and how many exceed 0.01 (active_units; Burda et al. 2016): a dimension whose mean hardly moves with the image tells the decoder almost nothing. Divisor n, as Burda et al.'s code; null for a single image.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
+        discussion: "The Jacobian takes one backward pass per latent dimension for a batch of images, with the weights frozen. The summary adds each latent dimension's activity, the variance of its encoder mean over the images (latent_activity), and how many exceed 0.01 (active_units; Burda et al. 2016): a dimension whose mean hardly moves with the image tells the decoder almost nothing. Divisor n, as Burda et al.'s code; both are null for a single image.\nExample:\n  vae-eval encoder-stats --model vae.safetensors --input mnist:test[0:100]")
     @OptionGroup var model: ModelOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var threads: ThreadsOption
@@ -238,6 +239,8 @@ struct EncoderStats: ParsableCommand {
                      items: s.map { ["sigma_norm": $0.sigmaNorm, "min_sigma": $0.minSigma, "jacobian_frobenius": $0.jacobianFrobenius] },
                      extraSummary: ["min_sigma_mean": minSigma.mean, "min_sigma_stderr": minSigma.standardError,
                                     "jacobian_frobenius_mean": frob.mean, "jacobian_frobenius_stderr": frob.standardError,
-                                    "latent_activity": activity, "active_units": LatentActivity.activeUnits(activity)], model: vae)
+                                    "latent_activity": activity,
+                                    // null with one image, like the activities: no spread to judge by
+                                    "active_units": activity.contains(where: \.isNaN) ? NSNull() : LatentActivity.activeUnits(activity)], model: vae)
     }
 }

@@ -8,7 +8,7 @@ struct VAEEval: ParsableCommand {
         commandName: "vae-eval",
         abstract: "Measure VAEs and look at what they do: metrics, reconstructions and pictures.",
         discussion: """
-        Metrics print one JSON line per item and a summary line (mean and standard error) on stdout; tensors go to .npy and pictures to PNG; logs go to stderr. Wherever images are taken, a dataset spec works: NAME:SPLIT[START:END]@N, a .npy file, or - for stdin; a final #bin binarises (see the README's Data section).
+        Metrics print one JSON line per item and a summary line (mean and standard error; null for fewer than two items) on stdout; tensors go to .npy and pictures to PNG; logs go to stderr. Wherever images are taken, a dataset spec works: NAME:SPLIT[START:END]@N, a .npy file, or - for stdin; a final #bin binarises (see the README's Data section).
 
         Examples:
           vae-eval recon --model vae.safetensors --input fashion-mnist:test[0:64] -o \\

@@ -170,9 +170,10 @@ struct Train: ParsableCommand {
         try check(epsRamp.map { $0 >= 0 } ?? true, "--eps-ramp must be non-negative")
         try check(objective == .provae || (epsTrain == 0 && epsRamp == nil), "--eps-train and --eps-ramp apply to --objective provae only")
         try check(objective == .provae || !noPixelBox, "--no-pixel-box applies to --objective provae only")
-        try check(epsTrain > 0 || !noPixelBox, "--no-pixel-box needs a positive --eps-train: at radius 0 the bound is the ELBO, so it would change nothing")
-        // outside [0, 1] only the Gaussian is a density (paper C's likelihood)
-        try check(likelihood == .gaussian || !noPixelBox, "--no-pixel-box needs --likelihood gaussian: the Bernoulli likelihoods are not densities outside [0, 1]")
+        // outside [0, 1] only the Gaussian is a density (paper C's likelihood); both needs in one message
+        let boxNeeds = (epsTrain > 0 ? [] : ["a positive --eps-train (at radius 0 the bound is the ELBO, so it would change nothing)"])
+            + (likelihood == .gaussian ? [] : ["--likelihood gaussian (the Bernoulli likelihoods are not densities outside [0, 1])"])
+        try check(!noPixelBox || boxNeeds.isEmpty, "--no-pixel-box needs \(boxNeeds.joined(separator: " and "))")
         try check(likelihood == .gaussian || sigma0 == 1, "--sigma0 applies to --likelihood gaussian only")
         try out.check(also: [out.output + ".ckpt"], inputs: initFrom.map { [$0] } ?? [])
     }

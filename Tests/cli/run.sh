@@ -153,6 +153,7 @@ assert t['eps_train'] == 0.1 and t['pixel_box'] is False and t['objective'] == '
 \""
 expect_status "--no-pixel-box trains proVAEs only" 2 "--no-pixel-box applies to --objective provae only" $BIN/vae-train --data synthetic --no-pixel-box -o "$T/u.safetensors"
 expect_status "--no-pixel-box needs a radius" 2 "--no-pixel-box needs a positive --eps-train" $BIN/vae-train --data synthetic --objective provae --likelihood gaussian --no-pixel-box -o "$T/u.safetensors"
+expect_status "--no-pixel-box names both of its needs at once" 2 "--no-pixel-box needs a positive --eps-train .* and --likelihood gaussian" $BIN/vae-train --data synthetic --objective provae --no-pixel-box -o "$T/u.safetensors"
 check "a standard error of one value is null, not 0" bash -c "$BIN/vae-eval elbo --model $T/pb-nobox.safetensors --input 'synthetic:test[0:1]' --summary-only | python3 -c \"
 import json, sys
 d = json.load(sys.stdin)
@@ -194,6 +195,7 @@ expect_error "train: bad likelihood" "invalid for '--likelihood.*'bernoulli', 'c
 expect_error "train: resume without checkpoint" "no checkpoint" $BIN/vae-train --data synthetic --resume -o "$T/none.safetensors"
 check "no model after errors" test ! -e "$T/x.safetensors"
 expect_error "classifier: not a model" "not a valid .safetensors" $BIN/vae-train classifier --model "$T/x.npy" --data synthetic -o "$T/c2.safetensors"
+expect_error "a classifier passed as the model is named as one" "c.safetensors: is a latent classifier (vae-train classifier), not a VAE: pass it as --classifier" $BIN/vae-eval elbo --model "$T/c.safetensors" --input 'synthetic:test[0:2]'
 
 # vae-eval metrics on the model trained above
 M="$T/m.safetensors"
@@ -620,12 +622,17 @@ check "check_encoder stops on a model whose reconstructions ignore the input" ba
 
 # a model that passes but leaves latent dimensions unused gets a note naming them: a trained model
 # whose first encoder-mean output is zeroed (its row of the last weight and its bias), so that μ₁(x) = 0
+check "one image: latent activity and active units are null; model_training names β" bash -c "$BIN/vae-eval encoder-stats --model $T/coll.safetensors --input 'synthetic:test[0:1]' --summary-only | python3 -c \"
+import json, sys
+d = json.load(sys.stdin)
+assert d['latent_activity'] == [None, None] and d['active_units'] is None and d['model_training']['beta'] == 300, d
+\""
 check "check_encoder notes an unused latent dimension" bash -c "$BIN/vae-train --data synthetic --epochs 3 --hidden 32 --latent 6 --train-limit 1000 --seed 0 -o $T/act6.safetensors >/dev/null 2>&1 && bash -c '. pipelines/lib.sh; check_encoder $T/act6.safetensors synthetic:test@50 all' 2> $T/act6.err && ! grep -q note $T/act6.err && python3 -c \"
 import json, struct
 f = open('$T/act6.safetensors', 'r+b'); n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n))
 for name, count in (('encoder.mean.1.2.weight', 32), ('encoder.mean.1.2.bias', 1)):
     f.seek(8 + n + h[name]['data_offsets'][0]); f.write(bytes(4 * count))
-\" && bash -c '. pipelines/lib.sh; check_encoder $T/act6.safetensors synthetic:test@50 zeroed' 2> $T/act6.err && grep -q 'note: .*(zeroed) uses 5 of its 6 latent dimensions (activity, the variance of μ over the images: 0, ' $T/act6.err"
+\" && bash -c '. pipelines/lib.sh; check_encoder $T/act6.safetensors synthetic:test@50 zeroed' 2> $T/act6.err && grep -q 'note: .*(zeroed) uses 5 of its 6 latent dimensions: inactive z1 (activity, the variance of μ over the images, 0;' $T/act6.err"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

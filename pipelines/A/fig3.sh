@@ -46,7 +46,7 @@ import json, statistics, sys
 m, s, mar, th = sys.argv[1:]
 e = [json.loads(l)["margin"] for l in open(mar) if '"index"' in l]
 t2 = json.loads(open(th).read())["margin"]
-print("%s\t%s\t%.4f\t%.4f\t%.4f" % (m, s, statistics.mean(e), statistics.stdev(e) if len(e) > 1 else 0.0, t2))
+print("%s\t%s\t%.4f\t%.4f\t%.4f" % (m, s, statistics.mean(e), statistics.stdev(e) if len(e) > 1 else float("nan"), t2))
 PY
     done
 done

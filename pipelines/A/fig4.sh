@@ -121,7 +121,7 @@ for spec in open(os.path.join(out, "models.txt")):
                  "%.4f" % statistics.mean(r["margin"] for r in per.values()),
                  "%.4f" % statistics.mean(r["margin"] for r in perp.values()),
                  "%.3f" % statistics.mean(r["margin"] for r in emp.values()),
-                 "%.3f" % (statistics.stdev(r["margin"] for r in emp.values()) if len(emp) > 1 else 0.0),
+                 "%.3f" % (statistics.stdev(r["margin"] for r in emp.values()) if len(emp) > 1 else float("nan")),
                  "%d/%d" % (ok, len(gaps))))
 with open(os.path.join(out, "fig4.tsv"), "w") as f:
     f.write("dataset\tM\tsigma\tsigma_norm\tindex\tlemma11\tlemma11_paper_constants\ttheorem2\tempirical\tattacks\tpanel\n")

@@ -100,7 +100,7 @@ clean = L("clean"); src = L("pair")[0:1]; tgt = L("pair")[1:2]
 for v in ("standard", "lipschitz"):
     d = np.linalg.norm(flat(L(v + "-maxdamage-rec")) - flat(L(v + "-rec")), axis=1)
     dn = np.linalg.norm(flat(L(v + "-maxdamage")) - flat(clean), axis=1)
-    print("max-damage\t%s\t%s\t%.3f\t%.3f\t%.3f\t\t" % (v, radius, d.mean(), d.std(ddof=1) if len(d) > 1 else 0, dn.mean()))
+    print("max-damage\t%s\t%s\t%.3f\t%.3f\t%.3f\t\t" % (v, radius, d.mean(), d.std(ddof=1) if len(d) > 1 else float("nan"), dn.mean()))
 for v in ("standard", "lipschitz"):
     rec0 = flat(L(v + "-source-rec")); trec = flat(L(v + "-target-rec"))
     for r in radii:
@@ -153,7 +153,7 @@ dist = lambda a, b: np.linalg.norm(a - b, axis=1)
 def share(b, k):
     src, tgt, adv = b[0], b[1], b[2 + k]
     s = 1 - dist(adv, tgt) / dist(src, tgt)
-    return s.mean(), (s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else 0.0)
+    return s.mean(), (s.std(ddof=1) / np.sqrt(len(s)) if len(s) > 1 else float("nan"))
 rec, mu, x = blocks("rec"), blocks("mu"), blocks("all")
 gap = dist(rec[0], rec[1]).mean()
 # the encoder's gain: between source and target, and along the attack

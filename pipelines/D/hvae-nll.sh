@@ -47,10 +47,10 @@ for m, name in (("conv", "conv"), ("hvae", f"hvae ({sys.argv[4]} groups)")):
     t = json.loads(open(f"{out}/train-{m}.jsonl").read())
     x, n = nll[m], len(nll[m])
     mean = sum(x) / n
-    se = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1) / n)
+    se = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1) / n) if n > 1 else float("nan")
     d = [a - b for a, b in zip(x, nll["conv"])]
     dm = sum(d) / n
-    dse = math.sqrt(sum((v - dm) ** 2 for v in d) / (n - 1) / n)
+    dse = math.sqrt(sum((v - dm) ** 2 for v in d) / (n - 1) / n) if n > 1 else float("nan")
     print(f"{sys.argv[5]}\t{name}\t{epochs[m]}\t{t['seconds']:.1f}\t{t['test_elbo']:.2f}\t{mean:.2f}\t{se:.2f}\t{dm:.2f}\t{dse:.2f}")
 PY
 column -t -s $'\t' "$OUT/hvae-nll.tsv"

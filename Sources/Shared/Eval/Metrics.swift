@@ -154,7 +154,7 @@ public enum LatentActivity {
         }
     }
 
-    /// How many of `activity`'s units exceed the threshold (none of NaN ones).
+    /// How many of `activity`'s units exceed the threshold (NaN ones do not).
     public static func activeUnits(_ activity: [Double]) -> Int { activity.filter { $0 > threshold }.count }
 }
 

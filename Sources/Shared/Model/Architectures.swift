@@ -116,6 +116,8 @@ public enum Architectures {
                             scaleHead: c.fixedSigma == nil ? Linear(features, c.latent, rng: &rng) : nil, scale: .logSigma,
                             fixedSigma: c.fixedSigma, sigmaOffset: c.sigmaOffset ?? 0, sigmaMaxNorm: c.sigmaMaxNorm), decoder)
 
+        case "linear-classifier":
+            throw ToolError("is a latent classifier (vae-train classifier), not a VAE: pass it as --classifier")
         default:
             throw ToolError("unknown architecture '\(c.architecture)' (\(names.joined(separator: ", ")))")
         }
