@@ -77,8 +77,10 @@ for spec in open(os.path.join(out, "models.txt")):
     for r in per: rows.append((label, r["index"], r["margin"], r["attacks"]))
     elbo, mse = summary(name, "elbo"), summary(name, "mse")
     ms = [r["margin"] for r in per]
-    summ.append((label, "%.3f" % statistics.mean(ms), "%.3f" % (statistics.stdev(ms) if len(ms) > 1 else 0.0),
-                 "%.3f" % min(ms), "%.3f" % max(ms), "%.1f" % elbo["log_px"], "%.1f" % elbo["log_px_stderr"],
+    # the spread of one value is undefined: nan (vae-eval prints a null standard error)
+    summ.append((label, "%.3f" % statistics.mean(ms), "%.3f" % (statistics.stdev(ms) if len(ms) > 1 else float("nan")),
+                 "%.3f" % min(ms), "%.3f" % max(ms), "%.1f" % elbo["log_px"],
+                 "nan" if elbo["log_px_stderr"] is None else "%.1f" % elbo["log_px_stderr"],
                  "%.1f" % elbo["mean"], "%.4f" % mse["mean"], str(elbo["n"])))
 with open(os.path.join(out, "fig5.tsv"), "w") as f:
     f.write("model\tindex\tmargin\tattacks\n")
